@@ -1,0 +1,13 @@
+//! Staff users, roles, credentials and the rules of who may do what.
+
+mod principal;
+mod role;
+pub mod secret;
+mod service;
+mod user;
+
+pub use principal::{Access, Forbidden, Holder, Principal};
+pub use role::{Role, Scope};
+pub use secret::SecretKind;
+pub use service::{AccessService, AuthError, LoginOutcome, NewStoreOutcome, STAFF_TOKEN_LIFETIME_DAYS};
+pub use user::{Credential, NewUserInput, Password, StaffUser};

@@ -1,0 +1,606 @@
+//! The access use cases: logging in and out, recognizing a credential, managing staff users,
+//! and creating a store with its owner.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::access::principal::{Forbidden, Principal};
+use crate::access::role::Role;
+use crate::access::secret::{self, SecretKind};
+use crate::access::user::{Credential, NewUserInput, Password, StaffUser};
+use crate::customer::Email;
+use crate::ids::{CredentialId, StoreId, UserId};
+use crate::page::{Page, PageRequest};
+use crate::ports::{
+    CredentialRepository, IdGenerator, PasswordHasher, Ports, RepoError,
+    StoreRepository, TokenDigester, Unique, UserRepository,
+};
+use crate::store::{Store, StoreSettings};
+use crate::validation::ValidationErrors;
+
+/// How long a token from `POST /auth/login` lives.
+pub const STAFF_TOKEN_LIFETIME_DAYS: i64 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No, unknown, expired or revoked credential, or a failed login: all look alike.
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("the credential does not allow this")]
+    Forbidden,
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Storage(RepoError),
+}
+
+impl From<Forbidden> for AuthError {
+    fn from(_: Forbidden) -> Self {
+        Self::Forbidden
+    }
+}
+
+impl From<RepoError> for AuthError {
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::Conflict(Unique::UserEmail) => Self::EmailTaken,
+            other => Self::Storage(other),
+        }
+    }
+}
+
+/// A successful login: the new token (shown once) and who it belongs to.
+#[derive(Debug)]
+pub struct LoginOutcome {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: StaffUser,
+}
+
+/// A new store, its owner, and the owner's first token (shown once).
+#[derive(Debug)]
+pub struct NewStoreOutcome {
+    pub store: Store,
+    pub owner: StaffUser,
+    pub token: String,
+}
+
+pub struct AccessService<P> {
+    ports: Arc<P>,
+}
+
+impl<P> Clone for AccessService<P> {
+    fn clone(&self) -> Self {
+        Self {
+            ports: Arc::clone(&self.ports),
+        }
+    }
+}
+
+impl<P: Ports> AccessService<P> {
+    pub fn new(ports: Arc<P>) -> Self {
+        Self { ports }
+    }
+
+    /// The principal behind a bearer secret. A malformed secret or a bad checksum is refused
+    /// without touching the database; a good one costs one indexed lookup of its digest.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
+        if secret::recognize(bearer).is_none() {
+            return Err(AuthError::Unauthorized);
+        }
+        let digest = self.ports.digests().digest(bearer);
+        self.ports
+            .credentials()
+            .find_active(&digest, self.ports.now())
+            .await?
+            .ok_or(AuthError::Unauthorized)
+    }
+
+    /// Exchanges a store id, email and password for a new staff token. Every kind of failure
+    /// answers the same `Unauthorized`, and an unknown email costs a full password check.
+    pub async fn login(
+        &self,
+        store_id: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<LoginOutcome, AuthError> {
+        let store_id = StoreId::parse(store_id);
+        let email = Email::parse(email).ok();
+        let found = match (&store_id, &email) {
+            (Some(store_id), Some(email)) => {
+                self.ports
+                    .users()
+                    .find_by_email(store_id, &email.normalized())
+                    .await?
+            }
+            _ => None,
+        };
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), Some(hash).filter(|h| !h.is_empty())),
+            None => (None, None),
+        };
+        let has_password = hash.is_some();
+        let matches = self
+            .ports
+            .passwords()
+            .verify(password.to_owned(), hash)
+            .await
+            && has_password;
+        let user = user.filter(|_| matches).ok_or(AuthError::Unauthorized)?;
+        let now = self.ports.now();
+        let expires_at = now + Duration::days(STAFF_TOKEN_LIFETIME_DAYS);
+        let (token, credential) = self.new_staff_token(&user, "login", now, Some(expires_at));
+        self.ports.credentials().insert(&credential).await?;
+        Ok(LoginOutcome {
+            token,
+            expires_at,
+            user,
+        })
+    }
+
+    /// Revokes the credential the caller used.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
+        self.ports
+            .credentials()
+            .revoke(&principal.store_id, &principal.credential_id, self.ports.now())
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a staff user to the caller's store. Admins and owners may; only an owner may make
+    /// another owner.
+    pub async fn create_user(
+        &self,
+        principal: &Principal,
+        input: NewUserInput,
+    ) -> Result<StaffUser, AuthError> {
+        let caller_role = principal.require_role(Role::Admin)?;
+        let (email, password, role, name) = input.validate()?;
+        if role == Role::Owner && caller_role != Role::Owner {
+            return Err(AuthError::Forbidden);
+        }
+        let user = StaffUser {
+            id: UserId::from_stored(self.ports.ids().new_id(UserId::PREFIX)),
+            store_id: principal.store_id.clone(),
+            email,
+            name,
+            role,
+            created_at: self.ports.now(),
+        };
+        let hash = self.hash(password).await?;
+        self.ports.users().insert(&user, &hash).await?;
+        Ok(user)
+    }
+
+    pub async fn list_users(
+        &self,
+        principal: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<StaffUser>, AuthError> {
+        principal.require_role(Role::Admin)?;
+        let (items, total) = self.ports.users().list(&principal.store_id, page).await?;
+        Ok(Page {
+            items,
+            total,
+            request: page,
+        })
+    }
+
+    /// Creates a store, its owner (with a password when one is given) and the owner's first
+    /// token, all in one transaction.
+    pub async fn create_store(
+        &self,
+        settings: &StoreSettings,
+        owner_email: &str,
+        owner_password: Option<&str>,
+    ) -> Result<NewStoreOutcome, AuthError> {
+        let now = self.ports.now();
+        let store_id = StoreId::from_stored(self.ports.ids().new_id(StoreId::PREFIX));
+        let mut errors = ValidationErrors::new();
+        let store = match settings.validate(store_id, now) {
+            Ok(store) => Some(store),
+            Err(store_errors) => {
+                for e in store_errors.fields() {
+                    errors.add(e.field.clone(), e.message.clone());
+                }
+                None
+            }
+        };
+        let email = errors.check("ownerEmail", Email::parse(owner_email));
+        let password = owner_password.and_then(|p| errors.check("ownerPassword", Password::parse(p)));
+        let (Some(store), Some(email)) = (store, email) else {
+            return Err(errors.into());
+        };
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let owner = StaffUser {
+            id: UserId::from_stored(self.ports.ids().new_id(UserId::PREFIX)),
+            store_id: store.id.clone(),
+            email,
+            name: None,
+            role: Role::Owner,
+            created_at: now,
+        };
+        let hash = match password {
+            Some(password) => self.hash(password).await?,
+            None => String::new(),
+        };
+        let (token, credential) = self.new_staff_token(&owner, "owner", now, None);
+        self.ports
+            .stores()
+            .create_with_owner(&store, &owner, &hash, &credential)
+            .await?;
+        Ok(NewStoreOutcome {
+            store,
+            owner,
+            token,
+        })
+    }
+
+    fn new_staff_token(
+        &self,
+        user: &StaffUser,
+        name: &str,
+        now: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> (String, Credential) {
+        let token = secret::compose(SecretKind::StaffToken, &self.ports.ids().secret_bytes());
+        let credential = Credential {
+            id: CredentialId::from_stored(self.ports.ids().new_id(CredentialId::PREFIX)),
+            store_id: user.store_id.clone(),
+            kind: SecretKind::StaffToken,
+            user_id: Some(user.id.clone()),
+            name: name.to_owned(),
+            scopes: Vec::new(),
+            digest: self.ports.digests().digest(&token),
+            created_at: now,
+            expires_at,
+        };
+        (token, credential)
+    }
+
+    async fn hash(&self, password: Password) -> Result<String, AuthError> {
+        self.ports
+            .passwords()
+            .hash(password.expose().to_owned())
+            .await
+            .map_err(|e| AuthError::Storage(RepoError::Internal(format!("password hashing: {e}"))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::access::Holder;
+    use crate::testing::{TestPorts, now, ready, staff, store_id};
+
+    fn service(ports: TestPorts) -> AccessService<TestPorts> {
+        AccessService::new(Arc::new(ports))
+    }
+
+    fn token() -> String {
+        secret::compose(SecretKind::StaffToken, &[7; 32])
+    }
+
+    fn user(role: Role) -> StaffUser {
+        StaffUser {
+            id: UserId::parse("usr_bbbbbbbbbbbb").unwrap(),
+            store_id: store_id(),
+            email: Email::parse("Chef@Example.dk").unwrap(),
+            name: None,
+            role,
+            created_at: now(),
+        }
+    }
+
+    fn digest_as_reversed(ports: &mut TestPorts) {
+        ports
+            .digests
+            .expect_digest()
+            .returning(|s| s.chars().rev().collect());
+    }
+
+    #[tokio::test]
+    async fn malformed_secrets_are_refused_before_any_lookup() {
+        let mut ports = TestPorts::new();
+        ports.credentials.expect_find_active().never();
+        ports.digests.expect_digest().never();
+        let service = service(ports);
+        let mut forged = token();
+        forged.pop();
+        forged.push('x');
+        for bearer in ["", "garbage", "ord_live_sk_short", forged.as_str()] {
+            assert!(matches!(service.authenticate(bearer).await, Err(AuthError::Unauthorized)));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_good_secret_is_found_by_its_digest() {
+        let mut ports = TestPorts::new();
+        digest_as_reversed(&mut ports);
+        let expected_digest: String = token().chars().rev().collect();
+        ports
+            .credentials
+            .expect_find_active()
+            .withf(move |digest, at| digest == expected_digest && *at == now())
+            .returning(|_, _| ready(Ok(Some(staff(Role::Manager)))));
+        let principal = service(ports).authenticate(&token()).await.unwrap();
+        assert_eq!(principal.role(), Some(Role::Manager));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_revoked_or_expired_secret_is_unauthorized() {
+        let mut ports = TestPorts::new();
+        digest_as_reversed(&mut ports);
+        ports
+            .credentials
+            .expect_find_active()
+            .returning(|_, _| ready(Ok(None)));
+        assert!(matches!(
+            service(ports).authenticate(&token()).await,
+            Err(AuthError::Unauthorized)
+        ));
+    }
+
+    #[tokio::test]
+    async fn login_with_an_unknown_email_still_checks_a_password() {
+        let mut ports = TestPorts::new();
+        ports
+            .users
+            .expect_find_by_email()
+            .withf(|store, email| *store == store_id() && email == "nobody@example.dk")
+            .returning(|_, _| ready(Ok(None)));
+        ports
+            .passwords
+            .expect_verify()
+            .withf(|_, hash| hash.is_none())
+            .times(1)
+            .returning(|_, _| ready(false));
+        ports.credentials.expect_insert().never();
+        let result = service(ports)
+            .login("store_aaaaaaaaaaaa", "Nobody@example.dk", "whatever password")
+            .await;
+        assert!(matches!(result, Err(AuthError::Unauthorized)));
+    }
+
+    #[tokio::test]
+    async fn login_with_a_malformed_store_id_looks_like_a_wrong_password() {
+        let mut ports = TestPorts::new();
+        ports.users.expect_find_by_email().never();
+        ports.passwords.expect_verify().times(1).returning(|_, _| ready(false));
+        let result = service(ports).login("nope", "chef@example.dk", "pw").await;
+        assert!(matches!(result, Err(AuthError::Unauthorized)));
+    }
+
+    #[tokio::test]
+    async fn login_with_a_wrong_password_is_unauthorized() {
+        let mut ports = TestPorts::new();
+        ports
+            .users
+            .expect_find_by_email()
+            .returning(|_, _| ready(Ok(Some((user(Role::Staff), "hash".into())))));
+        ports
+            .passwords
+            .expect_verify()
+            .withf(|password, hash| password == "wrong password" && hash.as_deref() == Some("hash"))
+            .returning(|_, _| ready(false));
+        ports.credentials.expect_insert().never();
+        let result = service(ports)
+            .login("store_aaaaaaaaaaaa", "chef@example.dk", "wrong password")
+            .await;
+        assert!(matches!(result, Err(AuthError::Unauthorized)));
+    }
+
+    #[tokio::test]
+    async fn a_user_without_a_password_cannot_log_in() {
+        let mut ports = TestPorts::new();
+        ports
+            .users
+            .expect_find_by_email()
+            .returning(|_, _| ready(Ok(Some((user(Role::Owner), String::new())))));
+        ports
+            .passwords
+            .expect_verify()
+            .withf(|_, hash| hash.is_none())
+            .returning(|_, _| ready(true));
+        let result = service(ports)
+            .login("store_aaaaaaaaaaaa", "chef@example.dk", "")
+            .await;
+        assert!(matches!(result, Err(AuthError::Unauthorized)));
+    }
+
+    #[tokio::test]
+    async fn login_issues_a_thirty_day_token_stored_as_a_digest() {
+        let mut ports = TestPorts::new();
+        digest_as_reversed(&mut ports);
+        ports
+            .users
+            .expect_find_by_email()
+            .returning(|_, _| ready(Ok(Some((user(Role::Manager), "hash".into())))));
+        ports.passwords.expect_verify().returning(|_, _| ready(true));
+        ports
+            .credentials
+            .expect_insert()
+            .withf(|c| {
+                c.kind == SecretKind::StaffToken
+                    && c.user_id.as_ref().map(UserId::as_str) == Some("usr_bbbbbbbbbbbb")
+                    && c.expires_at == Some(now() + Duration::days(30))
+                    && c.digest == token().chars().rev().collect::<String>()
+            })
+            .times(1)
+            .returning(|_| ready(Ok(())));
+        let outcome = service(ports)
+            .login("store_aaaaaaaaaaaa", "chef@example.dk", "right password")
+            .await
+            .unwrap();
+        assert_eq!(outcome.token, token());
+        assert_eq!(secret::recognize(&outcome.token), Some(SecretKind::StaffToken));
+        assert_eq!(outcome.expires_at, now() + Duration::days(STAFF_TOKEN_LIFETIME_DAYS));
+        assert_eq!(outcome.user.role, Role::Manager);
+    }
+
+    #[tokio::test]
+    async fn logout_revokes_the_credential_in_use() {
+        let mut ports = TestPorts::new();
+        ports
+            .credentials
+            .expect_revoke()
+            .withf(|store, id, at| {
+                *store == store_id() && id.as_str() == "key_aaaaaaaaaaaa" && *at == now()
+            })
+            .times(1)
+            .returning(|_, _, _| ready(Ok(true)));
+        service(ports).logout(&staff(Role::Staff)).await.unwrap();
+    }
+
+    fn new_user(role: &str) -> NewUserInput {
+        NewUserInput {
+            email: Some("new@example.dk".into()),
+            password: Some("correct horse battery".into()),
+            role: Some(role.into()),
+            name: Some("Ny".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn only_admins_and_owners_create_users() {
+        let mut ports = TestPorts::new();
+        ports.users.expect_insert().never();
+        let service = service(ports);
+        for role in [Role::Staff, Role::Manager] {
+            let result = service.create_user(&staff(role), new_user("staff")).await;
+            assert!(matches!(result, Err(AuthError::Forbidden)));
+        }
+    }
+
+    #[tokio::test]
+    async fn only_an_owner_grants_owner() {
+        let mut ports = TestPorts::new();
+        ports.passwords.expect_hash().returning(|_| ready(Ok("argon".into())));
+        ports.users.expect_insert().times(1).returning(|_, _| ready(Ok(())));
+        let service = service(ports);
+        let by_admin = service.create_user(&staff(Role::Admin), new_user("owner")).await;
+        assert!(matches!(by_admin, Err(AuthError::Forbidden)));
+        let by_owner = service.create_user(&staff(Role::Owner), new_user("owner")).await.unwrap();
+        assert_eq!(by_owner.role, Role::Owner);
+    }
+
+    #[tokio::test]
+    async fn new_users_are_stored_with_a_hash_never_the_password() {
+        let mut ports = TestPorts::new();
+        ports
+            .passwords
+            .expect_hash()
+            .withf(|password| password == "correct horse battery")
+            .returning(|_| ready(Ok("$argon2id$hash".into())));
+        ports
+            .users
+            .expect_insert()
+            .withf(|user, hash| {
+                user.store_id == store_id() && user.role == Role::Staff && hash == "$argon2id$hash"
+            })
+            .returning(|_, _| ready(Ok(())));
+        let user = service(ports).create_user(&staff(Role::Admin), new_user("staff")).await.unwrap();
+        assert_eq!(user.email.as_str(), "new@example.dk");
+        assert_eq!(user.name.unwrap().as_str(), "Ny");
+    }
+
+    #[tokio::test]
+    async fn a_taken_staff_email_is_reported() {
+        let mut ports = TestPorts::new();
+        ports.passwords.expect_hash().returning(|_| ready(Ok("h".into())));
+        ports
+            .users
+            .expect_insert()
+            .returning(|_, _| ready(Err(RepoError::Conflict(Unique::UserEmail))));
+        let result = service(ports).create_user(&staff(Role::Admin), new_user("staff")).await;
+        assert!(matches!(result, Err(AuthError::EmailTaken)));
+    }
+
+    #[tokio::test]
+    async fn invalid_new_users_are_refused_before_hashing() {
+        let mut ports = TestPorts::new();
+        ports.passwords.expect_hash().never();
+        let mut input = new_user("staff");
+        input.password = Some("short".into());
+        let result = service(ports).create_user(&staff(Role::Admin), input).await;
+        assert!(matches!(result, Err(AuthError::Invalid(e)) if e.fields()[0].field == "password"));
+    }
+
+    #[tokio::test]
+    async fn listing_users_is_for_admins() {
+        let mut ports = TestPorts::new();
+        ports
+            .users
+            .expect_list()
+            .times(1)
+            .returning(|_, _| ready(Ok((vec![user(Role::Staff)], 1))));
+        let service = service(ports);
+        assert!(matches!(
+            service.list_users(&staff(Role::Manager), PageRequest::first()).await,
+            Err(AuthError::Forbidden)
+        ));
+        let page = service.list_users(&staff(Role::Owner), PageRequest::first()).await.unwrap();
+        assert_eq!(page.total, 1);
+    }
+
+    #[tokio::test]
+    async fn a_new_store_comes_with_its_owner_and_a_token() {
+        let mut ports = TestPorts::new();
+        digest_as_reversed(&mut ports);
+        ports.passwords.expect_hash().never();
+        ports
+            .stores
+            .expect_create_with_owner()
+            .withf(|store, owner, hash, token| {
+                owner.role == Role::Owner
+                    && owner.store_id == store.id
+                    && hash.is_empty()
+                    && token.user_id.as_ref() == Some(&owner.id)
+                    && token.expires_at.is_none()
+            })
+            .times(1)
+            .returning(|_, _, _, _| ready(Ok(())));
+        let outcome = service(ports)
+            .create_store(&StoreSettings::default(), "owner@example.dk", None)
+            .await
+            .unwrap();
+        assert_eq!(outcome.owner.email.as_str(), "owner@example.dk");
+        assert_eq!(secret::recognize(&outcome.token), Some(SecretKind::StaffToken));
+        assert!(matches!(outcome.owner.role, Role::Owner));
+    }
+
+    #[tokio::test]
+    async fn a_new_store_with_bad_settings_is_refused() {
+        let mut ports = TestPorts::new();
+        ports.stores.expect_create_with_owner().never();
+        let settings = StoreSettings {
+            currency: "kroner".into(),
+            ..StoreSettings::default()
+        };
+        let result = service(ports)
+            .create_store(&settings, "not an email", Some("short"))
+            .await;
+        let Err(AuthError::Invalid(errors)) = result else {
+            panic!("expected a validation error");
+        };
+        let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["currency", "ownerEmail", "ownerPassword"]);
+    }
+
+    #[test]
+    fn principals_of_api_keys_have_no_user() {
+        let mut principal = staff(Role::Owner);
+        principal.holder = Holder::ApiKey {
+            name: "pos".into(),
+            scopes: vec![],
+        };
+        assert_eq!(principal.user_id(), None);
+    }
+}

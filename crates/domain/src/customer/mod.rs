@@ -1,0 +1,16 @@
+//! The customer profile: its values, its rules, listing, and the customer use cases.
+
+mod model;
+mod query;
+mod service;
+mod values;
+
+pub use model::{
+    Activity, Address, Block, Customer, CustomerSummary, Patch, Profile, ProfileInput,
+};
+pub use query::{CustomerFilter, CustomerListParams, CustomerListQuery, CustomerSort, LastOrderPeriod, SortDirection};
+pub use service::{CustomerError, CustomerService};
+pub use values::{
+    AddressPart, AdminNotes, Allergen, Allergens, BirthDate, BlockReason, Email, Locale,
+    PersonName, Phone,
+};

@@ -1,0 +1,460 @@
+//! The customer, its writable profile, and how input becomes a profile.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::customer::values::{
+    AddressPart, AdminNotes, Allergens, BirthDate, BlockReason, Email, Locale, PersonName, Phone,
+};
+use crate::ids::{AddressId, CustomerId, StoreId};
+use crate::validation::ValidationErrors;
+
+/// A field of an update: left as it is, cleared (`null`), or set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Unchanged,
+    Clear,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    pub fn is_unchanged(&self) -> bool {
+        matches!(self, Self::Unchanged)
+    }
+
+    /// Validates a set value, keeping `Unchanged` and `Clear` as they are.
+    fn try_map<U>(&self, f: impl FnOnce(&T) -> Result<U, String>) -> Result<Patch<U>, String> {
+        Ok(match self {
+            Self::Unchanged => Patch::Unchanged,
+            Self::Clear => Patch::Clear,
+            Self::Set(value) => Patch::Set(f(value)?),
+        })
+    }
+}
+
+/// A stored address. The profile has at most one, the default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub id: AddressId,
+    pub line: Option<String>,
+    pub zipcode: Option<String>,
+    pub city: Option<String>,
+}
+
+/// Everything about a customer that create and PATCH may write.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub accepts_marketing: bool,
+    pub locale: Locale,
+    pub default_address: Option<Address>,
+    pub admin_notes: Option<AdminNotes>,
+    pub birth_date: Option<BirthDate>,
+    pub allergens: Allergens,
+}
+
+/// What the customer's orders add up to; written only by order recording.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Activity {
+    pub total_spent_minor: i64,
+    pub total_orders: i64,
+    pub last_order_at: Option<DateTime<Utc>>,
+    pub loyalty_points: i64,
+}
+
+/// Why and since when a customer is blocked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub reason: Option<BlockReason>,
+    pub at: DateTime<Utc>,
+}
+
+/// A customer of one store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub store_id: StoreId,
+    pub profile: Profile,
+    pub activity: Activity,
+    pub block: Option<Block>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Goes up with every profile change; guards against lost updates.
+    pub version: i64,
+}
+
+/// A row of the customer list: the seed's list fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerSummary {
+    pub id: CustomerId,
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub is_blocked: bool,
+    pub total_spent_minor: i64,
+    pub total_orders: i64,
+    pub last_order_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Profile fields as they arrive, before validation: for create, `Clear` counts as absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileInput {
+    pub first_name: Patch<String>,
+    pub last_name: Patch<String>,
+    pub email: Patch<String>,
+    pub phone: Patch<String>,
+    pub accepts_marketing: Patch<bool>,
+    pub locale: Patch<String>,
+    pub default_address_line: Patch<String>,
+    pub default_zipcode: Patch<String>,
+    pub default_city: Patch<String>,
+    pub admin_notes: Patch<String>,
+    pub birth_date: Patch<String>,
+    pub allergens: Patch<Vec<String>>,
+}
+
+/// A validated change to a profile.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ProfileChanges {
+    first_name: Patch<Option<PersonName>>,
+    last_name: Patch<Option<PersonName>>,
+    email: Patch<Email>,
+    phone: Patch<Phone>,
+    accepts_marketing: Patch<bool>,
+    locale: Patch<Locale>,
+    address_line: Patch<Option<String>>,
+    zipcode: Patch<Option<String>>,
+    city: Patch<Option<String>>,
+    admin_notes: Patch<Option<AdminNotes>>,
+    birth_date: Patch<BirthDate>,
+    allergens: Patch<Allergens>,
+}
+
+/// The validated value, or the default after recording the error.
+fn keep<T: Default>(errors: &mut ValidationErrors, field: &str, result: Result<T, String>) -> T {
+    errors.check(field, result).unwrap_or_default()
+}
+
+fn set<T>(patch: Patch<Option<T>>) -> Patch<T> {
+    match patch {
+        Patch::Unchanged => Patch::Unchanged,
+        Patch::Clear | Patch::Set(None) => Patch::Clear,
+        Patch::Set(Some(value)) => Patch::Set(value),
+    }
+}
+
+fn apply<T>(field: &mut Option<T>, patch: Patch<T>) {
+    match patch {
+        Patch::Unchanged => {}
+        Patch::Clear => *field = None,
+        Patch::Set(value) => *field = Some(value),
+    }
+}
+
+impl ProfileInput {
+    /// Checks every field against CONTRACT §4, reporting all broken rules at once.
+    fn validate(&self, today: NaiveDate) -> Result<ProfileChanges, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let allergens = match &self.allergens {
+            Patch::Unchanged => Patch::Unchanged,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(codes) => match Allergens::parse(codes) {
+                Ok(allergens) => Patch::Set(allergens),
+                Err((index, message)) => {
+                    errors.add(format!("allergens[{index}]"), message);
+                    Patch::Unchanged
+                }
+            },
+        };
+        let changes = ProfileChanges {
+            first_name: keep(&mut errors, "firstName", self.first_name.try_map(|s| PersonName::parse(s))),
+            last_name: keep(&mut errors, "lastName", self.last_name.try_map(|s| PersonName::parse(s))),
+            email: keep(&mut errors, "email", self.email.try_map(|s| Email::parse(s))),
+            phone: keep(&mut errors, "phone", self.phone.try_map(|s| Phone::parse(s))),
+            accepts_marketing: keep(
+                &mut errors,
+                "acceptsMarketing",
+                match self.accepts_marketing {
+                    Patch::Clear => Err("must be true or false, not null".into()),
+                    ref other => Ok(other.clone()),
+                },
+            ),
+            locale: keep(
+                &mut errors,
+                "locale",
+                match &self.locale {
+                    Patch::Clear => Err("must be a language tag, not null".into()),
+                    other => other.try_map(|s| Locale::parse(s)),
+                },
+            ),
+            address_line: keep(
+                &mut errors,
+                "defaultAddressLine",
+                self.default_address_line.try_map(|s| AddressPart::Line.parse(s)),
+            ),
+            zipcode: keep(
+                &mut errors,
+                "defaultZipcode",
+                self.default_zipcode.try_map(|s| AddressPart::Zipcode.parse(s)),
+            ),
+            city: keep(&mut errors, "defaultCity", self.default_city.try_map(|s| AddressPart::City.parse(s))),
+            admin_notes: keep(&mut errors, "adminNotes", self.admin_notes.try_map(|s| AdminNotes::parse(s))),
+            birth_date: keep(
+                &mut errors,
+                "birthDate",
+                self.birth_date.try_map(|s| BirthDate::parse(s, today)),
+            ),
+            allergens,
+        };
+        errors.into_result(|| changes)
+    }
+}
+
+impl Profile {
+    /// The profile of a new customer: defaults, then the input. `null` counts as absent.
+    pub fn create(
+        input: &ProfileInput,
+        today: NaiveDate,
+        new_address_id: impl FnOnce() -> AddressId,
+    ) -> Result<Profile, ValidationErrors> {
+        let mut profile = Profile::default();
+        profile.apply(input.validate(today)?, new_address_id);
+        Ok(profile)
+    }
+
+    /// This profile with an update applied: absent fields unchanged, `null` clears.
+    pub fn patched(
+        &self,
+        input: &ProfileInput,
+        today: NaiveDate,
+        new_address_id: impl FnOnce() -> AddressId,
+    ) -> Result<Profile, ValidationErrors> {
+        let mut profile = self.clone();
+        profile.apply(input.validate(today)?, new_address_id);
+        Ok(profile)
+    }
+
+    fn apply(&mut self, changes: ProfileChanges, new_address_id: impl FnOnce() -> AddressId) {
+        apply(&mut self.first_name, set(changes.first_name));
+        apply(&mut self.last_name, set(changes.last_name));
+        apply(&mut self.email, changes.email);
+        apply(&mut self.phone, changes.phone);
+        if let Patch::Set(accepts) = changes.accepts_marketing {
+            self.accepts_marketing = accepts;
+        }
+        if let Patch::Set(locale) = changes.locale {
+            self.locale = locale;
+        }
+        apply(&mut self.admin_notes, set(changes.admin_notes));
+        apply(&mut self.birth_date, changes.birth_date);
+        match changes.allergens {
+            Patch::Unchanged => {}
+            Patch::Clear => self.allergens = Allergens::default(),
+            Patch::Set(allergens) => self.allergens = allergens,
+        }
+        self.apply_address(changes.address_line, changes.zipcode, changes.city, new_address_id);
+    }
+
+    /// The default address follows its three flat fields: created when one is first set,
+    /// removed when all three end up empty.
+    fn apply_address(
+        &mut self,
+        line: Patch<Option<String>>,
+        zipcode: Patch<Option<String>>,
+        city: Patch<Option<String>>,
+        new_address_id: impl FnOnce() -> AddressId,
+    ) {
+        if line.is_unchanged() && zipcode.is_unchanged() && city.is_unchanged() {
+            return;
+        }
+        let mut address = self.default_address.take().unwrap_or_else(|| Address {
+            id: new_address_id(),
+            line: None,
+            zipcode: None,
+            city: None,
+        });
+        apply(&mut address.line, set(line));
+        apply(&mut address.zipcode, set(zipcode));
+        apply(&mut address.city, set(city));
+        if address.line.is_some() || address.zipcode.is_some() || address.city.is_some() {
+            self.default_address = Some(address);
+        }
+    }
+}
+
+impl Customer {
+    pub fn is_blocked(&self) -> bool {
+        self.block.is_some()
+    }
+
+    pub fn summary(&self) -> CustomerSummary {
+        CustomerSummary {
+            id: self.id.clone(),
+            first_name: self.profile.first_name.clone(),
+            last_name: self.profile.last_name.clone(),
+            email: self.profile.email.clone(),
+            phone: self.profile.phone.clone(),
+            is_blocked: self.is_blocked(),
+            total_spent_minor: self.activity.total_spent_minor,
+            total_orders: self.activity.total_orders,
+            last_order_at: self.activity.last_order_at,
+            created_at: self.created_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 15).unwrap()
+    }
+
+    fn addr() -> AddressId {
+        AddressId::parse("addr_aaaaaaaaaaaa").unwrap()
+    }
+
+    fn seed_input() -> ProfileInput {
+        ProfileInput {
+            first_name: Patch::Set("Maria".into()),
+            last_name: Patch::Set("Nielsen".into()),
+            email: Patch::Set("maria@example.dk".into()),
+            phone: Patch::Set("+4520123456".into()),
+            accepts_marketing: Patch::Set(true),
+            locale: Patch::Set("da-DK".into()),
+            ..ProfileInput::default()
+        }
+    }
+
+    #[test]
+    fn create_applies_defaults() {
+        let profile = Profile::create(&ProfileInput::default(), today(), addr).unwrap();
+        assert_eq!(profile.locale.as_str(), "da-DK");
+        assert!(!profile.accepts_marketing);
+        assert_eq!(profile.default_address, None);
+        assert!(profile.allergens.is_empty());
+    }
+
+    #[test]
+    fn create_takes_the_seed_example() {
+        let profile = Profile::create(&seed_input(), today(), addr).unwrap();
+        assert_eq!(profile.first_name.unwrap().as_str(), "Maria");
+        assert_eq!(profile.email.unwrap().as_str(), "maria@example.dk");
+        assert!(profile.accepts_marketing);
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_with_its_field() {
+        let input = ProfileInput {
+            first_name: Patch::Set("x".repeat(101)),
+            email: Patch::Set("not-an-email".into()),
+            phone: Patch::Set("20123456".into()),
+            locale: Patch::Set("danish".into()),
+            birth_date: Patch::Set("2030-01-01".into()),
+            allergens: Patch::Set(vec!["GLUTEN".into(), "PEANUT".into()]),
+            admin_notes: Patch::Set("n".repeat(5001)),
+            ..ProfileInput::default()
+        };
+        let errors = Profile::create(&input, today(), addr).unwrap_err();
+        let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["allergens[1]", "firstName", "email", "phone", "locale", "adminNotes", "birthDate"]
+        );
+    }
+
+    #[test]
+    fn null_on_a_field_that_cannot_be_empty_is_refused() {
+        let input = ProfileInput {
+            accepts_marketing: Patch::Clear,
+            locale: Patch::Clear,
+            ..ProfileInput::default()
+        };
+        let errors = Profile::default().patched(&input, today(), addr).unwrap_err();
+        let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["acceptsMarketing", "locale"]);
+    }
+
+    #[test]
+    fn patch_keeps_absent_fields_and_clears_null_ones() {
+        let mut input = seed_input();
+        input.allergens = Patch::Set(vec!["NUTS".into()]);
+        input.admin_notes = Patch::Set("VIP".into());
+        let profile = Profile::create(&input, today(), addr).unwrap();
+        let patch = ProfileInput {
+            phone: Patch::Clear,
+            allergens: Patch::Clear,
+            admin_notes: Patch::Set("VIP customer".into()),
+            ..ProfileInput::default()
+        };
+        let patched = profile.patched(&patch, today(), addr).unwrap();
+        assert_eq!(patched.first_name, profile.first_name);
+        assert_eq!(patched.email, profile.email);
+        assert_eq!(patched.phone, None);
+        assert!(patched.allergens.is_empty());
+        assert_eq!(patched.admin_notes.unwrap().as_str(), "VIP customer");
+    }
+
+    #[test]
+    fn blank_names_are_stored_as_no_name() {
+        let input = ProfileInput {
+            first_name: Patch::Set("   ".into()),
+            ..ProfileInput::default()
+        };
+        let mut profile = Profile::create(&seed_input(), today(), addr).unwrap();
+        profile = profile.patched(&input, today(), addr).unwrap();
+        assert_eq!(profile.first_name, None);
+    }
+
+    #[test]
+    fn address_fields_create_update_and_remove_the_default_address() {
+        let input = ProfileInput {
+            default_address_line: Patch::Set("Nørrebrogade 1".into()),
+            default_zipcode: Patch::Set("2200".into()),
+            ..ProfileInput::default()
+        };
+        let profile = Profile::create(&input, today(), addr).unwrap();
+        let address = profile.default_address.clone().unwrap();
+        assert_eq!(address.id, addr());
+        assert_eq!(address.line.as_deref(), Some("Nørrebrogade 1"));
+        assert_eq!(address.city, None);
+
+        let city = ProfileInput {
+            default_city: Patch::Set("København N".into()),
+            ..ProfileInput::default()
+        };
+        let other_id = || AddressId::parse("addr_bbbbbbbbbbbb").unwrap();
+        let with_city = profile.patched(&city, today(), other_id).unwrap();
+        let address = with_city.default_address.clone().unwrap();
+        assert_eq!(address.id, addr(), "the existing address is updated, not replaced");
+        assert_eq!(address.city.as_deref(), Some("København N"));
+        assert_eq!(address.zipcode.as_deref(), Some("2200"));
+
+        let clear_all = ProfileInput {
+            default_address_line: Patch::Clear,
+            default_zipcode: Patch::Clear,
+            default_city: Patch::Clear,
+            ..ProfileInput::default()
+        };
+        let cleared = with_city.patched(&clear_all, today(), other_id).unwrap();
+        assert_eq!(cleared.default_address, None);
+    }
+
+    #[test]
+    fn null_on_create_counts_as_absent() {
+        let input = ProfileInput {
+            first_name: Patch::Clear,
+            allergens: Patch::Clear,
+            ..ProfileInput::default()
+        };
+        let profile = Profile::create(&input, today(), addr).unwrap();
+        assert_eq!(profile.first_name, None);
+        assert!(profile.allergens.is_empty());
+    }
+}

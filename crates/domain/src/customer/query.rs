@@ -1,0 +1,307 @@
+//! Listing customers: sorting, filters and their validation.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::customer::values::Allergen;
+use crate::page::PageRequest;
+use crate::validation::{ValidationErrors, char_len};
+
+/// What the list may be sorted by (the seed's `sortBy` values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CustomerSort {
+    #[default]
+    CreatedAt,
+    TotalSpentMinor,
+    TotalOrders,
+    LastOrderAt,
+    FirstName,
+}
+
+impl CustomerSort {
+    pub const ALL: [CustomerSort; 5] = [
+        Self::CreatedAt,
+        Self::TotalSpentMinor,
+        Self::TotalOrders,
+        Self::LastOrderAt,
+        Self::FirstName,
+    ];
+
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "createdAt",
+            Self::TotalSpentMinor => "totalSpentMinor",
+            Self::TotalOrders => "totalOrders",
+            Self::LastOrderAt => "lastOrderAt",
+            Self::FirstName => "firstName",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|sort| sort.api_name() == s)
+            .ok_or_else(|| {
+                "must be one of createdAt, totalSpentMinor, totalOrders, lastOrderAt, firstName"
+                    .to_owned()
+            })
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortDirection {
+    Asc,
+    #[default]
+    Desc,
+}
+
+impl SortDirection {
+    fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "asc" => Ok(Self::Asc),
+            "desc" => Ok(Self::Desc),
+            _ => Err("must be asc or desc".into()),
+        }
+    }
+}
+
+/// The seed's `lastOrderPeriod`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LastOrderPeriod {
+    /// Since midnight in the store's time zone.
+    Today,
+    Days(i64),
+}
+
+impl LastOrderPeriod {
+    fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "today" => Ok(Self::Today),
+            "7d" => Ok(Self::Days(7)),
+            "30d" => Ok(Self::Days(30)),
+            "90d" => Ok(Self::Days(90)),
+            _ => Err("must be one of today, 7d, 30d, 90d".into()),
+        }
+    }
+
+    /// The instant the period starts at.
+    pub fn since(self, now: DateTime<Utc>, timezone: Tz) -> DateTime<Utc> {
+        match self {
+            Self::Days(days) => now - Duration::days(days),
+            Self::Today => {
+                let local_midnight = now.with_timezone(&timezone).date_naive().and_hms_opt(0, 0, 0);
+                local_midnight
+                    .and_then(|midnight| timezone.from_local_datetime(&midnight).earliest())
+                    .map(|start| start.with_timezone(&Utc))
+                    .unwrap_or(now - Duration::days(1))
+            }
+        }
+    }
+}
+
+/// The list's query parameters as they arrive (numbers and booleans already typed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomerListParams {
+    pub page: Option<i64>,
+    pub limit: Option<i64>,
+    pub sort_by: Option<String>,
+    pub sort_dir: Option<String>,
+    pub accepts_marketing: Option<bool>,
+    pub is_blocked: Option<bool>,
+    pub has_orders: Option<bool>,
+    pub min_spent: Option<i64>,
+    pub max_spent: Option<i64>,
+    pub last_order_period: Option<String>,
+    pub q: Option<String>,
+    pub allergen: Option<String>,
+}
+
+/// Filters of the list; every one narrows it, absent ones do not.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomerFilter {
+    pub accepts_marketing: Option<bool>,
+    pub is_blocked: Option<bool>,
+    pub has_orders: Option<bool>,
+    /// Inclusive bounds on `totalSpentMinor`.
+    pub min_spent: Option<i64>,
+    pub max_spent: Option<i64>,
+    /// Customers whose last order is at or after this instant.
+    pub last_order_since: Option<DateTime<Utc>>,
+    /// Lower-cased text to find in name, email or phone (a plain substring: `%` and `_` are
+    /// literal).
+    pub text: Option<String>,
+    pub allergen: Option<Allergen>,
+}
+
+impl CustomerFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A validated list request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerListQuery {
+    pub page: PageRequest,
+    pub sort: CustomerSort,
+    pub direction: SortDirection,
+    pub filter: CustomerFilter,
+}
+
+/// Longest search text accepted in `q`.
+pub const MAX_SEARCH_LEN: usize = 200;
+
+impl CustomerListParams {
+    /// Validates every parameter; `timezone` and `now` resolve `lastOrderPeriod`.
+    pub fn validate(&self, now: DateTime<Utc>, timezone: Tz) -> Result<CustomerListQuery, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let page = match PageRequest::new(self.page, self.limit) {
+            Ok(page) => page,
+            Err(page_errors) => {
+                for e in page_errors.fields() {
+                    errors.add(e.field.clone(), e.message.clone());
+                }
+                PageRequest::first()
+            }
+        };
+        let sort = self
+            .sort_by
+            .as_deref()
+            .and_then(|s| errors.check("sortBy", CustomerSort::parse(s)))
+            .unwrap_or_default();
+        let direction = self
+            .sort_dir
+            .as_deref()
+            .and_then(|s| errors.check("sortDir", SortDirection::parse(s)))
+            .unwrap_or_default();
+        let last_order_since = self
+            .last_order_period
+            .as_deref()
+            .and_then(|s| errors.check("lastOrderPeriod", LastOrderPeriod::parse(s)))
+            .map(|period| period.since(now, timezone));
+        let allergen = self
+            .allergen
+            .as_deref()
+            .and_then(|s| errors.check("allergen", s.parse::<Allergen>()));
+        if let (Some(min), Some(max)) = (self.min_spent, self.max_spent) {
+            if min > max {
+                errors.add("maxSpent", "must not be less than minSpent");
+            }
+        }
+        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        if text.is_some_and(|q| char_len(q) > MAX_SEARCH_LEN) {
+            errors.add("q", format!("must be at most {MAX_SEARCH_LEN} characters"));
+        }
+        let filter = CustomerFilter {
+            accepts_marketing: self.accepts_marketing,
+            is_blocked: self.is_blocked,
+            has_orders: self.has_orders,
+            min_spent: self.min_spent,
+            max_spent: self.max_spent,
+            last_order_since,
+            text: text.map(str::to_lowercase),
+            allergen,
+        };
+        errors.into_result(|| CustomerListQuery {
+            page,
+            sort,
+            direction,
+            filter,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Europe::Copenhagen;
+
+    fn now() -> DateTime<Utc> {
+        "2026-03-15T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn defaults_are_newest_first_page_one() {
+        let query = CustomerListParams::default().validate(now(), Copenhagen).unwrap();
+        assert_eq!(query.sort, CustomerSort::CreatedAt);
+        assert_eq!(query.direction, SortDirection::Desc);
+        assert_eq!(query.page, PageRequest::first());
+        assert!(query.filter.is_empty());
+    }
+
+    #[test]
+    fn unknown_enum_values_are_refused() {
+        let params = CustomerListParams {
+            sort_by: Some("email".into()),
+            sort_dir: Some("up".into()),
+            last_order_period: Some("1y".into()),
+            allergen: Some("gluten".into()),
+            limit: Some(500),
+            ..CustomerListParams::default()
+        };
+        let errors = params.validate(now(), Copenhagen).unwrap_err();
+        let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "sortBy", "sortDir", "lastOrderPeriod", "allergen"]);
+    }
+
+    #[test]
+    fn spend_bounds_must_be_ordered() {
+        let params = CustomerListParams {
+            min_spent: Some(10),
+            max_spent: Some(5),
+            ..CustomerListParams::default()
+        };
+        assert_eq!(params.validate(now(), Copenhagen).unwrap_err().fields()[0].field, "maxSpent");
+        let equal = CustomerListParams {
+            min_spent: Some(5),
+            max_spent: Some(5),
+            ..CustomerListParams::default()
+        };
+        assert!(equal.validate(now(), Copenhagen).is_ok());
+    }
+
+    #[test]
+    fn search_text_is_trimmed_and_lower_cased() {
+        let params = CustomerListParams {
+            q: Some("  MaRiA ".into()),
+            ..CustomerListParams::default()
+        };
+        let query = params.validate(now(), Copenhagen).unwrap();
+        assert_eq!(query.filter.text.as_deref(), Some("maria"));
+        let blank = CustomerListParams {
+            q: Some("  ".into()),
+            ..CustomerListParams::default()
+        };
+        assert_eq!(blank.validate(now(), Copenhagen).unwrap().filter.text, None);
+    }
+
+    #[test]
+    fn today_starts_at_local_midnight() {
+        // 10:00 UTC on 15 March is 11:00 in Copenhagen (CET); midnight there is 23:00 UTC.
+        let since = LastOrderPeriod::Today.since(now(), Copenhagen);
+        assert_eq!(since, "2026-03-14T23:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        // In summer time (CEST) midnight is 22:00 UTC.
+        let summer = "2026-07-01T21:30:00Z".parse().unwrap();
+        assert_eq!(
+            LastOrderPeriod::Today.since(summer, Copenhagen),
+            "2026-06-30T22:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        // Just after local midnight the day has just begun.
+        let late = "2026-03-14T23:30:00Z".parse().unwrap();
+        assert_eq!(
+            LastOrderPeriod::Today.since(late, Copenhagen),
+            "2026-03-14T23:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn day_periods_count_back_from_now() {
+        assert_eq!(LastOrderPeriod::Days(7).since(now(), Copenhagen), now() - Duration::days(7));
+        let params = CustomerListParams {
+            last_order_period: Some("30d".into()),
+            ..CustomerListParams::default()
+        };
+        let query = params.validate(now(), Copenhagen).unwrap();
+        assert_eq!(query.filter.last_order_since, Some(now() - Duration::days(30)));
+    }
+}

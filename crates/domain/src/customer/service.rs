@@ -1,0 +1,469 @@
+//! The customer use cases.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::access::Principal;
+use crate::customer::model::{Activity, Customer, CustomerSummary, Profile, ProfileInput};
+use crate::customer::query::CustomerListParams;
+use crate::ids::{AddressId, CustomerId};
+use crate::page::Page;
+use crate::ports::{CustomerRepository, IdGenerator, Ports, RepoError, StoreRepository, Unique};
+use crate::validation::ValidationErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CustomerError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// No such customer in the caller's store (other stores' customers included).
+    #[error("customer not found")]
+    NotFound,
+    #[error("another customer of this store has this email")]
+    EmailTaken,
+    #[error("another customer of this store has this phone")]
+    PhoneTaken,
+    #[error(transparent)]
+    Storage(RepoError),
+}
+
+impl From<RepoError> for CustomerError {
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::Conflict(Unique::CustomerEmail) => Self::EmailTaken,
+            RepoError::Conflict(Unique::CustomerPhone) => Self::PhoneTaken,
+            other => Self::Storage(other),
+        }
+    }
+}
+
+/// How often an update is retried when another one changed the profile in between.
+const UPDATE_ATTEMPTS: usize = 5;
+
+/// The latest calendar date anywhere on Earth (UTC+14): a birth date after it is in the future
+/// for everyone.
+fn latest_date(now: DateTime<Utc>) -> NaiveDate {
+    (now + Duration::hours(14)).date_naive()
+}
+
+pub struct CustomerService<P> {
+    ports: Arc<P>,
+}
+
+impl<P> Clone for CustomerService<P> {
+    fn clone(&self) -> Self {
+        Self {
+            ports: Arc::clone(&self.ports),
+        }
+    }
+}
+
+impl<P: Ports> CustomerService<P> {
+    pub fn new(ports: Arc<P>) -> Self {
+        Self { ports }
+    }
+
+    fn new_address_id(&self) -> AddressId {
+        AddressId::from_stored(self.ports.ids().new_id(AddressId::PREFIX))
+    }
+
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        input: &ProfileInput,
+    ) -> Result<Customer, CustomerError> {
+        let now = self.ports.now();
+        let profile = Profile::create(input, latest_date(now), || self.new_address_id())?;
+        let customer = Customer {
+            id: CustomerId::from_stored(self.ports.ids().new_id(CustomerId::PREFIX)),
+            store_id: caller.store_id.clone(),
+            profile,
+            activity: Activity::default(),
+            block: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        self.ports.customers().insert(&customer).await?;
+        Ok(customer)
+    }
+
+    pub async fn get(&self, caller: &Principal, id: &str) -> Result<Customer, CustomerError> {
+        let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
+        self.ports
+            .customers()
+            .find(&caller.store_id, &id)
+            .await?
+            .ok_or(CustomerError::NotFound)
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Principal,
+        params: &CustomerListParams,
+    ) -> Result<Page<CustomerSummary>, CustomerError> {
+        let timezone = if params.last_order_period.as_deref() == Some("today") {
+            self.ports
+                .stores()
+                .find(&caller.store_id)
+                .await?
+                .map_or(Tz::UTC, |store| store.timezone)
+        } else {
+            Tz::UTC
+        };
+        let query = params.validate(self.ports.now(), timezone)?;
+        let (items, total) = self.ports.customers().list(&caller.store_id, &query).await?;
+        Ok(Page {
+            items,
+            total,
+            request: query.page,
+        })
+    }
+
+    /// Applies a PATCH: absent fields stay, `null` clears. A concurrent change of the same
+    /// customer makes it re-read and re-apply, so no update is lost.
+    pub async fn update(
+        &self,
+        caller: &Principal,
+        id: &str,
+        input: &ProfileInput,
+    ) -> Result<Customer, CustomerError> {
+        let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
+        let repo = self.ports.customers();
+        for _ in 0..UPDATE_ATTEMPTS {
+            let current = repo
+                .find(&caller.store_id, &id)
+                .await?
+                .ok_or(CustomerError::NotFound)?;
+            let now = self.ports.now();
+            let profile = current
+                .profile
+                .patched(input, latest_date(now), || self.new_address_id())?;
+            if profile == current.profile {
+                return Ok(current);
+            }
+            if repo
+                .update_profile(&caller.store_id, &id, &profile, current.version, now)
+                .await?
+            {
+                return repo
+                    .find(&caller.store_id, &id)
+                    .await?
+                    .ok_or(CustomerError::NotFound);
+            }
+        }
+        Err(CustomerError::Storage(RepoError::Internal(
+            "the customer kept changing during the update".into(),
+        )))
+    }
+
+    /// Erases the customer for good (CONTRACT §4).
+    pub async fn delete(&self, caller: &Principal, id: &str) -> Result<(), CustomerError> {
+        let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
+        if self.ports.customers().delete(&caller.store_id, &id).await? {
+            Ok(())
+        } else {
+            Err(CustomerError::NotFound)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use mockall::predicate::always;
+
+    use super::*;
+    use crate::access::Role;
+    use crate::customer::model::Patch;
+    use crate::ports::Unique;
+    use crate::store::StoreSettings;
+    use crate::testing::{TestPorts, now, ready, staff, store_id};
+
+    fn service(ports: TestPorts) -> CustomerService<TestPorts> {
+        CustomerService::new(Arc::new(ports))
+    }
+
+    fn maria() -> ProfileInput {
+        ProfileInput {
+            first_name: Patch::Set("Maria".into()),
+            email: Patch::Set("maria@example.dk".into()),
+            default_city: Patch::Set("Aarhus".into()),
+            ..ProfileInput::default()
+        }
+    }
+
+    fn stored(version: i64) -> Customer {
+        Customer {
+            id: CustomerId::parse("cust_000000000009").unwrap(),
+            store_id: store_id(),
+            profile: Profile::create(&maria(), now().date_naive(), || {
+                AddressId::parse("addr_000000000008").unwrap()
+            })
+            .unwrap(),
+            activity: Activity::default(),
+            block: None,
+            created_at: now(),
+            updated_at: now(),
+            version,
+        }
+    }
+
+    #[tokio::test]
+    async fn create_stores_a_new_customer_of_the_callers_store() {
+        let mut ports = TestPorts::new();
+        ports
+            .customers
+            .expect_insert()
+            .withf(|c| {
+                c.store_id == store_id()
+                    && c.id.as_str().starts_with("cust_")
+                    && c.version == 1
+                    && c.activity == Activity::default()
+                    && c.profile.default_address.as_ref().unwrap().id.as_str().starts_with("addr_")
+            })
+            .times(1)
+            .returning(|_| ready(Ok(())));
+        let customer = service(ports).create(&staff(Role::Staff), &maria()).await.unwrap();
+        assert_eq!(customer.profile.first_name.as_ref().unwrap().as_str(), "Maria");
+        assert_eq!(customer.created_at, now());
+        assert!(!customer.is_blocked());
+    }
+
+    #[tokio::test]
+    async fn create_refuses_invalid_input_without_writing() {
+        let mut ports = TestPorts::new();
+        ports.customers.expect_insert().never();
+        let input = ProfileInput {
+            email: Patch::Set("nope".into()),
+            ..ProfileInput::default()
+        };
+        let error = service(ports).create(&staff(Role::Staff), &input).await.unwrap_err();
+        assert!(matches!(error, CustomerError::Invalid(e) if e.fields()[0].field == "email"));
+    }
+
+    #[tokio::test]
+    async fn create_reports_which_unique_field_is_taken() {
+        for (unique, expected) in [(Unique::CustomerEmail, "email"), (Unique::CustomerPhone, "phone")] {
+            let mut ports = TestPorts::new();
+            ports
+                .customers
+                .expect_insert()
+                .returning(move |_| ready(Err(RepoError::Conflict(unique))));
+            let error = service(ports).create(&staff(Role::Staff), &maria()).await.unwrap_err();
+            let got = match error {
+                CustomerError::EmailTaken => "email",
+                CustomerError::PhoneTaken => "phone",
+                other => panic!("unexpected {other:?}"),
+            };
+            assert_eq!(got, expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn storage_failures_pass_through() {
+        let mut ports = TestPorts::new();
+        ports
+            .customers
+            .expect_insert()
+            .returning(|_| ready(Err(RepoError::Unavailable("down".into()))));
+        let error = service(ports).create(&staff(Role::Staff), &maria()).await.unwrap_err();
+        assert!(matches!(error, CustomerError::Storage(RepoError::Unavailable(_))));
+    }
+
+    #[tokio::test]
+    async fn get_of_a_malformed_id_is_not_found_without_a_lookup() {
+        let mut ports = TestPorts::new();
+        ports.customers.expect_find().never();
+        let error = service(ports).get(&staff(Role::Staff), "cust_%27").await.unwrap_err();
+        assert!(matches!(error, CustomerError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn get_looks_only_in_the_callers_store() {
+        let mut ports = TestPorts::new();
+        ports
+            .customers
+            .expect_find()
+            .withf(|store, id| *store == store_id() && id.as_str() == "cust_000000000009")
+            .returning(|_, _| ready(Ok(None)));
+        let error = service(ports)
+            .get(&staff(Role::Staff), "cust_000000000009")
+            .await
+            .unwrap_err();
+        assert!(matches!(error, CustomerError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn list_validates_before_querying() {
+        let mut ports = TestPorts::new();
+        ports.customers.expect_list().never();
+        let params = CustomerListParams {
+            sort_by: Some("email".into()),
+            ..CustomerListParams::default()
+        };
+        let error = service(ports).list(&staff(Role::Staff), &params).await.unwrap_err();
+        assert!(matches!(error, CustomerError::Invalid(_)));
+    }
+
+    #[tokio::test]
+    async fn list_resolves_today_in_the_stores_time_zone() {
+        let mut ports = TestPorts::new();
+        ports.stores.expect_find().times(1).returning(|id| {
+            let store = StoreSettings::default().validate(id.clone(), now()).unwrap();
+            ready(Ok(Some(store)))
+        });
+        ports
+            .customers
+            .expect_list()
+            .withf(|store, query| {
+                // 10:00 UTC on 15 March is 11:00 in Copenhagen: the day began 23:00 UTC.
+                *store == store_id()
+                    && query.filter.last_order_since
+                        == Some("2026-03-14T23:00:00Z".parse().unwrap())
+            })
+            .returning(|_, _| ready(Ok((vec![], 0))));
+        let params = CustomerListParams {
+            last_order_period: Some("today".into()),
+            ..CustomerListParams::default()
+        };
+        let page = service(ports).list(&staff(Role::Staff), &params).await.unwrap();
+        assert_eq!((page.total, page.total_pages()), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn list_without_today_does_not_read_the_store() {
+        let mut ports = TestPorts::new();
+        ports.stores.expect_find().never();
+        ports
+            .customers
+            .expect_list()
+            .returning(|_, _| ready(Ok((vec![stored(1).summary()], 41))));
+        let page = service(ports)
+            .list(&staff(Role::Staff), &CustomerListParams::default())
+            .await
+            .unwrap();
+        assert_eq!((page.items.len(), page.total, page.total_pages()), (1, 41, 3));
+    }
+
+    #[tokio::test]
+    async fn update_retries_when_another_update_came_first() {
+        let mut ports = TestPorts::new();
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&reads);
+        ports.customers.expect_find().returning(move |_, _| {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            // First read at version 1, then (after the stale write) at 2, then the result at 3.
+            ready(Ok(Some(stored(1 + n as i64))))
+        });
+        let writes = Arc::new(AtomicUsize::new(0));
+        let write_counter = Arc::clone(&writes);
+        ports
+            .customers
+            .expect_update_profile()
+            .with(always(), always(), always(), always(), always())
+            .returning(move |_, _, profile, version, _| {
+                assert_eq!(profile.last_name.as_ref().unwrap().as_str(), "Nielsen");
+                write_counter.fetch_add(1, Ordering::SeqCst);
+                ready(Ok(version == 2))
+            });
+        let input = ProfileInput {
+            last_name: Patch::Set("Nielsen".into()),
+            ..ProfileInput::default()
+        };
+        let customer = service(ports)
+            .update(&staff(Role::Manager), "cust_000000000009", &input)
+            .await
+            .unwrap();
+        assert_eq!(writes.load(Ordering::SeqCst), 2);
+        assert_eq!(customer.version, 3);
+    }
+
+    #[tokio::test]
+    async fn update_that_changes_nothing_writes_nothing() {
+        let mut ports = TestPorts::new();
+        ports.customers.expect_find().returning(|_, _| ready(Ok(Some(stored(4)))));
+        ports.customers.expect_update_profile().never();
+        let input = ProfileInput {
+            first_name: Patch::Set("Maria".into()),
+            ..ProfileInput::default()
+        };
+        let customer = service(ports)
+            .update(&staff(Role::Manager), "cust_000000000009", &input)
+            .await
+            .unwrap();
+        assert_eq!(customer.version, 4);
+    }
+
+    #[tokio::test]
+    async fn update_of_a_missing_customer_is_not_found() {
+        let mut ports = TestPorts::new();
+        ports.customers.expect_find().returning(|_, _| ready(Ok(None)));
+        let error = service(ports)
+            .update(&staff(Role::Manager), "cust_000000000009", &maria())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, CustomerError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn update_gives_up_after_repeated_conflicts() {
+        let mut ports = TestPorts::new();
+        ports.customers.expect_find().returning(|_, _| ready(Ok(Some(stored(1)))));
+        ports
+            .customers
+            .expect_update_profile()
+            .times(UPDATE_ATTEMPTS)
+            .returning(|_, _, _, _, _| ready(Ok(false)));
+        let input = ProfileInput {
+            last_name: Patch::Set("Nielsen".into()),
+            ..ProfileInput::default()
+        };
+        let error = service(ports)
+            .update(&staff(Role::Manager), "cust_000000000009", &input)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, CustomerError::Storage(RepoError::Internal(_))));
+    }
+
+    #[tokio::test]
+    async fn update_validates_against_the_current_profile() {
+        let mut ports = TestPorts::new();
+        ports.customers.expect_find().returning(|_, _| ready(Ok(Some(stored(1)))));
+        ports.customers.expect_update_profile().never();
+        let input = ProfileInput {
+            locale: Patch::Clear,
+            ..ProfileInput::default()
+        };
+        let error = service(ports)
+            .update(&staff(Role::Manager), "cust_000000000009", &input)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, CustomerError::Invalid(e) if e.fields()[0].field == "locale"));
+    }
+
+    #[tokio::test]
+    async fn delete_reports_a_missing_customer() {
+        let mut ports = TestPorts::new();
+        let mut results = vec![true, false].into_iter();
+        ports
+            .customers
+            .expect_delete()
+            .times(2)
+            .returning(move |_, _| ready(Ok(results.next().unwrap())));
+        let service = service(ports);
+        let caller = staff(Role::Admin);
+        assert!(service.delete(&caller, "cust_000000000009").await.is_ok());
+        let error = service.delete(&caller, "cust_000000000009").await.unwrap_err();
+        assert!(matches!(error, CustomerError::NotFound));
+    }
+
+    #[test]
+    fn birth_dates_may_be_today_anywhere_on_earth() {
+        let late_evening: DateTime<Utc> = "2026-03-15T23:00:00Z".parse().unwrap();
+        assert_eq!(latest_date(late_evening).to_string(), "2026-03-16");
+    }
+}

@@ -1,0 +1,23 @@
+//! The rules of Ordeliya Customers, free of I/O.
+//!
+//! Adapters (databases, HTTP, the binary) depend on this crate; it depends on none of them.
+//!
+//! - [`customer`]: the customer profile, its value types, listing and the customer use cases.
+//! - [`access`]: staff users, roles, credentials, the access rules and the auth use cases.
+//! - [`store`]: the restaurant (tenant) every record belongs to.
+//! - [`ports`]: what the use cases need from the outside world, as traits.
+//! - [`validation`]: field errors, collected rather than stopping at the first.
+//! - [`page`]: pagination shared by every list.
+
+pub mod access;
+pub mod customer;
+pub mod ids;
+pub mod page;
+pub mod ports;
+pub mod store;
+pub mod validation;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use ports::Ports;

@@ -1,0 +1,204 @@
+//! The ports: everything the use cases need from outside, as traits.
+//!
+//! Repositories are implemented by the persistence adapter, the rest by the binary. Every
+//! repository method names the store it works in: no method can reach another store's rows.
+//! Methods return `impl Future + Send` so that services built on them can be spawned.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::access::{Credential, Principal, StaffUser};
+use crate::customer::{Customer, CustomerListQuery, CustomerSummary, Profile};
+use crate::ids::{CredentialId, CustomerId, StoreId};
+use crate::page::PageRequest;
+use crate::store::Store;
+
+/// A storage failure, as far as the use cases care.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RepoError {
+    /// The database cannot be reached or handed out no connection in time.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness rule refused the write.
+    #[error("conflict on {0:?}")]
+    Conflict(Unique),
+    /// Anything else; the text is for logs, never for API users.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+/// Which uniqueness rule a write broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unique {
+    /// A customer's email (per store, case-insensitive).
+    CustomerEmail,
+    /// A customer's phone (per store).
+    CustomerPhone,
+    /// A staff user's email (per store, case-insensitive).
+    UserEmail,
+}
+
+#[cfg_attr(test, mockall::automock)]
+pub trait CustomerRepository: Send + Sync + 'static {
+    /// Stores a new customer with its default address and allergens, in one transaction.
+    fn insert(&self, customer: &Customer) -> impl Future<Output = Result<(), RepoError>> + Send;
+
+    fn find(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+    ) -> impl Future<Output = Result<Option<Customer>, RepoError>> + Send;
+
+    /// One page of customers and the exact number matching the filters.
+    fn list(
+        &self,
+        store: &StoreId,
+        query: &CustomerListQuery,
+    ) -> impl Future<Output = Result<(Vec<CustomerSummary>, u64), RepoError>> + Send;
+
+    /// Replaces the writable profile if the customer is still at `expected_version`; `false`
+    /// when it is gone or was changed meanwhile. Customer row, address and allergens change in
+    /// one transaction; the version goes up by one.
+    fn update_profile(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+        profile: &Profile,
+        expected_version: i64,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    /// Erases the customer and everything personal held with it; `false` when there was none.
+    fn delete(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+}
+
+#[cfg_attr(test, mockall::automock)]
+pub trait StoreRepository: Send + Sync + 'static {
+    fn find(&self, id: &StoreId) -> impl Future<Output = Result<Option<Store>, RepoError>> + Send;
+
+    /// Whether any store exists at all (the first start creates one when none does).
+    fn any_exists(&self) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    /// Creates the store, its owner and the owner's first token in one transaction.
+    fn create_with_owner(
+        &self,
+        store: &Store,
+        owner: &StaffUser,
+        password_hash: &str,
+        token: &Credential,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
+}
+
+#[cfg_attr(test, mockall::automock)]
+pub trait UserRepository: Send + Sync + 'static {
+    /// `Conflict(UserEmail)` when the store already has a user with that email.
+    fn insert(
+        &self,
+        user: &StaffUser,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
+
+    /// The user with this (lower-cased) email and their password hash.
+    fn find_by_email(
+        &self,
+        store: &StoreId,
+        normalized_email: &str,
+    ) -> impl Future<Output = Result<Option<(StaffUser, String)>, RepoError>> + Send;
+
+    /// Users oldest first, and how many there are.
+    fn list(
+        &self,
+        store: &StoreId,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<(Vec<StaffUser>, u64), RepoError>> + Send;
+}
+
+#[cfg_attr(test, mockall::automock)]
+pub trait CredentialRepository: Send + Sync + 'static {
+    fn insert(&self, credential: &Credential) -> impl Future<Output = Result<(), RepoError>> + Send;
+
+    /// The holder of the credential with this digest, if it is neither revoked nor expired at
+    /// `now`: one indexed lookup.
+    fn find_active(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<Principal>, RepoError>> + Send;
+
+    /// Marks the credential revoked; `false` when it was not active.
+    fn revoke(
+        &self,
+        store: &StoreId,
+        id: &CredentialId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+}
+
+/// The time, for every rule that depends on it.
+#[cfg_attr(test, mockall::automock)]
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Identifiers and the randomness of secrets.
+#[cfg_attr(test, mockall::automock)]
+pub trait IdGenerator: Send + Sync + 'static {
+    /// A new `<prefix>_<random>` id.
+    fn new_id(&self, prefix: &'static str) -> String;
+
+    /// 32 bytes from a cryptographically secure source.
+    fn secret_bytes(&self) -> [u8; 32];
+}
+
+/// Password hashing (argon2id in production). Slow on purpose, hence asynchronous.
+#[cfg_attr(test, mockall::automock)]
+pub trait PasswordHasher: Send + Sync + 'static {
+    fn hash(&self, password: String) -> impl Future<Output = Result<String, String>> + Send;
+
+    /// Whether `password` matches `hash`. With `hash: None` it spends the same time as a real
+    /// check and answers `false`, so an unknown email cannot be told apart by timing.
+    fn verify(
+        &self,
+        password: String,
+        hash: Option<String>,
+    ) -> impl Future<Output = bool> + Send;
+}
+
+/// The digest under which a secret is stored and found (SHA-256 in production).
+#[cfg_attr(test, mockall::automock)]
+pub trait TokenDigester: Send + Sync + 'static {
+    fn digest(&self, secret: &str) -> String;
+}
+
+/// The set of adapters one running service uses.
+pub trait Ports: Send + Sync + 'static {
+    type Customers: CustomerRepository;
+    type Stores: StoreRepository;
+    type Users: UserRepository;
+    type Credentials: CredentialRepository;
+    type Clock: Clock;
+    type Ids: IdGenerator;
+    type Passwords: PasswordHasher;
+    type Digests: TokenDigester;
+
+    fn customers(&self) -> &Self::Customers;
+    fn stores(&self) -> &Self::Stores;
+    fn users(&self) -> &Self::Users;
+    fn credentials(&self) -> &Self::Credentials;
+    fn clock(&self) -> &Self::Clock;
+    fn ids(&self) -> &Self::Ids;
+    fn passwords(&self) -> &Self::Passwords;
+    fn digests(&self) -> &Self::Digests;
+
+    /// The current time, truncated to milliseconds (the API's precision), so that what is
+    /// stored reads back exactly.
+    fn now(&self) -> DateTime<Utc> {
+        let now = self.clock().now();
+        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    }
+}

@@ -1,0 +1,103 @@
+//! The restaurant: the tenant every other record belongs to.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::ids::StoreId;
+use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
+
+/// A store and the settings its rules read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Store {
+    pub id: StoreId,
+    pub name: String,
+    /// ISO 4217 code of the store's one currency.
+    pub currency: String,
+    /// Where "today" begins for the store.
+    pub timezone: Tz,
+    /// How many minor units of spend earn one loyalty point.
+    pub minor_units_per_point: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What creating a store asks for, before validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreSettings {
+    pub name: String,
+    pub currency: String,
+    pub timezone: String,
+    pub minor_units_per_point: i64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            name: "My restaurant".into(),
+            currency: "DKK".into(),
+            timezone: "Europe/Copenhagen".into(),
+            minor_units_per_point: 100,
+        }
+    }
+}
+
+impl StoreSettings {
+    /// Checks every setting: name 1–100 characters, currency three capital letters, a time zone
+    /// of the IANA database, a positive earn rate.
+    pub fn validate(&self, id: StoreId, now: DateTime<Utc>) -> Result<Store, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = self.name.trim();
+        if name.is_empty() || char_len(name) > 100 || has_forbidden_controls(name, false) {
+            errors.add("name", "must be 1 to 100 characters on one line");
+        }
+        if !(self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            errors.add("currency", "must be an ISO 4217 code such as DKK");
+        }
+        let timezone = errors.check(
+            "timezone",
+            self.timezone
+                .parse::<Tz>()
+                .map_err(|_| "must be an IANA time zone such as Europe/Copenhagen".to_owned()),
+        );
+        if !(1..=1_000_000).contains(&self.minor_units_per_point) {
+            errors.add("minorUnitsPerPoint", "must be between 1 and 1000000");
+        }
+        errors.into_result(|| Store {
+            id,
+            name: name.to_owned(),
+            currency: self.currency.clone(),
+            timezone: timezone.unwrap_or(Tz::UTC),
+            minor_units_per_point: self.minor_units_per_point,
+            created_at: now,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> StoreId {
+        StoreId::parse("store_aaaaaaaaaaaa").unwrap()
+    }
+
+    #[test]
+    fn defaults_are_a_danish_restaurant() {
+        let store = StoreSettings::default().validate(id(), crate::testing::now()).unwrap();
+        assert_eq!(store.currency, "DKK");
+        assert_eq!(store.timezone, chrono_tz::Europe::Copenhagen);
+        assert_eq!(store.minor_units_per_point, 100);
+    }
+
+    #[test]
+    fn every_bad_setting_is_reported() {
+        let settings = StoreSettings {
+            name: " ".into(),
+            currency: "dkk".into(),
+            timezone: "Mars/Olympus".into(),
+            minor_units_per_point: 0,
+        };
+        let errors = settings.validate(id(), crate::testing::now()).unwrap_err();
+        let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "currency", "timezone", "minorUnitsPerPoint"]);
+    }
+}

@@ -1,0 +1,111 @@
+//! Field-level validation errors.
+
+use std::fmt;
+
+/// One field that broke a rule. `field` is the API's (camelCase) name of the field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every field error found in one input; never empty when returned as an error.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ValidationErrors(Vec<FieldError>);
+
+impl ValidationErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        errors
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Runs a parse, keeping the value or recording the error under `field`.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn fields(&self) -> &[FieldError] {
+        &self.0
+    }
+
+    /// `Ok(value)` when no error was recorded.
+    pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, ValidationErrors> {
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
+        write!(f, "invalid fields: {}", fields.join(", "))
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Number of characters (Unicode scalar values), the unit every length rule counts in.
+pub fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Refuses control characters (other than ordinary whitespace in free text).
+pub fn has_forbidden_controls(s: &str, allow_newlines: bool) -> bool {
+    s.chars().any(|c| {
+        c.is_control() && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_error() {
+        let mut errors = ValidationErrors::new();
+        assert_eq!(errors.check::<u8>("a", Err("bad".into())), None);
+        assert_eq!(errors.check("b", Ok(3)), Some(3));
+        errors.add("c", "also bad");
+        let fields: Vec<_> = errors.fields().iter().map(|e| e.field.clone()).collect();
+        assert_eq!(fields, ["a", "c"]);
+        assert!(errors.into_result(|| ()).is_err());
+    }
+
+    #[test]
+    fn empty_errors_give_the_value() {
+        assert_eq!(ValidationErrors::new().into_result(|| 7), Ok(7));
+    }
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        assert_eq!(char_len("Søren"), 5);
+        assert!(has_forbidden_controls("a\u{0}b", true));
+        assert!(!has_forbidden_controls("a\nb", true));
+        assert!(has_forbidden_controls("a\nb", false));
+    }
+}
