@@ -1,1 +1,30 @@
-//! placeholder
+//! The HTTP adapter: the contract's wire format over actix-web.
+//!
+//! - [`routes`]: the access table — every endpoint, its method and who may call it. The router,
+//!   the auth middleware, `405 Allow` and the tests all read it.
+//! - [`app`]: builds the actix `App` from the table and the middleware.
+//! - [`middleware`]: request ids, security headers, authentication and authorization, logging.
+//! - [`error`]: the one mapping from domain errors to status codes and error codes.
+//! - [`body`] and [`query`]: strict decoding of JSON bodies and query strings.
+//! - [`views`]: JSON shapes of responses; [`envelope`]: `{"success": true, "data": …}`.
+//! - handlers by area: [`customers`], [`session`], [`users`], [`health`].
+
+mod app;
+pub mod body;
+pub mod customers;
+pub mod envelope;
+pub mod error;
+pub mod health;
+pub mod middleware;
+pub mod query;
+pub mod routes;
+pub mod session;
+mod state;
+pub mod users;
+pub mod views;
+
+pub use app::app;
+pub use state::{AppState, ReadinessCheck};
+
+/// Largest request body accepted (CONTRACT §1).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;

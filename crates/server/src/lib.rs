@@ -1,1 +1,14 @@
-//! placeholder
+//! The `customers` binary's library: configuration, the adapters that are not a database,
+//! and the wiring of domain, persistence and HTTP into one running service.
+//!
+//! - [`config`]: command line and environment.
+//! - [`adapters`]: clock, ids, argon2id passwords, SHA-256 token digests, and [`Adapters`],
+//!   the set of ports a running service uses.
+//! - [`run`]: start a server (also used by the end-to-end tests), migrate, create a store.
+
+pub mod adapters;
+pub mod config;
+pub mod run;
+
+pub use adapters::Adapters;
+pub use run::{FirstStart, RunningServer, ServeOptions, create_store, open_database, start};

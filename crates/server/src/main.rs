@@ -1,1 +1,112 @@
-fn main() {}
+//! `customers`: serve (default), migrate, store create.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use customers_server::config::{Cli, Command, GlobalArgs, LogFormat, ServeArgs, StoreCommand};
+use customers_server::run::{ServeOptions, create_store, open_database, start};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<(), String> {
+    let options = ServeOptions {
+        database: global.database(),
+        listen: args.listen.clone(),
+        owner_email: args.owner_email.clone(),
+        workers: args.workers,
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+    };
+    let server = start(options).await.map_err(|e| e.to_string())?;
+    let base = server.base_url();
+    if let Some(first) = &server.first_start {
+        println!(
+            "Created store {} with owner {}.",
+            first.store_id, first.owner_email
+        );
+        println!("Owner token (shown only this once): {}", first.token);
+        println!(
+            "Use it as: curl -H \"Authorization: Bearer {}\" {base}/customers",
+            first.token
+        );
+    }
+    tracing::info!(address = %server.address, "serving");
+    server.wait().await.map_err(|e| e.to_string())
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let global = &cli.global;
+    match &cli.command {
+        None => serve(global, &cli.serve).await,
+        Some(Command::Serve(args)) => serve(global, args).await,
+        Some(Command::Migrate) => {
+            open_database(&global.database())
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Store(StoreCommand::Create(args))) => {
+            let database = open_database(&global.database())
+                .await
+                .map_err(|e| e.to_string())?;
+            let outcome = create_store(
+                &database,
+                &args.settings(),
+                &args.owner_email,
+                args.owner_password.as_deref(),
+            )
+            .await
+            .map_err(|e| match e {
+                customers_domain::access::AuthError::Invalid(errors) => errors
+                    .fields()
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            })?;
+            database.close();
+            let json = serde_json::json!({
+                "storeId": outcome.store.id.to_string(),
+                "ownerUserId": outcome.owner.id.to_string(),
+                "token": outcome.token,
+            });
+            println!("{json}");
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

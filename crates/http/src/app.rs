@@ -1,0 +1,74 @@
+//! The actix `App`: routes from the access table, strict extractors, the middleware.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, Error, HttpRequest, HttpResponse, web};
+use customers_domain::Ports;
+
+use crate::error::ApiError;
+use crate::middleware::{authorize, request_context};
+use crate::routes::{self, Endpoint, ROUTES};
+use crate::state::AppState;
+use crate::{customers, health, session, users};
+
+/// The handler of an endpoint, for the method its table row names.
+fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
+    let method = web::method(route.verb.method());
+    match route.endpoint {
+        Endpoint::CreateCustomer => method.to(customers::create::<P>),
+        Endpoint::ListCustomers => method.to(customers::list::<P>),
+        Endpoint::GetCustomer => method.to(customers::get::<P>),
+        Endpoint::UpdateCustomer => method.to(customers::update::<P>),
+        Endpoint::DeleteCustomer => method.to(customers::delete::<P>),
+        Endpoint::Login => method.to(session::login::<P>),
+        Endpoint::Logout => method.to(session::logout::<P>),
+        Endpoint::Me => method.to(session::me),
+        Endpoint::CreateUser => method.to(users::create::<P>),
+        Endpoint::ListUsers => method.to(users::list::<P>),
+        Endpoint::Health => method.to(health::health),
+        Endpoint::Ready => method.to(health::ready::<P>),
+    }
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allow = req
+        .match_pattern()
+        .map(|pattern| routes::allowed_methods(&pattern))
+        .unwrap_or_default();
+    Err(ApiError::method_not_allowed(allow))
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found())
+}
+
+/// The whole HTTP application over one set of use cases.
+pub fn app<P: Ports>(
+    state: AppState<P>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let mut app = App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
+        .default_service(web::to(not_found));
+    for path in routes::paths() {
+        let resource = ROUTES
+            .iter()
+            .filter(|route| route.path == path)
+            .fold(web::resource(path), |resource, route| {
+                resource.route(handler::<P>(route))
+            })
+            .default_service(web::to(method_not_allowed));
+        app = app.service(resource);
+    }
+    app.wrap(from_fn(authorize::<P>))
+        .wrap(from_fn(request_context))
+}

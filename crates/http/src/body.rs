@@ -1,0 +1,191 @@
+//! Strict JSON bodies: `application/json`, at most 64 KiB, an object, no unknown fields, and
+//! every type error reported with the field it is in.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::body::{BodyStream, to_bytes_limited};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::MAX_BODY_BYTES;
+use crate::error::ApiError;
+
+/// A request body that is a JSON object.
+#[derive(Debug)]
+pub struct JsonObject(pub Map<String, Value>);
+
+/// A request body type: the fields it knows, so any other field can be refused by name.
+pub trait Body: DeserializeOwned {
+    const FIELDS: &'static [&'static str];
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+        .unwrap_or(false)
+}
+
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Parses bytes as a JSON object.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::malformed_json(
+            "The body is empty; a JSON object is expected",
+        ));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::malformed_json("The body must be a JSON object")),
+        Err(e) => Err(ApiError::malformed_json(format!(
+            "The body is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))),
+    }
+}
+
+impl FromRequest for JsonObject {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let checked = if !is_json(req) {
+            Err(ApiError::unsupported_media_type())
+        } else if declared_length(req).is_some_and(|len| len > MAX_BODY_BYTES) {
+            Err(ApiError::payload_too_large())
+        } else {
+            Ok(BodyStream::new(payload.take()))
+        };
+        Box::pin(async move {
+            let bytes = match to_bytes_limited(checked?, MAX_BODY_BYTES).await {
+                Ok(Ok(bytes)) => bytes,
+                Ok(Err(_)) => return Err(ApiError::malformed_json("The body could not be read")),
+                Err(_) => return Err(ApiError::payload_too_large()),
+            };
+            parse_object(&bytes).map(JsonObject)
+        })
+    }
+}
+
+impl JsonObject {
+    /// Decodes into `T`, refusing unknown fields (each reported) and wrong types (with the
+    /// path of the offending value, e.g. `allergens[1]`).
+    pub fn decode<T: Body>(self) -> Result<T, ApiError> {
+        let unknown: Vec<&String> = self
+            .0
+            .keys()
+            .filter(|key| !T::FIELDS.contains(&key.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            let mut errors = customers_domain::validation::ValidationErrors::new();
+            for key in unknown {
+                errors.add(key.clone(), "is not a known field");
+            }
+            return Err(ApiError::validation(&errors));
+        }
+        serde_path_to_error::deserialize(Value::Object(self.0)).map_err(|e| {
+            let field = e.path().to_string();
+            let message = e.inner().to_string();
+            ApiError::invalid_field(field, describe(&message))
+        })
+    }
+}
+
+/// serde's messages, without its position suffix.
+fn describe(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// `T` where JSON `null` and an absent field mean different things (PATCH).
+pub mod patch {
+    use customers_domain::customer::Patch;
+    use serde::{Deserialize, Deserializer};
+
+    /// Use with `#[serde(default, deserialize_with = "patch::field")]`: absent stays
+    /// `Unchanged` (the default), `null` is `Clear`, a value is `Set`.
+    pub fn field<'de, D, T>(deserializer: D) -> Result<Patch<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            None => Patch::Clear,
+            Some(value) => Patch::Set(value),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(rename_all = "camelCase")]
+    struct Sample {
+        first_name: Option<String>,
+        tags: Option<Vec<String>>,
+    }
+
+    impl Body for Sample {
+        const FIELDS: &'static [&'static str] = &["firstName", "tags"];
+    }
+
+    fn object(json: &str) -> JsonObject {
+        JsonObject(parse_object(json.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_object() {
+        for body in ["", "  ", "[]", "3", "\"x\"", "{", "{\"a\":}", "null"] {
+            let error = parse_object(body.as_bytes()).unwrap_err();
+            assert_eq!(error.code, "MALFORMED_JSON", "{body:?}");
+        }
+    }
+
+    #[test]
+    fn names_every_unknown_field() {
+        let error = object(r#"{"firstName":"a","isBlocked":true,"x":1}"#)
+            .decode::<Sample>()
+            .unwrap_err();
+        assert_eq!(error.code, "VALIDATION_FAILED");
+        let fields: Vec<_> = error.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["isBlocked", "x"]);
+    }
+
+    #[test]
+    fn names_the_field_of_a_type_error() {
+        let error = object(r#"{"tags":["a",2]}"#)
+            .decode::<Sample>()
+            .unwrap_err();
+        assert_eq!(error.details[0].field, "tags[1]");
+        assert!(!error.details[0].message.contains("line"));
+        let error = object(r#"{"firstName":5}"#).decode::<Sample>().unwrap_err();
+        assert_eq!(error.details[0].field, "firstName");
+    }
+
+    #[test]
+    fn decodes_known_fields() {
+        let sample = object(r#"{"firstName":"Maria"}"#)
+            .decode::<Sample>()
+            .unwrap();
+        assert_eq!(sample.first_name.as_deref(), Some("Maria"));
+        assert!(sample.tags.is_none());
+    }
+}

@@ -1,0 +1,165 @@
+//! `/customers`: create, list, get, update, erase.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use customers_domain::Ports;
+use customers_domain::customer::{CustomerListParams, Patch, ProfileInput};
+use serde::Deserialize;
+
+use crate::body::{Body, JsonObject, patch};
+use crate::envelope::{self, Meta};
+use crate::error::ApiError;
+use crate::middleware::Caller;
+use crate::query::QueryParams;
+use crate::state::AppState;
+use crate::views::{CustomerSummaryView, CustomerView};
+
+/// The profile fields of create and PATCH. Absent, `null` and a value are told apart.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileBody {
+    #[serde(default, deserialize_with = "patch::field")]
+    first_name: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    last_name: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    email: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    phone: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    accepts_marketing: Patch<bool>,
+    #[serde(default, deserialize_with = "patch::field")]
+    locale: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    default_address_line: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    default_zipcode: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    default_city: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    admin_notes: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    birth_date: Patch<String>,
+    #[serde(default, deserialize_with = "patch::field")]
+    allergens: Patch<Vec<String>>,
+}
+
+impl Body for ProfileBody {
+    const FIELDS: &'static [&'static str] = &[
+        "firstName",
+        "lastName",
+        "email",
+        "phone",
+        "acceptsMarketing",
+        "locale",
+        "defaultAddressLine",
+        "defaultZipcode",
+        "defaultCity",
+        "adminNotes",
+        "birthDate",
+        "allergens",
+    ];
+}
+
+impl From<ProfileBody> for ProfileInput {
+    fn from(b: ProfileBody) -> Self {
+        Self {
+            first_name: b.first_name,
+            last_name: b.last_name,
+            email: b.email,
+            phone: b.phone,
+            accepts_marketing: b.accepts_marketing,
+            locale: b.locale,
+            default_address_line: b.default_address_line,
+            default_zipcode: b.default_zipcode,
+            default_city: b.default_city,
+            admin_notes: b.admin_notes,
+            birth_date: b.birth_date,
+            allergens: b.allergens,
+        }
+    }
+}
+
+/// Query parameters of `GET /customers`.
+pub const LIST_PARAMETERS: &[&str] = &[
+    "page",
+    "limit",
+    "sortBy",
+    "sortDir",
+    "acceptsMarketing",
+    "isBlocked",
+    "hasOrders",
+    "minSpent",
+    "maxSpent",
+    "lastOrderPeriod",
+    "q",
+    "allergen",
+];
+
+fn list_params(req: &HttpRequest) -> Result<CustomerListParams, ApiError> {
+    let mut query = QueryParams::parse(req.query_string(), LIST_PARAMETERS)?;
+    let params = CustomerListParams {
+        page: query.integer("page"),
+        limit: query.integer("limit"),
+        sort_by: query.text("sortBy"),
+        sort_dir: query.text("sortDir"),
+        accepts_marketing: query.boolean("acceptsMarketing"),
+        is_blocked: query.boolean("isBlocked"),
+        has_orders: query.boolean("hasOrders"),
+        min_spent: query.integer("minSpent"),
+        max_spent: query.integer("maxSpent"),
+        last_order_period: query.text("lastOrderPeriod"),
+        q: query.text("q"),
+        allergen: query.text("allergen"),
+    };
+    query.finish(params)
+}
+
+pub async fn create<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let input = ProfileInput::from(body.decode::<ProfileBody>()?);
+    let customer = state.customers.create(&caller, &input).await?;
+    Ok(envelope::created(&CustomerView::from(&customer)))
+}
+
+pub async fn list<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = list_params(&req)?;
+    let page = state.customers.list(&caller, &params).await?;
+    let rows: Vec<CustomerSummaryView> = page.items.iter().map(CustomerSummaryView::from).collect();
+    Ok(envelope::list(&rows, Meta::of(&page)))
+}
+
+pub async fn get<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = state.customers.get(&caller, &id).await?;
+    Ok(envelope::ok(&CustomerView::from(&customer)))
+}
+
+pub async fn update<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let input = ProfileInput::from(body.decode::<ProfileBody>()?);
+    let customer = state.customers.update(&caller, &id, &input).await?;
+    Ok(envelope::ok(&CustomerView::from(&customer)))
+}
+
+pub async fn delete<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.customers.delete(&caller, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

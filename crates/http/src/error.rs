@@ -1,0 +1,255 @@
+//! Errors on the wire: `{"success": false, "error": {code, message, details?, requestId}}`.
+//!
+//! This is the one place where domain errors become status codes and error codes.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use customers_domain::access::AuthError;
+use customers_domain::customer::CustomerError;
+use customers_domain::ports::RepoError;
+use customers_domain::validation::ValidationErrors;
+use serde::Serialize;
+
+use crate::middleware::current_request_id;
+
+/// Seconds a client should wait before retrying after a 503.
+pub const RETRY_AFTER_UNAVAILABLE: u32 = 2;
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Detail {
+    pub field: String,
+    pub message: String,
+}
+
+/// An error response of the contract.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<Detail>,
+    /// Methods for `Allow` on a 405.
+    pub allow: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            allow: None,
+        }
+    }
+
+    pub fn malformed_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "A valid bearer credential is required",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "This credential may not perform this operation",
+        )
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "No such resource")
+    }
+
+    pub fn method_not_allowed(allow: String) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "This path does not support this method",
+            )
+        }
+    }
+
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("The body must be at most {} bytes", crate::MAX_BODY_BYTES),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "The body must be sent with Content-Type: application/json",
+        )
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "The service cannot reach its database; try again shortly",
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Something went wrong on our side",
+        )
+    }
+
+    /// 422 with one detail per field.
+    pub fn validation(errors: &ValidationErrors) -> Self {
+        Self {
+            details: errors
+                .fields()
+                .iter()
+                .map(|e| Detail {
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                })
+                .collect(),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_FAILED",
+                "Some fields are invalid",
+            )
+        }
+    }
+
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(&ValidationErrors::single(field, message))
+    }
+
+    fn conflict(code: &'static str, field: &str, message: &str) -> Self {
+        Self {
+            details: vec![Detail {
+                field: field.to_owned(),
+                message: message.to_owned(),
+            }],
+            ..Self::new(StatusCode::CONFLICT, code, message)
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.code)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "<[Detail]>::is_empty")]
+    details: &'a [Detail],
+    request_id: String,
+}
+
+#[derive(Serialize)]
+struct ErrorEnvelope<'a> {
+    success: bool,
+    error: ErrorBody<'a>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        match self.status {
+            StatusCode::UNAUTHORIZED => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE));
+            }
+            _ => {}
+        }
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        response.json(ErrorEnvelope {
+            success: false,
+            error: ErrorBody {
+                code: self.code,
+                message: &self.message,
+                details: &self.details,
+                request_id: current_request_id(),
+            },
+        })
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::Unavailable(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                Self::unavailable()
+            }
+            RepoError::Conflict(unique) => {
+                tracing::error!(?unique, "unmapped uniqueness conflict");
+                Self::internal()
+            }
+            RepoError::Internal(reason) => {
+                tracing::error!(%reason, "storage failure");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<CustomerError> for ApiError {
+    fn from(error: CustomerError) -> Self {
+        match error {
+            CustomerError::Invalid(errors) => Self::validation(&errors),
+            CustomerError::NotFound => Self::not_found(),
+            CustomerError::EmailTaken => Self::conflict(
+                "EMAIL_TAKEN",
+                "email",
+                "Another customer of this store has this email",
+            ),
+            CustomerError::PhoneTaken => Self::conflict(
+                "PHONE_TAKEN",
+                "phone",
+                "Another customer of this store has this phone",
+            ),
+            CustomerError::Storage(error) => error.into(),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthorized => Self::unauthorized(),
+            AuthError::Forbidden => Self::forbidden(),
+            AuthError::Invalid(errors) => Self::validation(&errors),
+            AuthError::EmailTaken => Self::conflict(
+                "EMAIL_TAKEN",
+                "email",
+                "Another user of this store has this email",
+            ),
+            AuthError::Storage(error) => error.into(),
+        }
+    }
+}

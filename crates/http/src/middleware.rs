@@ -1,0 +1,177 @@
+//! The middleware every request passes: its request id, security headers and log line
+//! ([`request_context`]), then the access table's verdict ([`authorize`]).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+use customers_domain::Ports;
+use customers_domain::access::{Access, Principal};
+
+use crate::error::ApiError;
+use crate::routes;
+use crate::state::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// The id of the request being served (for error bodies), or `"-"` outside of one.
+pub fn current_request_id() -> String {
+    CURRENT_REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".to_owned())
+}
+
+/// A client's id is echoed when it is 1–128 visible ASCII characters; otherwise one is made.
+fn request_id(req: &ServiceRequest) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let given = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()));
+    match given {
+        Some(id) => id.to_owned(),
+        None => {
+            let boot = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or_default();
+            format!(
+                "req_{boot:x}{:08x}",
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            )
+        }
+    }
+}
+
+/// Gives the request an id (echoed in `X-Request-Id` and in error bodies), adds
+/// `X-Content-Type-Options: nosniff`, and logs one line: method, route pattern, status,
+/// latency, request id and store — never bodies, credentials or personal data.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = request_id(&req);
+    let started = Instant::now();
+    let method = req.method().clone();
+    let pattern = req
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    // Handlers and the auth middleware turn their errors into responses themselves, inside
+    // this scope, so error bodies carry the request id.
+    let mut response = CURRENT_REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let store = response
+        .request()
+        .extensions()
+        .get::<Principal>()
+        .map(|p| p.store_id.to_string())
+        .unwrap_or_else(|| "-".to_owned());
+    tracing::info!(
+        target: "customers::http",
+        method = %method,
+        route = %pattern,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        request_id = %id,
+        store = %store,
+        "request"
+    );
+    Ok(response)
+}
+
+/// The bearer secret of a request, if it sent one in the expected form.
+fn bearer(req: &ServiceRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim())
+}
+
+/// Enforces the access table: public rows pass; every other row needs a valid credential
+/// (401 otherwise) that its access rule allows (403 otherwise). The caller is put in the
+/// request's extensions for [`Caller`]. Protected responses are marked `no-store`.
+pub async fn authorize<P: Ports>(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let route = req
+        .match_pattern()
+        .and_then(|pattern| routes::find(req.method(), &pattern));
+    let access = route.map_or(Access::Public, |route| route.access);
+    if access == Access::Public {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let verdict = match (bearer(&req), req.app_data::<web::Data<AppState<P>>>()) {
+        (Some(secret), Some(state)) => state
+            .access
+            .authenticate(secret)
+            .await
+            .map_err(ApiError::from)
+            .and_then(|principal| {
+                principal
+                    .authorize(access)
+                    .map(|()| principal)
+                    .map_err(|_| ApiError::forbidden())
+            }),
+        (None, _) => Err(ApiError::unauthorized()),
+        (Some(_), None) => Err(ApiError::internal()),
+    };
+    let mut response = match verdict {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            next.call(req).await?.map_into_left_body()
+        }
+        Err(error) => req
+            .into_response(error.error_response())
+            .map_into_right_body(),
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The authenticated caller of a protected endpoint.
+#[derive(Clone, Debug)]
+pub struct Caller(pub Principal);
+
+impl std::ops::Deref for Caller {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(
+            req.extensions()
+                .get::<Principal>()
+                .cloned()
+                .map(Caller)
+                .ok_or_else(ApiError::unauthorized),
+        )
+    }
+}

@@ -1,0 +1,253 @@
+//! The access table: every endpoint, its method, and who may call it (CONTRACT §2).
+//!
+//! The router is built from it, the auth middleware enforces it, `405 Allow` is derived from
+//! it, and the tests walk it. An endpoint that is not in this table does not exist.
+
+use actix_web::http::Method;
+use customers_domain::access::{Access, Role, Scope};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verb {
+    Get,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    pub fn method(self) -> Method {
+        match self {
+            Self::Get => Method::GET,
+            Self::Post => Method::POST,
+            Self::Patch => Method::PATCH,
+            Self::Delete => Method::DELETE,
+        }
+    }
+
+    pub fn from_method(method: &Method) -> Option<Self> {
+        [Self::Get, Self::Post, Self::Patch, Self::Delete]
+            .into_iter()
+            .find(|verb| verb.method() == method)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// Which handler serves a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    CreateCustomer,
+    ListCustomers,
+    GetCustomer,
+    UpdateCustomer,
+    DeleteCustomer,
+    Login,
+    Logout,
+    Me,
+    CreateUser,
+    ListUsers,
+    Health,
+    Ready,
+}
+
+/// One row of the access table.
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    pub verb: Verb,
+    /// actix path pattern, e.g. `/customers/{id}`.
+    pub path: &'static str,
+    pub access: Access,
+    pub endpoint: Endpoint,
+    pub summary: &'static str,
+}
+
+const READ_CUSTOMERS: &[Scope] = &[Scope::ReadCustomers];
+
+const fn route(
+    verb: Verb,
+    path: &'static str,
+    access: Access,
+    endpoint: Endpoint,
+    summary: &'static str,
+) -> Route {
+    Route {
+        verb,
+        path,
+        access,
+        endpoint,
+        summary,
+    }
+}
+
+use Endpoint as E;
+use Verb::*;
+
+pub const ROUTES: &[Route] = &[
+    route(
+        Post,
+        "/customers",
+        Access::Staff(Role::Staff),
+        E::CreateCustomer,
+        "Create a customer profile",
+    ),
+    route(
+        Get,
+        "/customers",
+        Access::StaffOrKey(READ_CUSTOMERS),
+        E::ListCustomers,
+        "List customers with filtering and sorting",
+    ),
+    route(
+        Get,
+        "/customers/{id}",
+        Access::StaffOrKey(READ_CUSTOMERS),
+        E::GetCustomer,
+        "Get a customer's full profile",
+    ),
+    route(
+        Patch,
+        "/customers/{id}",
+        Access::Staff(Role::Manager),
+        E::UpdateCustomer,
+        "Update a customer profile",
+    ),
+    route(
+        Delete,
+        "/customers/{id}",
+        Access::Staff(Role::Admin),
+        E::DeleteCustomer,
+        "Erase a customer",
+    ),
+    route(
+        Post,
+        "/auth/login",
+        Access::Public,
+        E::Login,
+        "Exchange a password for a staff token",
+    ),
+    route(
+        Post,
+        "/auth/logout",
+        Access::AnyCredential,
+        E::Logout,
+        "Revoke the credential in use",
+    ),
+    route(
+        Get,
+        "/auth/me",
+        Access::AnyCredential,
+        E::Me,
+        "Describe the credential in use",
+    ),
+    route(
+        Post,
+        "/users",
+        Access::Staff(Role::Admin),
+        E::CreateUser,
+        "Add a staff user",
+    ),
+    route(
+        Get,
+        "/users",
+        Access::Staff(Role::Admin),
+        E::ListUsers,
+        "List staff users",
+    ),
+    route(
+        Get,
+        "/healthz",
+        Access::Public,
+        E::Health,
+        "Liveness: the process answers",
+    ),
+    route(
+        Get,
+        "/readyz",
+        Access::Public,
+        E::Ready,
+        "Readiness: the database answers",
+    ),
+];
+
+/// The row for a method on a matched path pattern.
+pub fn find(method: &Method, pattern: &str) -> Option<&'static Route> {
+    let verb = Verb::from_method(method)?;
+    ROUTES
+        .iter()
+        .find(|route| route.verb == verb && route.path == pattern)
+}
+
+/// `Allow` for a path pattern: the methods the table has for it.
+pub fn allowed_methods(pattern: &str) -> String {
+    ROUTES
+        .iter()
+        .filter(|route| route.path == pattern)
+        .map(|route| route.verb.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every distinct path, in table order.
+pub fn paths() -> Vec<&'static str> {
+    let mut paths: Vec<&'static str> = Vec::new();
+    for route in ROUTES {
+        if !paths.contains(&route.path) {
+            paths.push(route.path);
+        }
+    }
+    paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn each_method_and_path_appears_once() {
+        let mut seen = HashSet::new();
+        for route in ROUTES {
+            assert!(
+                seen.insert((route.verb, route.path)),
+                "{:?} {}",
+                route.verb,
+                route.path
+            );
+        }
+        let endpoints: HashSet<_> = ROUTES.iter().map(|r| r.endpoint).collect();
+        assert_eq!(endpoints.len(), ROUTES.len(), "one route per endpoint");
+    }
+
+    #[test]
+    fn the_table_matches_the_contract_for_customers() {
+        let access = |verb, path| find(&Verb::method(verb), path).unwrap().access;
+        assert_eq!(access(Post, "/customers"), Access::Staff(Role::Staff));
+        assert_eq!(
+            access(Patch, "/customers/{id}"),
+            Access::Staff(Role::Manager)
+        );
+        assert_eq!(
+            access(Delete, "/customers/{id}"),
+            Access::Staff(Role::Admin)
+        );
+        assert_eq!(
+            access(Get, "/customers/{id}"),
+            Access::StaffOrKey(&[Scope::ReadCustomers])
+        );
+        assert_eq!(access(Post, "/users"), Access::Staff(Role::Admin));
+    }
+
+    #[test]
+    fn allow_lists_the_methods_of_a_path() {
+        assert_eq!(allowed_methods("/customers/{id}"), "GET, PATCH, DELETE");
+        assert_eq!(allowed_methods("/healthz"), "GET");
+        assert!(find(&Method::PUT, "/customers").is_none());
+    }
+}

@@ -1,0 +1,76 @@
+//! `/auth`: login, logout, and who am I.
+
+use actix_web::{HttpResponse, web};
+use customers_domain::Ports;
+use customers_domain::validation::ValidationErrors;
+use serde::{Deserialize, Serialize};
+
+use crate::body::{Body, JsonObject};
+use crate::envelope;
+use crate::error::ApiError;
+use crate::middleware::Caller;
+use crate::state::AppState;
+use crate::views::{MeView, UserRef, timestamp};
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginBody {
+    store_id: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+impl Body for LoginBody {
+    const FIELDS: &'static [&'static str] = &["storeId", "email", "password"];
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct LoginView {
+    token: String,
+    expires_at: String,
+    user: UserRef,
+}
+
+pub async fn login<P: Ports>(
+    state: web::Data<AppState<P>>,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.decode::<LoginBody>()?;
+    let mut errors = ValidationErrors::new();
+    for (field, value) in [
+        ("storeId", &body.store_id),
+        ("email", &body.email),
+        ("password", &body.password),
+    ] {
+        if value.is_none() {
+            errors.add(field, "is required");
+        }
+    }
+    let (Some(store_id), Some(email), Some(password)) = (body.store_id, body.email, body.password)
+    else {
+        return Err(ApiError::validation(&errors));
+    };
+    let outcome = state.access.login(&store_id, &email, &password).await?;
+    Ok(envelope::ok(&LoginView {
+        token: outcome.token,
+        expires_at: timestamp(outcome.expires_at),
+        user: UserRef {
+            id: outcome.user.id.to_string(),
+            email: outcome.user.email.to_string(),
+            role: outcome.user.role.as_str(),
+        },
+    }))
+}
+
+pub async fn logout<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    state.access.logout(&caller).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn me(caller: Caller) -> HttpResponse {
+    envelope::ok(&MeView::from(&caller.0))
+}

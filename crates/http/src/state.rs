@@ -1,0 +1,39 @@
+//! What every handler can reach.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use customers_domain::Ports;
+use customers_domain::access::AccessService;
+use customers_domain::customer::CustomerService;
+
+/// Answers whether the database answers (for `/readyz`).
+pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
+
+/// The use cases, built once and shared by every worker.
+pub struct AppState<P> {
+    pub customers: CustomerService<P>,
+    pub access: AccessService<P>,
+    pub ready: ReadinessCheck,
+}
+
+impl<P: Ports> AppState<P> {
+    pub fn new(ports: Arc<P>, ready: ReadinessCheck) -> Self {
+        Self {
+            customers: CustomerService::new(Arc::clone(&ports)),
+            access: AccessService::new(ports),
+            ready,
+        }
+    }
+}
+
+impl<P> Clone for AppState<P> {
+    fn clone(&self) -> Self {
+        Self {
+            customers: self.customers.clone(),
+            access: self.access.clone(),
+            ready: Arc::clone(&self.ready),
+        }
+    }
+}

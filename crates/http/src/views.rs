@@ -1,0 +1,228 @@
+//! The JSON shapes of responses, field for field as the seed and CONTRACT §4 name them.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use customers_domain::access::{Holder, Principal, StaffUser};
+use customers_domain::customer::{Customer, CustomerSummary};
+use serde::Serialize;
+
+/// `2026-03-15T10:00:00.000Z`.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn timestamp_opt(at: Option<DateTime<Utc>>) -> Option<String> {
+    at.map(timestamp)
+}
+
+#[derive(Serialize, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressView {
+    pub id: String,
+    pub line: Option<String>,
+    pub zipcode: Option<String>,
+    pub city: Option<String>,
+    pub is_default: bool,
+}
+
+/// A customer in full (create, get, patch).
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerView {
+    pub id: String,
+    pub store_id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub accepts_marketing: bool,
+    pub locale: String,
+    pub is_blocked: bool,
+    pub blocked_reason: Option<String>,
+    pub blocked_at: Option<String>,
+    pub total_spent_minor: i64,
+    pub total_orders: i64,
+    pub last_order_at: Option<String>,
+    pub loyalty_points: i64,
+    pub default_address_line: Option<String>,
+    pub default_zipcode: Option<String>,
+    pub default_city: Option<String>,
+    pub addresses: Vec<AddressView>,
+    pub admin_notes: Option<String>,
+    pub birth_date: Option<String>,
+    pub allergens: Vec<&'static str>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Customer> for CustomerView {
+    fn from(c: &Customer) -> Self {
+        let p = &c.profile;
+        let address = p.default_address.as_ref();
+        Self {
+            id: c.id.to_string(),
+            store_id: c.store_id.to_string(),
+            first_name: p.first_name.as_ref().map(ToString::to_string),
+            last_name: p.last_name.as_ref().map(ToString::to_string),
+            email: p.email.as_ref().map(ToString::to_string),
+            phone: p.phone.as_ref().map(ToString::to_string),
+            accepts_marketing: p.accepts_marketing,
+            locale: p.locale.to_string(),
+            is_blocked: c.is_blocked(),
+            blocked_reason: c
+                .block
+                .as_ref()
+                .and_then(|b| b.reason.as_ref())
+                .map(ToString::to_string),
+            blocked_at: timestamp_opt(c.block.as_ref().map(|b| b.at)),
+            total_spent_minor: c.activity.total_spent_minor,
+            total_orders: c.activity.total_orders,
+            last_order_at: timestamp_opt(c.activity.last_order_at),
+            loyalty_points: c.activity.loyalty_points,
+            default_address_line: address.and_then(|a| a.line.clone()),
+            default_zipcode: address.and_then(|a| a.zipcode.clone()),
+            default_city: address.and_then(|a| a.city.clone()),
+            addresses: address
+                .map(|a| AddressView {
+                    id: a.id.to_string(),
+                    line: a.line.clone(),
+                    zipcode: a.zipcode.clone(),
+                    city: a.city.clone(),
+                    is_default: true,
+                })
+                .into_iter()
+                .collect(),
+            admin_notes: p.admin_notes.as_ref().map(ToString::to_string),
+            birth_date: p.birth_date.map(|d| d.to_string()),
+            allergens: p.allergens.codes(),
+            created_at: timestamp(c.created_at),
+            updated_at: timestamp(c.updated_at),
+        }
+    }
+}
+
+/// A row of the customer list (the seed's list shape).
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerSummaryView {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub is_blocked: bool,
+    pub total_spent_minor: i64,
+    pub total_orders: i64,
+    pub last_order_at: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&CustomerSummary> for CustomerSummaryView {
+    fn from(c: &CustomerSummary) -> Self {
+        Self {
+            id: c.id.to_string(),
+            first_name: c.first_name.as_ref().map(ToString::to_string),
+            last_name: c.last_name.as_ref().map(ToString::to_string),
+            email: c.email.as_ref().map(ToString::to_string),
+            phone: c.phone.as_ref().map(ToString::to_string),
+            is_blocked: c.is_blocked,
+            total_spent_minor: c.total_spent_minor,
+            total_orders: c.total_orders,
+            last_order_at: timestamp_opt(c.last_order_at),
+            created_at: timestamp(c.created_at),
+        }
+    }
+}
+
+/// A staff user, never with a password hash.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: &'static str,
+    pub created_at: String,
+}
+
+impl From<&StaffUser> for UserView {
+    fn from(u: &StaffUser) -> Self {
+        Self {
+            id: u.id.to_string(),
+            email: u.email.to_string(),
+            name: u.name.as_ref().map(ToString::to_string),
+            role: u.role.as_str(),
+            created_at: timestamp(u.created_at),
+        }
+    }
+}
+
+/// `{id, email, role}` as login and `/auth/me` show a user.
+#[derive(Serialize, Debug)]
+pub struct UserRef {
+    pub id: String,
+    pub email: String,
+    pub role: &'static str,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ApiKeyRef {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<&'static str>,
+}
+
+/// `GET /auth/me`.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct MeView {
+    pub kind: &'static str,
+    pub store_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<ApiKeyRef>,
+}
+
+impl From<&Principal> for MeView {
+    fn from(p: &Principal) -> Self {
+        match &p.holder {
+            Holder::Staff {
+                user_id,
+                email,
+                role,
+            } => Self {
+                kind: "staff",
+                store_id: p.store_id.to_string(),
+                user: Some(UserRef {
+                    id: user_id.to_string(),
+                    email: email.clone(),
+                    role: role.as_str(),
+                }),
+                api_key: None,
+            },
+            Holder::ApiKey { name, scopes } => Self {
+                kind: "apiKey",
+                store_id: p.store_id.to_string(),
+                user: None,
+                api_key: Some(ApiKeyRef {
+                    id: p.credential_id.to_string(),
+                    name: name.clone(),
+                    scopes: scopes.iter().map(|s| s.as_str()).collect(),
+                }),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_milliseconds_and_z() {
+        let at: DateTime<Utc> = "2026-03-15T10:00:00Z".parse().unwrap();
+        assert_eq!(timestamp(at), "2026-03-15T10:00:00.000Z");
+        let at: DateTime<Utc> = "2026-03-15T10:00:00.1239Z".parse().unwrap();
+        assert_eq!(timestamp(at), "2026-03-15T10:00:00.123Z");
+    }
+}

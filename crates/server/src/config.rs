@@ -1,0 +1,194 @@
+//! Command line and environment (every flag has an environment variable).
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use customers_domain::store::StoreSettings;
+use customers_persistence::DatabaseConfig;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "customers",
+    version,
+    about = "Ordeliya Customers: the CRM service of a restaurant ordering platform"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// Serving options when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// `sqlite://PATH` (created when missing) or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/customers.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Most database connections held open.
+    #[arg(
+        long,
+        env = "CUSTOMERS_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: usize,
+
+    /// How long a request may wait for a database connection (or to open one), in
+    /// milliseconds; past it the request answers 503.
+    #[arg(
+        long,
+        env = "CUSTOMERS_DB_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub db_timeout_ms: u64,
+
+    /// Log line format, on standard error.
+    #[arg(long, env = "CUSTOMERS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+impl GlobalArgs {
+    pub fn database(&self) -> DatabaseConfig {
+        let timeout = Duration::from_millis(self.db_timeout_ms.max(1));
+        DatabaseConfig {
+            url: self.database_url.clone(),
+            max_connections: self.db_max_connections.max(1),
+            wait_timeout: timeout,
+            connect_timeout: timeout,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run migrations, then serve HTTP (the default).
+    Serve(ServeArgs),
+    /// Run migrations and exit.
+    Migrate,
+    /// Manage stores.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CUSTOMERS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Email of the owner created on the first start against an empty database.
+    #[arg(
+        long,
+        env = "CUSTOMERS_OWNER_EMAIL",
+        default_value = "owner@example.invalid"
+    )]
+    pub owner_email: String,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "CUSTOMERS_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    #[arg(long, env = "CUSTOMERS_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StoreCommand {
+    /// Create a store and its owner; prints `{"storeId", "ownerUserId", "token"}`.
+    Create(StoreCreateArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StoreCreateArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub owner_email: String,
+    /// Without it, the owner signs in with the printed token only.
+    #[arg(long)]
+    pub owner_password: Option<String>,
+    #[arg(long, default_value = "DKK")]
+    pub currency: String,
+    #[arg(long, default_value = "Europe/Copenhagen")]
+    pub timezone: String,
+    #[arg(long, default_value_t = 100)]
+    pub minor_units_per_point: i64,
+}
+
+impl StoreCreateArgs {
+    pub fn settings(&self) -> StoreSettings {
+        StoreSettings {
+            name: self.name.clone(),
+            currency: self.currency.clone(),
+            timezone: self.timezone.clone(),
+            minor_units_per_point: self.minor_units_per_point,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_subcommand_means_serve_with_defaults() {
+        let cli = Cli::try_parse_from(["customers"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.listen, "127.0.0.1:8080");
+        assert_eq!(cli.global.database_url, "sqlite://data/customers.db");
+    }
+
+    #[test]
+    fn store_create_takes_the_contract_flags() {
+        let cli = Cli::try_parse_from([
+            "customers",
+            "store",
+            "create",
+            "--name",
+            "Pizza",
+            "--owner-email",
+            "o@example.dk",
+            "--currency",
+            "EUR",
+            "--minor-units-per-point",
+            "50",
+        ])
+        .unwrap();
+        let Some(Command::Store(StoreCommand::Create(args))) = cli.command else {
+            panic!("expected store create");
+        };
+        let settings = args.settings();
+        assert_eq!(
+            (settings.currency.as_str(), settings.minor_units_per_point),
+            ("EUR", 50)
+        );
+        assert_eq!(settings.timezone, "Europe/Copenhagen");
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["customers", "migrate", "--database-url", "postgres://x/y"])
+            .unwrap();
+        assert_eq!(cli.global.database_url, "postgres://x/y");
+    }
+}

@@ -1,0 +1,176 @@
+//! Starting the service, migrating, creating stores.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use actix_web::dev::ServerHandle;
+use customers_domain::Ports;
+use customers_domain::access::{AccessService, AuthError, NewStoreOutcome};
+use customers_domain::ports::StoreRepository;
+use customers_domain::store::StoreSettings;
+use customers_http::{AppState, ReadinessCheck};
+use customers_persistence::{Database, DatabaseConfig, DatabaseError};
+use tokio::task::JoinHandle;
+
+use crate::adapters::Adapters;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("database: {0}")]
+    Database(#[from] DatabaseError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("first start: {0}")]
+    FirstStart(AuthError),
+}
+
+/// How to serve.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub database: DatabaseConfig,
+    pub listen: String,
+    /// Owner created on the first start against an empty database.
+    pub owner_email: String,
+    pub workers: Option<usize>,
+    pub shutdown_grace: Duration,
+}
+
+impl ServeOptions {
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database: DatabaseConfig::new(database_url),
+            listen: "127.0.0.1:0".into(),
+            owner_email: "owner@example.invalid".into(),
+            workers: None,
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The store made on the first start, and its owner's token (shown once).
+#[derive(Clone, Debug)]
+pub struct FirstStart {
+    pub store_id: String,
+    pub owner_email: String,
+    pub token: String,
+}
+
+/// A service that is serving.
+pub struct RunningServer {
+    pub address: SocketAddr,
+    pub first_start: Option<FirstStart>,
+    pub database: Database,
+    handle: ServerHandle,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the grace period), closes the
+    /// pool.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+        self.database.close();
+    }
+
+    /// Serves until the server stops (SIGTERM or SIGINT), then closes the pool.
+    pub async fn wait(self) -> std::io::Result<()> {
+        let result = match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        self.database.close();
+        result
+    }
+}
+
+/// Connects and applies pending migrations.
+pub async fn open_database(config: &DatabaseConfig) -> Result<Database, DatabaseError> {
+    let database = Database::connect(config).await?;
+    database.migrate().await?;
+    Ok(database)
+}
+
+/// Creates a store with its owner and the owner's first token.
+pub async fn create_store(
+    database: &Database,
+    settings: &StoreSettings,
+    owner_email: &str,
+    owner_password: Option<&str>,
+) -> Result<NewStoreOutcome, AuthError> {
+    AccessService::new(Adapters::new(database.clone()))
+        .create_store(settings, owner_email, owner_password)
+        .await
+}
+
+/// Migrates, creates the first store when the database has none, and starts serving.
+pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
+    let database = open_database(&options.database).await?;
+    let ports = Adapters::new(database.clone());
+    let first_start = if ports
+        .stores()
+        .any_exists()
+        .await
+        .map_err(|e| RunError::FirstStart(e.into()))?
+    {
+        None
+    } else {
+        let outcome = create_store(
+            &database,
+            &StoreSettings::default(),
+            &options.owner_email,
+            None,
+        )
+        .await
+        .map_err(RunError::FirstStart)?;
+        Some(FirstStart {
+            store_id: outcome.store.id.to_string(),
+            owner_email: outcome.owner.email.to_string(),
+            token: outcome.token,
+        })
+    };
+    let ready_db = database.clone();
+    let ready: ReadinessCheck = Arc::new(move || {
+        let db = ready_db.clone();
+        Box::pin(async move { db.ping().await.is_ok() })
+    });
+    let state = AppState::new(Arc::clone(&ports), ready);
+    let mut server = HttpServer::new(move || customers_http::app(state.clone()))
+        .shutdown_timeout(options.shutdown_grace.as_secs());
+    if let Some(workers) = options.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server
+        .bind(&options.listen)
+        .map_err(|source| RunError::Listen {
+            address: options.listen.clone(),
+            source,
+        })?;
+    let address = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| RunError::Listen {
+            address: options.listen.clone(),
+            source: std::io::Error::other("no address bound"),
+        })?;
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(RunningServer {
+        address,
+        first_start,
+        database,
+        handle,
+        task,
+    })
+}

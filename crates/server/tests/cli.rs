@@ -1,0 +1,261 @@
+//! The `customers` binary itself: first start, `store create`, `migrate`, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use customers_persistence::testing::TestDatabase;
+use serde_json::Value;
+
+fn customers(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_customers"));
+    command
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .env_remove("CUSTOMERS_LISTEN");
+    command
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}/nested/folder/customers.db", dir.display())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn store_create(database_url: &str, name: &str, email: &str) -> Value {
+    let output = customers(database_url)
+        .args(["store", "create", "--name", name, "--owner-email", email])
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "exactly one line on stdout: {stdout:?}"
+    );
+    let json: Value = serde_json::from_str(&stdout).expect("stdout is one JSON object");
+    let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["ownerUserId", "storeId", "token"]);
+    assert!(json["storeId"].as_str().unwrap().starts_with("store_"));
+    assert!(json["ownerUserId"].as_str().unwrap().starts_with("usr_"));
+    assert!(json["token"].as_str().unwrap().starts_with("ord_live_sk_"));
+    json
+}
+
+/// A `customers serve` child process and the lines it printed up to its token (if any).
+struct Served {
+    child: Child,
+    base: String,
+    stdout: Vec<String>,
+}
+
+impl Served {
+    fn start(database_url: &str, expect_token: bool) -> Self {
+        let port = free_port();
+        let mut child = customers(database_url)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--workers",
+                "1",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let mut stdout = Vec::new();
+        if expect_token {
+            let reader = BufReader::new(child.stdout.take().unwrap());
+            for line in reader.lines() {
+                let line = line.unwrap();
+                let done = line.starts_with("Use it as:");
+                stdout.push(line);
+                if done {
+                    break;
+                }
+            }
+        }
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the server did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            base,
+            stdout,
+        }
+    }
+
+    fn token(&self) -> Option<String> {
+        self.stdout
+            .iter()
+            .find_map(|l| l.strip_prefix("Owner token (shown only this once): "))
+            .map(str::to_owned)
+    }
+
+    /// SIGTERM, then the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(25);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn get_customers(base: &str, token: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{base}/customers"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_start_prints_a_token_that_lists_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let served = Served::start(&url, true);
+    let token = served
+        .token()
+        .expect("the first start prints the owner token");
+    assert!(
+        served.stdout[0].starts_with("Created store store_"),
+        "{:?}",
+        served.stdout
+    );
+    assert!(served.stdout[2].contains(&format!("Bearer {token}")));
+    let (status, body) = get_customers(&served.base, &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["success"], true);
+    assert_eq!(body["data"], serde_json::json!([]));
+    assert_eq!(
+        body["meta"],
+        serde_json::json!({"total": 0, "page": 1, "limit": 20, "totalPages": 0})
+    );
+
+    // `store create` works while the server runs on the same database.
+    let created = store_create(&url, "Second", "second@example.dk");
+    let (status, _) = get_customers(&served.base, created["token"].as_str().unwrap()).await;
+    assert_eq!(
+        status, 200,
+        "the new store's token works on the running server"
+    );
+
+    let status = served.terminate();
+    assert!(status.success(), "SIGTERM is a clean stop: {status:?}");
+
+    // A second start on the same database prints no token.
+    let again = Served::start(&url, false);
+    let (status, _) = get_customers(&again.base, &token).await;
+    assert_eq!(status, 200, "the first token still works after a restart");
+    let status = again.terminate();
+    assert!(status.success());
+}
+
+#[test]
+fn store_create_works_on_an_untouched_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let first = store_create(&url, "Pizzeria", "owner@example.dk");
+    let second = store_create(&url, "Sushi", "owner@example.dk");
+    assert_ne!(first["storeId"], second["storeId"]);
+    assert!(dir.path().join("nested/folder/customers.db").exists());
+}
+
+#[test]
+fn store_create_refuses_bad_settings_with_nothing_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = customers(&sqlite_url(dir.path()))
+        .args([
+            "store",
+            "create",
+            "--name",
+            "X",
+            "--owner-email",
+            "nope",
+            "--currency",
+            "kroner",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("currency") && stderr.contains("ownerEmail"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn migrate_runs_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let status = customers(&sqlite_url(dir.path()))
+            .arg("migrate")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+#[test]
+fn an_unknown_database_scheme_is_a_clear_error() {
+    let output = customers("mysql://localhost/x")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("mysql"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_serves_on_postgres() {
+    let Some(database) = TestDatabase::postgres().await else {
+        return;
+    };
+    let created = store_create(database.url(), "Pizzeria", "owner@example.dk");
+    let served = Served::start(database.url(), false);
+    let (status, body) = get_customers(&served.base, created["token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(served.terminate().success());
+}

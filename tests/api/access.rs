@@ -1,0 +1,276 @@
+//! Credentials and roles: login, logout, `/auth/me`, users, and the access table enforced
+//! cell by cell.
+
+use customers_domain::access::{Access, Role};
+use customers_http::routes::{Endpoint, ROUTES, Verb};
+use customers_tests::{TestServer, json, on_both_databases};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+on_both_databases!(
+    login_gives_a_token_that_works_until_logout,
+    failed_logins_look_alike,
+    users_are_created_by_admins_without_exposing_hashes,
+    every_route_enforces_its_row_of_the_access_table,
+    missing_bad_and_forged_credentials_are_unauthorized,
+);
+
+async fn login_gives_a_token_that_works_until_logout(s: TestServer) {
+    s.post(
+        "/users",
+        &s.owner_token,
+        json!({"email": "Chef@Example.dk", "password": "a long enough password", "role": "manager", "name": "Chef"}),
+    )
+    .await;
+    let reply = s
+        .send(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(&json!({"storeId": s.store_id, "email": "chef@example.dk", "password": "a long enough password"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let token = reply.data()["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("ord_live_sk_"));
+    assert_eq!(reply.data()["user"]["role"], "manager");
+    assert_eq!(reply.data()["user"]["email"], "Chef@Example.dk");
+    assert!(reply.data()["expiresAt"].as_str().unwrap().ends_with('Z'));
+
+    let me = s.get("/auth/me", &token).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.data()["kind"], "staff");
+    assert_eq!(me.data()["storeId"], s.store_id.as_str());
+    assert_eq!(me.data()["user"]["role"], "manager");
+    assert!(me.data().get("apiKey").is_none());
+    assert_eq!(me.header("cache-control"), Some("no-store"));
+
+    let logout = s
+        .send(Method::POST, "/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+    let after = s.get("/auth/me", &token).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.get("/auth/me", &s.owner_token).await.status,
+        StatusCode::OK,
+        "other tokens live on"
+    );
+}
+
+async fn failed_logins_look_alike(s: TestServer) {
+    s.staff_token("staff").await;
+    let attempt = |email: &'static str, password: &'static str, store: String| {
+        let s = &s;
+        async move {
+            s.send(
+                Method::POST,
+                "/auth/login",
+                None,
+                Some(&json!({"storeId": store, "email": email, "password": password})),
+            )
+            .await
+        }
+    };
+    let known = s.get("/users", &s.owner_token).await.data()[0]["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let known: &'static str = Box::leak(known.into_boxed_str());
+    let wrong_password = attempt(known, "not the password", s.store_id.clone()).await;
+    let unknown_email = attempt("nobody@example.dk", "not the password", s.store_id.clone()).await;
+    let unknown_store = attempt(known, "a long enough password", "store_zzzzzzzzzzzz".into()).await;
+    for reply in [&wrong_password, &unknown_email, &unknown_store] {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.code(), "UNAUTHORIZED");
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+        assert_eq!(
+            reply.body["error"]["message"],
+            wrong_password.body["error"]["message"]
+        );
+    }
+    let missing = s
+        .send(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(&json!({"email": known})),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(missing.fields(), ["storeId", "password"]);
+}
+
+async fn users_are_created_by_admins_without_exposing_hashes(s: TestServer) {
+    let admin = s.staff_token("admin").await;
+    let created = s
+        .post("/users", &admin, json!({"email": "new@example.dk", "password": "a long enough password", "role": "staff"}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let user = created.data().as_object().unwrap();
+    let mut keys: Vec<_> = user.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["createdAt", "email", "id", "name", "role"]);
+    assert!(user["id"].as_str().unwrap().starts_with("usr_"));
+    let raw = created.body.to_string();
+    assert!(!raw.contains("argon2") && !raw.contains("a long enough password"));
+
+    let duplicate = s
+        .post("/users", &admin, json!({"email": "NEW@example.dk", "password": "a long enough password", "role": "staff"}))
+        .await;
+    assert_eq!(duplicate.status, StatusCode::CONFLICT);
+    assert_eq!(duplicate.code(), "EMAIL_TAKEN");
+    let short = s
+        .post(
+            "/users",
+            &admin,
+            json!({"email": "x@example.dk", "password": "short", "role": "staff"}),
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(short.fields(), ["password"]);
+    let bad_role = s
+        .post(
+            "/users",
+            &admin,
+            json!({"email": "y@example.dk", "password": "a long enough password", "role": "chef"}),
+        )
+        .await;
+    assert_eq!(bad_role.fields(), ["role"]);
+    let owner_by_admin = s
+        .post(
+            "/users",
+            &admin,
+            json!({"email": "o@example.dk", "password": "a long enough password", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(owner_by_admin.status, StatusCode::FORBIDDEN);
+    let owner_by_owner = s
+        .post(
+            "/users",
+            &s.owner_token,
+            json!({"email": "o@example.dk", "password": "a long enough password", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(owner_by_owner.status, StatusCode::CREATED);
+
+    let list = s.get("/users?limit=2", &admin).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(
+        list.body["meta"]["total"], 4,
+        "owner, admin, new, second owner"
+    );
+    assert_eq!(list.body["meta"]["totalPages"], 2);
+    assert!(!list.body.to_string().contains("argon2"));
+}
+
+/// A request that the route accepts when the caller may call it.
+async fn sample_request(s: &TestServer, endpoint: Endpoint, n: usize) -> (String, Option<Value>) {
+    let customer = || async { s.customer(json!({})).await };
+    match endpoint {
+        Endpoint::CreateCustomer => ("/customers".into(), Some(json!({"firstName": "Cell"}))),
+        Endpoint::ListCustomers => ("/customers".into(), None),
+        Endpoint::GetCustomer => (format!("/customers/{}", customer().await), None),
+        Endpoint::UpdateCustomer => (
+            format!("/customers/{}", customer().await),
+            Some(json!({"firstName": "Cell"})),
+        ),
+        Endpoint::DeleteCustomer => (format!("/customers/{}", customer().await), None),
+        Endpoint::CreateUser => (
+            "/users".into(),
+            Some(
+                json!({"email": format!("cell{n}@example.dk"), "password": "a long enough password", "role": "staff"}),
+            ),
+        ),
+        Endpoint::ListUsers => ("/users".into(), None),
+        Endpoint::Me => ("/auth/me".into(), None),
+        Endpoint::Logout => ("/auth/logout".into(), None),
+        Endpoint::Login | Endpoint::Health | Endpoint::Ready => (String::new(), None),
+    }
+}
+
+fn method(verb: Verb) -> Method {
+    match verb {
+        Verb::Get => Method::GET,
+        Verb::Post => Method::POST,
+        Verb::Patch => Method::PATCH,
+        Verb::Delete => Method::DELETE,
+    }
+}
+
+async fn every_route_enforces_its_row_of_the_access_table(s: TestServer) {
+    let mut cells = 0;
+    for role in Role::ALL {
+        for (n, route) in ROUTES.iter().enumerate() {
+            if route.access == Access::Public {
+                continue;
+            }
+            // A fresh token per cell: logout revokes the token it is called with.
+            let token = if role == Role::Owner && route.endpoint != Endpoint::Logout {
+                s.owner_token.clone()
+            } else {
+                s.staff_token(role.as_str()).await
+            };
+            let (path, body) = sample_request(&s, route.endpoint, n * 10 + role as usize).await;
+            let reply = s
+                .send(method(route.verb), &path, Some(&token), body.as_ref())
+                .await;
+            let allowed = match route.access {
+                Access::Staff(min) => role >= min,
+                _ => true,
+            };
+            if allowed {
+                assert!(
+                    reply.status.is_success(),
+                    "{role} {:?} {path}: {} {:?}",
+                    route.verb,
+                    reply.status,
+                    reply.body
+                );
+            } else {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::FORBIDDEN,
+                    "{role} {:?} {path}",
+                    route.verb
+                );
+                assert_eq!(reply.code(), "FORBIDDEN");
+            }
+            let anonymous = s.send(method(route.verb), &path, None, body.as_ref()).await;
+            assert_eq!(
+                anonymous.status,
+                StatusCode::UNAUTHORIZED,
+                "{:?} {path}",
+                route.verb
+            );
+            cells += 2;
+        }
+    }
+    assert!(cells >= 64, "{cells} cells");
+}
+
+async fn missing_bad_and_forged_credentials_are_unauthorized(s: TestServer) {
+    let mut forged = s.owner_token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'a' { 'b' } else { 'a' });
+    let wrong_kind = s.owner_token.replace("ord_live_sk_", "ord_live_ak_");
+    for header in [
+        None,
+        Some("Bearer".to_owned()),
+        Some("Bearer nonsense".to_owned()),
+        Some(format!("Bearer {forged}")),
+        Some(format!("Bearer {wrong_kind}")),
+        Some(format!("Basic {}", s.owner_token)),
+    ] {
+        let mut request = s.client.get(format!("{}/customers", s.base));
+        if let Some(header) = &header {
+            request = request.header("authorization", header);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{header:?}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["success"], false);
+        assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+    }
+}

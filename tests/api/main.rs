@@ -1,0 +1,6 @@
+//! End-to-end tests over real HTTP, each run on SQLite and on PostgreSQL.
+
+mod access;
+mod customers;
+mod listing;
+mod protocol;
