@@ -13,6 +13,8 @@ on_both_databases!(
     search_matches_name_email_or_phone_literally,
     filters_narrow_the_list,
     bad_parameters_are_refused_by_name,
+    activity_sorts_with_never_ordered_customers_last,
+    activity_filters_use_totals_and_recency,
 );
 
 fn ids(reply: &customers_tests::Reply) -> Vec<String> {
@@ -143,12 +145,16 @@ async fn search_matches_name_email_or_phone_literally(s: TestServer) {
         let path = format!("/customers?q={q}");
         async move { ids(&s.get(&path, &s.owner_token).await) }
     };
-    assert_eq!(search("MARIA").await, [maria.clone()]);
-    assert_eq!(search("nielsen").await, [maria.clone()]);
-    assert_eq!(search("example.dk").await, [maria.clone()]);
-    assert_eq!(search("%2B4520").await, [maria.clone()], "phone with its +");
-    assert_eq!(search("%25").await, [percent.clone()], "% is literal");
-    assert_eq!(search("a_f").await, [percent.clone()], "_ is literal");
+    assert_eq!(search("MARIA").await, [maria.as_str()]);
+    assert_eq!(search("nielsen").await, [maria.as_str()]);
+    assert_eq!(search("example.dk").await, [maria.as_str()]);
+    assert_eq!(
+        search("%2B4520").await,
+        [maria.as_str()],
+        "phone with its +"
+    );
+    assert_eq!(search("%25").await, [percent.as_str()], "% is literal");
+    assert_eq!(search("a_f").await, [percent.as_str()], "_ is literal");
     assert_eq!(search("zzz").await, Vec::<String>::new());
     let reply = s.get("/customers?q=ia", &s.owner_token).await;
     assert_eq!(reply.body["meta"]["total"], 1);
@@ -179,8 +185,8 @@ async fn filters_narrow_the_list(s: TestServer) {
     };
     let mut both = vec![news.clone(), quiet.clone()];
     both.sort();
-    assert_eq!(list("acceptsMarketing=true").await, [news.clone()]);
-    assert_eq!(list("acceptsMarketing=false").await, [quiet.clone()]);
+    assert_eq!(list("acceptsMarketing=true").await, [news.as_str()]);
+    assert_eq!(list("acceptsMarketing=false").await, [quiet.as_str()]);
     assert_eq!(list("isBlocked=false").await, both);
     assert_eq!(list("isBlocked=true").await, Vec::<String>::new());
     assert_eq!(list("hasOrders=false").await, both);
@@ -189,10 +195,10 @@ async fn filters_narrow_the_list(s: TestServer) {
     assert_eq!(list("minSpent=1").await, Vec::<String>::new());
     assert_eq!(list("lastOrderPeriod=30d").await, Vec::<String>::new());
     assert_eq!(list("lastOrderPeriod=today").await, Vec::<String>::new());
-    assert_eq!(list("allergen=NUTS").await, [quiet.clone()]);
+    assert_eq!(list("allergen=NUTS").await, [quiet.as_str()]);
     assert_eq!(
         list("allergen=GLUTEN&acceptsMarketing=true").await,
-        [news.clone()]
+        [news.as_str()]
     );
     assert_eq!(
         list("allergen=GLUTEN&acceptsMarketing=false").await,
@@ -221,4 +227,113 @@ async fn bad_parameters_are_refused_by_name(s: TestServer) {
         assert_eq!(reply.code(), "VALIDATION_FAILED", "{query}");
         assert_eq!(reply.fields(), fields, "{query}");
     }
+}
+
+/// Ada spent most, Bo ordered most, Cy ordered last, Di never ordered.
+async fn four_customers(s: &TestServer) -> [String; 4] {
+    let ada = s.customer(json!({"firstName": "Ada"})).await;
+    let bo = s.customer(json!({"firstName": "Bo"})).await;
+    let cy = s.customer(json!({"firstName": "Cy"})).await;
+    let di = s.customer(json!({"firstName": "Di"})).await;
+    let now = chrono::Utc::now();
+    let ago = |days: i64| (now - chrono::Duration::days(days)).to_rfc3339();
+    s.set_activity(ada.as_str(), 90_000, 2, Some(&ago(40)))
+        .await;
+    s.set_activity(bo.as_str(), 50_000, 9, Some(&ago(5))).await;
+    s.set_activity(cy.as_str(), 10_000, 1, Some(&now.to_rfc3339()))
+        .await;
+    [ada, bo, cy, di]
+}
+
+async fn activity_sorts_with_never_ordered_customers_last(s: TestServer) {
+    let [ada, bo, cy, di] = four_customers(&s).await;
+    let order = |query: &'static str| {
+        let s = &s;
+        async move { ids(&s.get(&format!("/customers?{query}"), &s.owner_token).await) }
+    };
+    assert_eq!(
+        order("sortBy=totalSpentMinor&sortDir=desc").await,
+        [ada.as_str(), bo.as_str(), cy.as_str(), di.as_str()]
+    );
+    assert_eq!(
+        order("sortBy=totalSpentMinor&sortDir=asc").await,
+        [di.as_str(), cy.as_str(), bo.as_str(), ada.as_str()]
+    );
+    assert_eq!(
+        order("sortBy=totalOrders&sortDir=desc").await,
+        [bo.as_str(), ada.as_str(), cy.as_str(), di.as_str()]
+    );
+    assert_eq!(
+        order("sortBy=lastOrderAt&sortDir=desc").await,
+        [cy.as_str(), bo.as_str(), ada.as_str(), di.as_str()]
+    );
+    assert_eq!(
+        order("sortBy=lastOrderAt&sortDir=asc").await,
+        [ada.as_str(), bo.as_str(), cy.as_str(), di.as_str()],
+        "no orders last, ascending too"
+    );
+    let first = s
+        .get(
+            "/customers?sortBy=totalSpentMinor&sortDir=desc&limit=1",
+            &s.owner_token,
+        )
+        .await;
+    assert_eq!(first.data()[0]["totalSpentMinor"], 90_000);
+    assert_eq!(first.data()[0]["totalOrders"], 2);
+    assert!(
+        first.data()[0]["lastOrderAt"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+}
+
+async fn activity_filters_use_totals_and_recency(s: TestServer) {
+    let [ada, bo, cy, di] = four_customers(&s).await;
+    s.set_blocked(&di).await;
+    let list = |query: &'static str| {
+        let s = &s;
+        async move {
+            let reply = s
+                .get(
+                    &format!("/customers?{query}&sortBy=firstName&sortDir=asc"),
+                    &s.owner_token,
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}");
+            assert_eq!(
+                reply.body["meta"]["total"],
+                Value::from(reply.data().as_array().unwrap().len())
+            );
+            ids(&reply)
+        }
+    };
+    assert_eq!(
+        list("hasOrders=true").await,
+        [ada.as_str(), bo.as_str(), cy.as_str()]
+    );
+    assert_eq!(list("hasOrders=false").await, [di.as_str()]);
+    assert_eq!(list("minSpent=50000").await, [ada.as_str(), bo.as_str()]);
+    assert_eq!(
+        list("maxSpent=50000").await,
+        [bo.as_str(), cy.as_str(), di.as_str()]
+    );
+    assert_eq!(
+        list("minSpent=10000&maxSpent=50000").await,
+        [bo.as_str(), cy.as_str()]
+    );
+    assert_eq!(list("lastOrderPeriod=today").await, [cy.as_str()]);
+    assert_eq!(list("lastOrderPeriod=7d").await, [bo.as_str(), cy.as_str()]);
+    assert_eq!(
+        list("lastOrderPeriod=90d").await,
+        [ada.as_str(), bo.as_str(), cy.as_str()]
+    );
+    assert_eq!(list("isBlocked=true").await, [di.as_str()]);
+    assert_eq!(
+        list("isBlocked=false&hasOrders=true&minSpent=20000").await,
+        [ada.as_str(), bo.as_str()]
+    );
+    let blocked = s.get(&format!("/customers/{di}"), &s.owner_token).await;
+    assert_eq!(blocked.data()["isBlocked"], true);
+    assert!(blocked.data()["blockedAt"].as_str().unwrap().ends_with('Z'));
 }

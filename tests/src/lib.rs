@@ -244,11 +244,55 @@ impl TestServer {
         (outcome.store.id.to_string(), outcome.token)
     }
 
+    /// Sets a customer's order totals directly, as recording orders will.
+    pub async fn set_activity(
+        &self,
+        id: &str,
+        spent: i64,
+        orders: i64,
+        last_order_at: Option<&str>,
+    ) {
+        let activity = customers_domain::customer::Activity {
+            total_spent_minor: spent,
+            total_orders: orders,
+            last_order_at: last_order_at.map(|at| at.parse().expect("an RFC 3339 instant")),
+            loyalty_points: 0,
+        };
+        let store = customers_domain::ids::StoreId::parse(&self.store_id).expect("a store id");
+        let customer = customers_domain::ids::CustomerId::parse(id).expect("a customer id");
+        let found = self
+            .database
+            .set_activity(&store, &customer, &activity)
+            .await
+            .expect("stored");
+        assert!(found, "no customer {id}");
+    }
+
+    /// Blocks a customer directly, as the block endpoint will.
+    pub async fn set_blocked(&self, id: &str) {
+        let store = customers_domain::ids::StoreId::parse(&self.store_id).expect("a store id");
+        let customer = customers_domain::ids::CustomerId::parse(id).expect("a customer id");
+        let block = customers_domain::customer::Block {
+            reason: None,
+            at: chrono_now(),
+        };
+        assert!(
+            self.database
+                .set_block(&store, &customer, Some(&block))
+                .await
+                .expect("stored")
+        );
+    }
+
     fn client_counter(&self) -> u64 {
         use std::sync::atomic::{AtomicU64, Ordering};
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         COUNTER.fetch_add(1, Ordering::Relaxed)
     }
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
 }
 
 impl Drop for TestServer {

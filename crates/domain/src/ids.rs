@@ -81,10 +81,22 @@ mod tests {
     fn accepts_well_formed_ids_only() {
         assert!(CustomerId::parse("cust_abcdefghij12").is_some());
         assert!(CustomerId::parse("cust_abcdefghij1").is_none(), "too short");
-        assert!(CustomerId::parse("cust_ABCDEFGHIJ12").is_none(), "upper case");
-        assert!(CustomerId::parse("usr_abcdefghij12").is_none(), "other prefix");
-        assert!(CustomerId::parse("cust-abcdefghij12").is_none(), "separator");
-        assert!(CustomerId::parse("cust_abcdefghij1é").is_none(), "non-ascii");
+        assert!(
+            CustomerId::parse("cust_ABCDEFGHIJ12").is_none(),
+            "upper case"
+        );
+        assert!(
+            CustomerId::parse("usr_abcdefghij12").is_none(),
+            "other prefix"
+        );
+        assert!(
+            CustomerId::parse("cust-abcdefghij12").is_none(),
+            "separator"
+        );
+        assert!(
+            CustomerId::parse("cust_abcdefghij1é").is_none(),
+            "non-ascii"
+        );
         assert!(CustomerId::parse(&format!("cust_{}", "a".repeat(41))).is_none());
     }
 

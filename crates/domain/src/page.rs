@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn defaults_to_first_page_of_twenty() {
         let request = PageRequest::new(None, None).unwrap();
-        assert_eq!((request.page(), request.limit(), request.offset()), (1, 20, 0));
+        assert_eq!(
+            (request.page(), request.limit(), request.offset()),
+            (1, 20, 0)
+        );
     }
 
     #[test]
@@ -96,9 +99,17 @@ mod tests {
     fn offset_and_total_pages() {
         let request = PageRequest::new(Some(3), Some(10)).unwrap();
         assert_eq!(request.offset(), 20);
-        let page = Page { items: vec![1], total: 21, request };
+        let page = Page {
+            items: vec![1],
+            total: 21,
+            request,
+        };
         assert_eq!(page.total_pages(), 3);
-        let empty: Page<u8> = Page { items: vec![], total: 0, request };
+        let empty: Page<u8> = Page {
+            items: vec![],
+            total: 0,
+            request,
+        };
         assert_eq!(empty.total_pages(), 0);
     }
 }

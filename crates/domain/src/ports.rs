@@ -120,7 +120,8 @@ pub trait UserRepository: Send + Sync + 'static {
 
 #[cfg_attr(test, mockall::automock)]
 pub trait CredentialRepository: Send + Sync + 'static {
-    fn insert(&self, credential: &Credential) -> impl Future<Output = Result<(), RepoError>> + Send;
+    fn insert(&self, credential: &Credential)
+    -> impl Future<Output = Result<(), RepoError>> + Send;
 
     /// The holder of the credential with this digest, if it is neither revoked nor expired at
     /// `now`: one indexed lookup.
@@ -162,11 +163,7 @@ pub trait PasswordHasher: Send + Sync + 'static {
 
     /// Whether `password` matches `hash`. With `hash: None` it spends the same time as a real
     /// check and answers `false`, so an unknown email cannot be told apart by timing.
-    fn verify(
-        &self,
-        password: String,
-        hash: Option<String>,
-    ) -> impl Future<Output = bool> + Send;
+    fn verify(&self, password: String, hash: Option<String>) -> impl Future<Output = bool> + Send;
 }
 
 /// The digest under which a secret is stored and found (SHA-256 in production).

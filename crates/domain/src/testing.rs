@@ -57,7 +57,10 @@ impl TestPorts {
         let mut ids = MockIdGenerator::new();
         let counter = AtomicUsize::new(0);
         ids.expect_new_id().returning(move |prefix| {
-            format!("{prefix}_{:012}", counter.fetch_add(1, Ordering::SeqCst) + 1)
+            format!(
+                "{prefix}_{:012}",
+                counter.fetch_add(1, Ordering::SeqCst) + 1
+            )
         });
         ids.expect_secret_bytes().returning(|| [7; 32]);
         Self {

@@ -76,9 +76,8 @@ pub fn char_len(s: &str) -> usize {
 
 /// Refuses control characters (other than ordinary whitespace in free text).
 pub fn has_forbidden_controls(s: &str, allow_newlines: bool) -> bool {
-    s.chars().any(|c| {
-        c.is_control() && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t'))
-    })
+    s.chars()
+        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t')))
 }
 
 #[cfg(test)]

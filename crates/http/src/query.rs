@@ -1,6 +1,7 @@
 //! Strict query strings: known parameters only, each at most once, typed values checked.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use actix_web::web;
 use customers_domain::validation::ValidationErrors;
@@ -24,10 +25,15 @@ impl QueryParams {
         for (name, value) in pairs {
             if !known.contains(&name.as_str()) {
                 errors.add(name, "is not a known query parameter");
-            } else if values.contains_key(&name) {
-                errors.add(name, "must be given at most once");
-            } else {
-                values.insert(name, value);
+                continue;
+            }
+            match values.entry(name) {
+                Entry::Occupied(entry) => {
+                    errors.add(entry.key().clone(), "must be given at most once")
+                }
+                Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
             }
         }
         if errors.is_empty() {

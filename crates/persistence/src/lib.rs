@@ -1,1 +1,29 @@
-//! placeholder
+//! The storage adapter of Ordeliya Customers: the domain's repository ports on SQLite (the
+//! embedded default) or PostgreSQL, from one set of diesel queries.
+//!
+//! - `config`: [`DatabaseConfig`], the database URL and its defaults.
+//! - `pool`: [`Database`], its connection pool, and the macros that run one block of
+//!   queries on whichever backend is live (plain or in a write transaction).
+//! - `schema`: the tables as diesel sees them; `migrations/` at the workspace root holds the
+//!   SQL of each backend, embedded by `migrations`.
+//! - `customers`, `stores`, `users`, `credentials`: the repository ports of the domain,
+//!   implemented for [`Database`].
+//! - `error`: [`DatabaseError`], and how storage failures become the domain's `RepoError`.
+//! - [`testing`]: fresh, migrated databases for the tests of this and other crates.
+
+mod config;
+mod credentials;
+mod customers;
+mod error;
+mod migrations;
+mod pool;
+mod schema;
+mod stores;
+mod time;
+mod users;
+
+pub mod testing;
+
+pub use config::{DatabaseConfig, redact_url};
+pub use error::DatabaseError;
+pub use pool::{Backend, Database, PoolStatus};

@@ -9,5 +9,7 @@ mod user;
 pub use principal::{Access, Forbidden, Holder, Principal};
 pub use role::{Role, Scope};
 pub use secret::SecretKind;
-pub use service::{AccessService, AuthError, LoginOutcome, NewStoreOutcome, STAFF_TOKEN_LIFETIME_DAYS};
+pub use service::{
+    AccessService, AuthError, LoginOutcome, NewStoreOutcome, STAFF_TOKEN_LIFETIME_DAYS,
+};
 pub use user::{Credential, NewUserInput, Password, StaffUser};

@@ -107,28 +107,56 @@ mod tests {
 
     #[test]
     fn staff_rank_must_reach_the_minimum() {
-        assert!(staff(Role::Manager).authorize(Access::Staff(Role::Manager)).is_ok());
-        assert!(staff(Role::Owner).authorize(Access::Staff(Role::Admin)).is_ok());
-        assert_eq!(staff(Role::Staff).authorize(Access::Staff(Role::Manager)), Err(Forbidden));
+        assert!(
+            staff(Role::Manager)
+                .authorize(Access::Staff(Role::Manager))
+                .is_ok()
+        );
+        assert!(
+            staff(Role::Owner)
+                .authorize(Access::Staff(Role::Admin))
+                .is_ok()
+        );
+        assert_eq!(
+            staff(Role::Staff).authorize(Access::Staff(Role::Manager)),
+            Err(Forbidden)
+        );
     }
 
     #[test]
     fn api_keys_never_pass_staff_only_rows() {
-        assert_eq!(key(&Scope::ALL).authorize(Access::Staff(Role::Staff)), Err(Forbidden));
+        assert_eq!(
+            key(&Scope::ALL).authorize(Access::Staff(Role::Staff)),
+            Err(Forbidden)
+        );
         assert!(key(&[]).authorize(Access::AnyCredential).is_ok());
     }
 
     #[test]
     fn api_keys_need_every_listed_scope() {
         const BOTH: &[Scope] = &[Scope::ReadCustomers, Scope::ReadOrders];
-        assert!(key(&[Scope::ReadCustomers, Scope::ReadOrders]).authorize(Access::StaffOrKey(BOTH)).is_ok());
-        assert_eq!(key(&[Scope::ReadCustomers]).authorize(Access::StaffOrKey(BOTH)), Err(Forbidden));
-        assert!(staff(Role::Staff).authorize(Access::StaffOrKey(BOTH)).is_ok());
+        assert!(
+            key(&[Scope::ReadCustomers, Scope::ReadOrders])
+                .authorize(Access::StaffOrKey(BOTH))
+                .is_ok()
+        );
+        assert_eq!(
+            key(&[Scope::ReadCustomers]).authorize(Access::StaffOrKey(BOTH)),
+            Err(Forbidden)
+        );
+        assert!(
+            staff(Role::Staff)
+                .authorize(Access::StaffOrKey(BOTH))
+                .is_ok()
+        );
     }
 
     #[test]
     fn require_role_is_for_staff_only() {
-        assert_eq!(staff(Role::Admin).require_role(Role::Admin), Ok(Role::Admin));
+        assert_eq!(
+            staff(Role::Admin).require_role(Role::Admin),
+            Ok(Role::Admin)
+        );
         assert_eq!(key(&Scope::ALL).require_role(Role::Staff), Err(Forbidden));
     }
 }

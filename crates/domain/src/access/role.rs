@@ -77,7 +77,8 @@ impl FromStr for Scope {
             .into_iter()
             .find(|scope| scope.as_str() == s)
             .ok_or_else(|| {
-                "must be one of read:customers, read:orders, read:analytics, write:orders".to_owned()
+                "must be one of read:customers, read:orders, read:analytics, write:orders"
+                    .to_owned()
             })
     }
 }

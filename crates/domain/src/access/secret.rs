@@ -60,7 +60,10 @@ fn base62(bytes: &[u8], width: usize) -> String {
 }
 
 fn checksum(text: &str) -> String {
-    base62(&crc32fast::hash(text.as_bytes()).to_be_bytes(), CHECKSUM_LEN)
+    base62(
+        &crc32fast::hash(text.as_bytes()).to_be_bytes(),
+        CHECKSUM_LEN,
+    )
 }
 
 /// Builds a secret of `kind` from 32 random bytes.
@@ -115,7 +118,10 @@ mod tests {
         altered[i] = if altered[i] == b'a' { b'b' } else { b'a' };
         assert_eq!(recognize(std::str::from_utf8(&altered).unwrap()), None);
         assert_eq!(recognize(&secret[..secret.len() - 1]), None);
-        assert_eq!(recognize(&secret.replace("ord_live_sk_", "ord_live_xx_")), None);
+        assert_eq!(
+            recognize(&secret.replace("ord_live_sk_", "ord_live_xx_")),
+            None
+        );
         assert_eq!(recognize(""), None);
         assert_eq!(recognize("ord_live_sk_"), None);
     }

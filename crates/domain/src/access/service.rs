@@ -13,8 +13,8 @@ use crate::customer::Email;
 use crate::ids::{CredentialId, StoreId, UserId};
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    CredentialRepository, IdGenerator, PasswordHasher, Ports, RepoError,
-    StoreRepository, TokenDigester, Unique, UserRepository,
+    CredentialRepository, IdGenerator, PasswordHasher, Ports, RepoError, StoreRepository,
+    TokenDigester, Unique, UserRepository,
 };
 use crate::store::{Store, StoreSettings};
 use crate::validation::ValidationErrors;
@@ -145,7 +145,11 @@ impl<P: Ports> AccessService<P> {
     pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
         self.ports
             .credentials()
-            .revoke(&principal.store_id, &principal.credential_id, self.ports.now())
+            .revoke(
+                &principal.store_id,
+                &principal.credential_id,
+                self.ports.now(),
+            )
             .await?;
         Ok(())
     }
@@ -210,7 +214,8 @@ impl<P: Ports> AccessService<P> {
             }
         };
         let email = errors.check("ownerEmail", Email::parse(owner_email));
-        let password = owner_password.and_then(|p| errors.check("ownerPassword", Password::parse(p)));
+        let password =
+            owner_password.and_then(|p| errors.check("ownerPassword", Password::parse(p)));
         let (Some(store), Some(email)) = (store, email) else {
             return Err(errors.into());
         };
@@ -316,7 +321,10 @@ mod tests {
         forged.pop();
         forged.push('x');
         for bearer in ["", "garbage", "ord_live_sk_short", forged.as_str()] {
-            assert!(matches!(service.authenticate(bearer).await, Err(AuthError::Unauthorized)));
+            assert!(matches!(
+                service.authenticate(bearer).await,
+                Err(AuthError::Unauthorized)
+            ));
         }
     }
 
@@ -364,7 +372,11 @@ mod tests {
             .returning(|_, _| ready(false));
         ports.credentials.expect_insert().never();
         let result = service(ports)
-            .login("store_aaaaaaaaaaaa", "Nobody@example.dk", "whatever password")
+            .login(
+                "store_aaaaaaaaaaaa",
+                "Nobody@example.dk",
+                "whatever password",
+            )
             .await;
         assert!(matches!(result, Err(AuthError::Unauthorized)));
     }
@@ -373,7 +385,11 @@ mod tests {
     async fn login_with_a_malformed_store_id_looks_like_a_wrong_password() {
         let mut ports = TestPorts::new();
         ports.users.expect_find_by_email().never();
-        ports.passwords.expect_verify().times(1).returning(|_, _| ready(false));
+        ports
+            .passwords
+            .expect_verify()
+            .times(1)
+            .returning(|_, _| ready(false));
         let result = service(ports).login("nope", "chef@example.dk", "pw").await;
         assert!(matches!(result, Err(AuthError::Unauthorized)));
     }
@@ -423,7 +439,10 @@ mod tests {
             .users
             .expect_find_by_email()
             .returning(|_, _| ready(Ok(Some((user(Role::Manager), "hash".into())))));
-        ports.passwords.expect_verify().returning(|_, _| ready(true));
+        ports
+            .passwords
+            .expect_verify()
+            .returning(|_, _| ready(true));
         ports
             .credentials
             .expect_insert()
@@ -440,8 +459,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(outcome.token, token());
-        assert_eq!(secret::recognize(&outcome.token), Some(SecretKind::StaffToken));
-        assert_eq!(outcome.expires_at, now() + Duration::days(STAFF_TOKEN_LIFETIME_DAYS));
+        assert_eq!(
+            secret::recognize(&outcome.token),
+            Some(SecretKind::StaffToken)
+        );
+        assert_eq!(
+            outcome.expires_at,
+            now() + Duration::days(STAFF_TOKEN_LIFETIME_DAYS)
+        );
         assert_eq!(outcome.user.role, Role::Manager);
     }
 
@@ -482,12 +507,24 @@ mod tests {
     #[tokio::test]
     async fn only_an_owner_grants_owner() {
         let mut ports = TestPorts::new();
-        ports.passwords.expect_hash().returning(|_| ready(Ok("argon".into())));
-        ports.users.expect_insert().times(1).returning(|_, _| ready(Ok(())));
+        ports
+            .passwords
+            .expect_hash()
+            .returning(|_| ready(Ok("argon".into())));
+        ports
+            .users
+            .expect_insert()
+            .times(1)
+            .returning(|_, _| ready(Ok(())));
         let service = service(ports);
-        let by_admin = service.create_user(&staff(Role::Admin), new_user("owner")).await;
+        let by_admin = service
+            .create_user(&staff(Role::Admin), new_user("owner"))
+            .await;
         assert!(matches!(by_admin, Err(AuthError::Forbidden)));
-        let by_owner = service.create_user(&staff(Role::Owner), new_user("owner")).await.unwrap();
+        let by_owner = service
+            .create_user(&staff(Role::Owner), new_user("owner"))
+            .await
+            .unwrap();
         assert_eq!(by_owner.role, Role::Owner);
     }
 
@@ -506,7 +543,10 @@ mod tests {
                 user.store_id == store_id() && user.role == Role::Staff && hash == "$argon2id$hash"
             })
             .returning(|_, _| ready(Ok(())));
-        let user = service(ports).create_user(&staff(Role::Admin), new_user("staff")).await.unwrap();
+        let user = service(ports)
+            .create_user(&staff(Role::Admin), new_user("staff"))
+            .await
+            .unwrap();
         assert_eq!(user.email.as_str(), "new@example.dk");
         assert_eq!(user.name.unwrap().as_str(), "Ny");
     }
@@ -514,12 +554,17 @@ mod tests {
     #[tokio::test]
     async fn a_taken_staff_email_is_reported() {
         let mut ports = TestPorts::new();
-        ports.passwords.expect_hash().returning(|_| ready(Ok("h".into())));
+        ports
+            .passwords
+            .expect_hash()
+            .returning(|_| ready(Ok("h".into())));
         ports
             .users
             .expect_insert()
             .returning(|_, _| ready(Err(RepoError::Conflict(Unique::UserEmail))));
-        let result = service(ports).create_user(&staff(Role::Admin), new_user("staff")).await;
+        let result = service(ports)
+            .create_user(&staff(Role::Admin), new_user("staff"))
+            .await;
         assert!(matches!(result, Err(AuthError::EmailTaken)));
     }
 
@@ -543,10 +588,15 @@ mod tests {
             .returning(|_, _| ready(Ok((vec![user(Role::Staff)], 1))));
         let service = service(ports);
         assert!(matches!(
-            service.list_users(&staff(Role::Manager), PageRequest::first()).await,
+            service
+                .list_users(&staff(Role::Manager), PageRequest::first())
+                .await,
             Err(AuthError::Forbidden)
         ));
-        let page = service.list_users(&staff(Role::Owner), PageRequest::first()).await.unwrap();
+        let page = service
+            .list_users(&staff(Role::Owner), PageRequest::first())
+            .await
+            .unwrap();
         assert_eq!(page.total, 1);
     }
 
@@ -572,7 +622,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(outcome.owner.email.as_str(), "owner@example.dk");
-        assert_eq!(secret::recognize(&outcome.token), Some(SecretKind::StaffToken));
+        assert_eq!(
+            secret::recognize(&outcome.token),
+            Some(SecretKind::StaffToken)
+        );
         assert!(matches!(outcome.owner.role, Role::Owner));
     }
 

@@ -59,7 +59,9 @@ pub struct NewUserInput {
 }
 
 impl NewUserInput {
-    pub(crate) fn validate(&self) -> Result<(Email, Password, Role, Option<PersonName>), ValidationErrors> {
+    pub(crate) fn validate(
+        &self,
+    ) -> Result<(Email, Password, Role, Option<PersonName>), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let email = match &self.email {
             Some(email) => errors.check("email", Email::parse(email)),
@@ -120,7 +122,10 @@ mod tests {
         assert!(Password::parse("short").is_err());
         assert!(Password::parse("twelve chars").is_ok());
         assert!(Password::parse(&"x".repeat(1025)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("secret secret").unwrap()), "Password(…)");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret secret").unwrap()),
+            "Password(…)"
+        );
     }
 
     #[test]

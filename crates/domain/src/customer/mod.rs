@@ -8,7 +8,10 @@ mod values;
 pub use model::{
     Activity, Address, Block, Customer, CustomerSummary, Patch, Profile, ProfileInput,
 };
-pub use query::{CustomerFilter, CustomerListParams, CustomerListQuery, CustomerSort, LastOrderPeriod, SortDirection};
+pub use query::{
+    CustomerFilter, CustomerListParams, CustomerListQuery, CustomerSort, LastOrderPeriod,
+    SortDirection,
+};
 pub use service::{CustomerError, CustomerService};
 pub use values::{
     AddressPart, AdminNotes, Allergen, Allergens, BirthDate, BlockReason, Email, Locale,

@@ -172,10 +172,26 @@ impl ProfileInput {
             },
         };
         let changes = ProfileChanges {
-            first_name: keep(&mut errors, "firstName", self.first_name.try_map(|s| PersonName::parse(s))),
-            last_name: keep(&mut errors, "lastName", self.last_name.try_map(|s| PersonName::parse(s))),
-            email: keep(&mut errors, "email", self.email.try_map(|s| Email::parse(s))),
-            phone: keep(&mut errors, "phone", self.phone.try_map(|s| Phone::parse(s))),
+            first_name: keep(
+                &mut errors,
+                "firstName",
+                self.first_name.try_map(|s| PersonName::parse(s)),
+            ),
+            last_name: keep(
+                &mut errors,
+                "lastName",
+                self.last_name.try_map(|s| PersonName::parse(s)),
+            ),
+            email: keep(
+                &mut errors,
+                "email",
+                self.email.try_map(|s| Email::parse(s)),
+            ),
+            phone: keep(
+                &mut errors,
+                "phone",
+                self.phone.try_map(|s| Phone::parse(s)),
+            ),
             accepts_marketing: keep(
                 &mut errors,
                 "acceptsMarketing",
@@ -195,15 +211,25 @@ impl ProfileInput {
             address_line: keep(
                 &mut errors,
                 "defaultAddressLine",
-                self.default_address_line.try_map(|s| AddressPart::Line.parse(s)),
+                self.default_address_line
+                    .try_map(|s| AddressPart::Line.parse(s)),
             ),
             zipcode: keep(
                 &mut errors,
                 "defaultZipcode",
-                self.default_zipcode.try_map(|s| AddressPart::Zipcode.parse(s)),
+                self.default_zipcode
+                    .try_map(|s| AddressPart::Zipcode.parse(s)),
             ),
-            city: keep(&mut errors, "defaultCity", self.default_city.try_map(|s| AddressPart::City.parse(s))),
-            admin_notes: keep(&mut errors, "adminNotes", self.admin_notes.try_map(|s| AdminNotes::parse(s))),
+            city: keep(
+                &mut errors,
+                "defaultCity",
+                self.default_city.try_map(|s| AddressPart::City.parse(s)),
+            ),
+            admin_notes: keep(
+                &mut errors,
+                "adminNotes",
+                self.admin_notes.try_map(|s| AdminNotes::parse(s)),
+            ),
             birth_date: keep(
                 &mut errors,
                 "birthDate",
@@ -257,7 +283,12 @@ impl Profile {
             Patch::Clear => self.allergens = Allergens::default(),
             Patch::Set(allergens) => self.allergens = allergens,
         }
-        self.apply_address(changes.address_line, changes.zipcode, changes.city, new_address_id);
+        self.apply_address(
+            changes.address_line,
+            changes.zipcode,
+            changes.city,
+            new_address_id,
+        );
     }
 
     /// The default address follows its three flat fields: created when one is first set,
@@ -365,7 +396,15 @@ mod tests {
         let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["allergens[1]", "firstName", "email", "phone", "locale", "adminNotes", "birthDate"]
+            [
+                "allergens[1]",
+                "firstName",
+                "email",
+                "phone",
+                "locale",
+                "adminNotes",
+                "birthDate"
+            ]
         );
     }
 
@@ -376,7 +415,9 @@ mod tests {
             locale: Patch::Clear,
             ..ProfileInput::default()
         };
-        let errors = Profile::default().patched(&input, today(), addr).unwrap_err();
+        let errors = Profile::default()
+            .patched(&input, today(), addr)
+            .unwrap_err();
         let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["acceptsMarketing", "locale"]);
     }
@@ -432,7 +473,11 @@ mod tests {
         let other_id = || AddressId::parse("addr_bbbbbbbbbbbb").unwrap();
         let with_city = profile.patched(&city, today(), other_id).unwrap();
         let address = with_city.default_address.clone().unwrap();
-        assert_eq!(address.id, addr(), "the existing address is updated, not replaced");
+        assert_eq!(
+            address.id,
+            addr(),
+            "the existing address is updated, not replaced"
+        );
         assert_eq!(address.city.as_deref(), Some("København N"));
         assert_eq!(address.zipcode.as_deref(), Some("2200"));
 

@@ -89,7 +89,10 @@ impl LastOrderPeriod {
         match self {
             Self::Days(days) => now - Duration::days(days),
             Self::Today => {
-                let local_midnight = now.with_timezone(&timezone).date_naive().and_hms_opt(0, 0, 0);
+                let local_midnight = now
+                    .with_timezone(&timezone)
+                    .date_naive()
+                    .and_hms_opt(0, 0, 0);
                 local_midnight
                     .and_then(|midnight| timezone.from_local_datetime(&midnight).earliest())
                     .map(|start| start.with_timezone(&Utc))
@@ -153,7 +156,11 @@ pub const MAX_SEARCH_LEN: usize = 200;
 
 impl CustomerListParams {
     /// Validates every parameter; `timezone` and `now` resolve `lastOrderPeriod`.
-    pub fn validate(&self, now: DateTime<Utc>, timezone: Tz) -> Result<CustomerListQuery, ValidationErrors> {
+    pub fn validate(
+        &self,
+        now: DateTime<Utc>,
+        timezone: Tz,
+    ) -> Result<CustomerListQuery, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let page = match PageRequest::new(self.page, self.limit) {
             Ok(page) => page,
@@ -183,10 +190,10 @@ impl CustomerListParams {
             .allergen
             .as_deref()
             .and_then(|s| errors.check("allergen", s.parse::<Allergen>()));
-        if let (Some(min), Some(max)) = (self.min_spent, self.max_spent) {
-            if min > max {
-                errors.add("maxSpent", "must not be less than minSpent");
-            }
+        if let (Some(min), Some(max)) = (self.min_spent, self.max_spent)
+            && min > max
+        {
+            errors.add("maxSpent", "must not be less than minSpent");
         }
         let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         if text.is_some_and(|q| char_len(q) > MAX_SEARCH_LEN) {
@@ -222,7 +229,9 @@ mod tests {
 
     #[test]
     fn defaults_are_newest_first_page_one() {
-        let query = CustomerListParams::default().validate(now(), Copenhagen).unwrap();
+        let query = CustomerListParams::default()
+            .validate(now(), Copenhagen)
+            .unwrap();
         assert_eq!(query.sort, CustomerSort::CreatedAt);
         assert_eq!(query.direction, SortDirection::Desc);
         assert_eq!(query.page, PageRequest::first());
@@ -241,7 +250,10 @@ mod tests {
         };
         let errors = params.validate(now(), Copenhagen).unwrap_err();
         let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["limit", "sortBy", "sortDir", "lastOrderPeriod", "allergen"]);
+        assert_eq!(
+            fields,
+            ["limit", "sortBy", "sortDir", "lastOrderPeriod", "allergen"]
+        );
     }
 
     #[test]
@@ -251,7 +263,10 @@ mod tests {
             max_spent: Some(5),
             ..CustomerListParams::default()
         };
-        assert_eq!(params.validate(now(), Copenhagen).unwrap_err().fields()[0].field, "maxSpent");
+        assert_eq!(
+            params.validate(now(), Copenhagen).unwrap_err().fields()[0].field,
+            "maxSpent"
+        );
         let equal = CustomerListParams {
             min_spent: Some(5),
             max_spent: Some(5),
@@ -279,7 +294,10 @@ mod tests {
     fn today_starts_at_local_midnight() {
         // 10:00 UTC on 15 March is 11:00 in Copenhagen (CET); midnight there is 23:00 UTC.
         let since = LastOrderPeriod::Today.since(now(), Copenhagen);
-        assert_eq!(since, "2026-03-14T23:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(
+            since,
+            "2026-03-14T23:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
         // In summer time (CEST) midnight is 22:00 UTC.
         let summer = "2026-07-01T21:30:00Z".parse().unwrap();
         assert_eq!(
@@ -296,12 +314,18 @@ mod tests {
 
     #[test]
     fn day_periods_count_back_from_now() {
-        assert_eq!(LastOrderPeriod::Days(7).since(now(), Copenhagen), now() - Duration::days(7));
+        assert_eq!(
+            LastOrderPeriod::Days(7).since(now(), Copenhagen),
+            now() - Duration::days(7)
+        );
         let params = CustomerListParams {
             last_order_period: Some("30d".into()),
             ..CustomerListParams::default()
         };
         let query = params.validate(now(), Copenhagen).unwrap();
-        assert_eq!(query.filter.last_order_since, Some(now() - Duration::days(30)));
+        assert_eq!(
+            query.filter.last_order_since,
+            Some(now() - Duration::days(30))
+        );
     }
 }

@@ -113,7 +113,11 @@ impl<P: Ports> CustomerService<P> {
             Tz::UTC
         };
         let query = params.validate(self.ports.now(), timezone)?;
-        let (items, total) = self.ports.customers().list(&caller.store_id, &query).await?;
+        let (items, total) = self
+            .ports
+            .customers()
+            .list(&caller.store_id, &query)
+            .await?;
         Ok(Page {
             items,
             total,
@@ -223,12 +227,24 @@ mod tests {
                     && c.id.as_str().starts_with("cust_")
                     && c.version == 1
                     && c.activity == Activity::default()
-                    && c.profile.default_address.as_ref().unwrap().id.as_str().starts_with("addr_")
+                    && c.profile
+                        .default_address
+                        .as_ref()
+                        .unwrap()
+                        .id
+                        .as_str()
+                        .starts_with("addr_")
             })
             .times(1)
             .returning(|_| ready(Ok(())));
-        let customer = service(ports).create(&staff(Role::Staff), &maria()).await.unwrap();
-        assert_eq!(customer.profile.first_name.as_ref().unwrap().as_str(), "Maria");
+        let customer = service(ports)
+            .create(&staff(Role::Staff), &maria())
+            .await
+            .unwrap();
+        assert_eq!(
+            customer.profile.first_name.as_ref().unwrap().as_str(),
+            "Maria"
+        );
         assert_eq!(customer.created_at, now());
         assert!(!customer.is_blocked());
     }
@@ -241,19 +257,28 @@ mod tests {
             email: Patch::Set("nope".into()),
             ..ProfileInput::default()
         };
-        let error = service(ports).create(&staff(Role::Staff), &input).await.unwrap_err();
+        let error = service(ports)
+            .create(&staff(Role::Staff), &input)
+            .await
+            .unwrap_err();
         assert!(matches!(error, CustomerError::Invalid(e) if e.fields()[0].field == "email"));
     }
 
     #[tokio::test]
     async fn create_reports_which_unique_field_is_taken() {
-        for (unique, expected) in [(Unique::CustomerEmail, "email"), (Unique::CustomerPhone, "phone")] {
+        for (unique, expected) in [
+            (Unique::CustomerEmail, "email"),
+            (Unique::CustomerPhone, "phone"),
+        ] {
             let mut ports = TestPorts::new();
             ports
                 .customers
                 .expect_insert()
                 .returning(move |_| ready(Err(RepoError::Conflict(unique))));
-            let error = service(ports).create(&staff(Role::Staff), &maria()).await.unwrap_err();
+            let error = service(ports)
+                .create(&staff(Role::Staff), &maria())
+                .await
+                .unwrap_err();
             let got = match error {
                 CustomerError::EmailTaken => "email",
                 CustomerError::PhoneTaken => "phone",
@@ -270,15 +295,24 @@ mod tests {
             .customers
             .expect_insert()
             .returning(|_| ready(Err(RepoError::Unavailable("down".into()))));
-        let error = service(ports).create(&staff(Role::Staff), &maria()).await.unwrap_err();
-        assert!(matches!(error, CustomerError::Storage(RepoError::Unavailable(_))));
+        let error = service(ports)
+            .create(&staff(Role::Staff), &maria())
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            CustomerError::Storage(RepoError::Unavailable(_))
+        ));
     }
 
     #[tokio::test]
     async fn get_of_a_malformed_id_is_not_found_without_a_lookup() {
         let mut ports = TestPorts::new();
         ports.customers.expect_find().never();
-        let error = service(ports).get(&staff(Role::Staff), "cust_%27").await.unwrap_err();
+        let error = service(ports)
+            .get(&staff(Role::Staff), "cust_%27")
+            .await
+            .unwrap_err();
         assert!(matches!(error, CustomerError::NotFound));
     }
 
@@ -305,7 +339,10 @@ mod tests {
             sort_by: Some("email".into()),
             ..CustomerListParams::default()
         };
-        let error = service(ports).list(&staff(Role::Staff), &params).await.unwrap_err();
+        let error = service(ports)
+            .list(&staff(Role::Staff), &params)
+            .await
+            .unwrap_err();
         assert!(matches!(error, CustomerError::Invalid(_)));
     }
 
@@ -313,7 +350,9 @@ mod tests {
     async fn list_resolves_today_in_the_stores_time_zone() {
         let mut ports = TestPorts::new();
         ports.stores.expect_find().times(1).returning(|id| {
-            let store = StoreSettings::default().validate(id.clone(), now()).unwrap();
+            let store = StoreSettings::default()
+                .validate(id.clone(), now())
+                .unwrap();
             ready(Ok(Some(store)))
         });
         ports
@@ -330,7 +369,10 @@ mod tests {
             last_order_period: Some("today".into()),
             ..CustomerListParams::default()
         };
-        let page = service(ports).list(&staff(Role::Staff), &params).await.unwrap();
+        let page = service(ports)
+            .list(&staff(Role::Staff), &params)
+            .await
+            .unwrap();
         assert_eq!((page.total, page.total_pages()), (0, 0));
     }
 
@@ -346,7 +388,10 @@ mod tests {
             .list(&staff(Role::Staff), &CustomerListParams::default())
             .await
             .unwrap();
-        assert_eq!((page.items.len(), page.total, page.total_pages()), (1, 41, 3));
+        assert_eq!(
+            (page.items.len(), page.total, page.total_pages()),
+            (1, 41, 3)
+        );
     }
 
     #[tokio::test]
@@ -385,7 +430,10 @@ mod tests {
     #[tokio::test]
     async fn update_that_changes_nothing_writes_nothing() {
         let mut ports = TestPorts::new();
-        ports.customers.expect_find().returning(|_, _| ready(Ok(Some(stored(4)))));
+        ports
+            .customers
+            .expect_find()
+            .returning(|_, _| ready(Ok(Some(stored(4)))));
         ports.customers.expect_update_profile().never();
         let input = ProfileInput {
             first_name: Patch::Set("Maria".into()),
@@ -401,7 +449,10 @@ mod tests {
     #[tokio::test]
     async fn update_of_a_missing_customer_is_not_found() {
         let mut ports = TestPorts::new();
-        ports.customers.expect_find().returning(|_, _| ready(Ok(None)));
+        ports
+            .customers
+            .expect_find()
+            .returning(|_, _| ready(Ok(None)));
         let error = service(ports)
             .update(&staff(Role::Manager), "cust_000000000009", &maria())
             .await
@@ -412,7 +463,10 @@ mod tests {
     #[tokio::test]
     async fn update_gives_up_after_repeated_conflicts() {
         let mut ports = TestPorts::new();
-        ports.customers.expect_find().returning(|_, _| ready(Ok(Some(stored(1)))));
+        ports
+            .customers
+            .expect_find()
+            .returning(|_, _| ready(Ok(Some(stored(1)))));
         ports
             .customers
             .expect_update_profile()
@@ -426,13 +480,19 @@ mod tests {
             .update(&staff(Role::Manager), "cust_000000000009", &input)
             .await
             .unwrap_err();
-        assert!(matches!(error, CustomerError::Storage(RepoError::Internal(_))));
+        assert!(matches!(
+            error,
+            CustomerError::Storage(RepoError::Internal(_))
+        ));
     }
 
     #[tokio::test]
     async fn update_validates_against_the_current_profile() {
         let mut ports = TestPorts::new();
-        ports.customers.expect_find().returning(|_, _| ready(Ok(Some(stored(1)))));
+        ports
+            .customers
+            .expect_find()
+            .returning(|_, _| ready(Ok(Some(stored(1)))));
         ports.customers.expect_update_profile().never();
         let input = ProfileInput {
             locale: Patch::Clear,
@@ -457,7 +517,10 @@ mod tests {
         let service = service(ports);
         let caller = staff(Role::Admin);
         assert!(service.delete(&caller, "cust_000000000009").await.is_ok());
-        let error = service.delete(&caller, "cust_000000000009").await.unwrap_err();
+        let error = service
+            .delete(&caller, "cust_000000000009")
+            .await
+            .unwrap_err();
         assert!(matches!(error, CustomerError::NotFound));
     }
 

@@ -82,7 +82,9 @@ mod tests {
 
     #[test]
     fn defaults_are_a_danish_restaurant() {
-        let store = StoreSettings::default().validate(id(), crate::testing::now()).unwrap();
+        let store = StoreSettings::default()
+            .validate(id(), crate::testing::now())
+            .unwrap();
         assert_eq!(store.currency, "DKK");
         assert_eq!(store.timezone, chrono_tz::Europe::Copenhagen);
         assert_eq!(store.minor_units_per_point, 100);
@@ -98,6 +100,9 @@ mod tests {
         };
         let errors = settings.validate(id(), crate::testing::now()).unwrap_err();
         let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["name", "currency", "timezone", "minorUnitsPerPoint"]);
+        assert_eq!(
+            fields,
+            ["name", "currency", "timezone", "minorUnitsPerPoint"]
+        );
     }
 }

@@ -1,0 +1,168 @@
+//! Staff tokens and API keys ([`CredentialRepository`]), found by the digest of their secret.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use customers_domain::access::SecretKind;
+use customers_domain::access::{Credential, Holder, Principal, Role, Scope};
+use customers_domain::ids::{CredentialId, StoreId, UserId};
+use customers_domain::ports::{CredentialRepository, RepoError};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, Insertable, JoinOnDsl, NullableExpressionMethods,
+    OptionalExtension, QueryDsl,
+};
+use diesel_async::RunQueryDsl;
+
+use crate::error::corrupt;
+use crate::pool::{Database, with_connection};
+use crate::schema::{credentials, users};
+use crate::time::to_db;
+
+#[derive(Insertable)]
+#[diesel(table_name = credentials)]
+pub(crate) struct NewCredential {
+    store_id: String,
+    id: String,
+    kind: &'static str,
+    user_id: Option<String>,
+    name: String,
+    scopes: String,
+    digest: String,
+    created_at: NaiveDateTime,
+    expires_at: Option<NaiveDateTime>,
+}
+
+impl NewCredential {
+    pub(crate) fn new(credential: &Credential) -> Self {
+        let scopes: Vec<&str> = credential.scopes.iter().map(|s| s.as_str()).collect();
+        Self {
+            store_id: credential.store_id.as_str().to_owned(),
+            id: credential.id.as_str().to_owned(),
+            kind: credential.kind.as_str(),
+            user_id: credential.user_id.as_ref().map(|u| u.as_str().to_owned()),
+            name: credential.name.clone(),
+            scopes: scopes.join(" "),
+            digest: credential.digest.clone(),
+            created_at: to_db(credential.created_at),
+            expires_at: credential.expires_at.map(to_db),
+        }
+    }
+}
+
+/// A credential with its user's email and role (for staff tokens).
+type HolderRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn principal(row: HolderRow) -> Result<Option<Principal>, RepoError> {
+    let (store_id, id, kind, user_id, name, scopes, email, role) = row;
+    let holder = match SecretKind::from_stored(&kind) {
+        Some(SecretKind::StaffToken) => {
+            let (Some(user_id), Some(email), Some(role)) = (user_id, email, role) else {
+                // A token whose user is gone grants nothing.
+                return Ok(None);
+            };
+            Holder::Staff {
+                user_id: UserId::from_stored(user_id),
+                email,
+                role: role.parse::<Role>().map_err(|_| corrupt("role", &role))?,
+            }
+        }
+        Some(SecretKind::ApiKey) => Holder::ApiKey {
+            name,
+            scopes: scopes
+                .split_whitespace()
+                .filter_map(|scope| {
+                    let parsed = scope.parse::<Scope>().ok();
+                    if parsed.is_none() {
+                        tracing::warn!(scope, "ignoring an unknown stored API key scope");
+                    }
+                    parsed
+                })
+                .collect(),
+        },
+        None => return Err(corrupt("credential kind", &kind)),
+    };
+    Ok(Some(Principal {
+        store_id: StoreId::from_stored(store_id),
+        credential_id: CredentialId::from_stored(id),
+        holder,
+    }))
+}
+
+impl CredentialRepository for Database {
+    async fn insert(&self, credential: &Credential) -> Result<(), RepoError> {
+        let row = NewCredential::new(credential);
+        with_connection!(self, |conn| {
+            diesel::insert_into(credentials::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map(drop)
+        })
+    }
+
+    async fn find_active(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Principal>, RepoError> {
+        let now = to_db(now);
+        let row = with_connection!(self, |conn| {
+            credentials::table
+                .left_join(
+                    users::table.on(users::store_id
+                        .eq(credentials::store_id)
+                        .and(users::id.nullable().eq(credentials::user_id))),
+                )
+                .filter(credentials::digest.eq(digest))
+                .filter(credentials::revoked_at.is_null())
+                .filter(
+                    credentials::expires_at
+                        .is_null()
+                        .or(credentials::expires_at.gt(now)),
+                )
+                .select((
+                    credentials::store_id,
+                    credentials::id,
+                    credentials::kind,
+                    credentials::user_id,
+                    credentials::name,
+                    credentials::scopes,
+                    users::email.nullable(),
+                    users::role.nullable(),
+                ))
+                .first::<HolderRow>(conn)
+                .await
+                .optional()
+        })?;
+        Ok(row.map(principal).transpose()?.flatten())
+    }
+
+    async fn revoke(
+        &self,
+        store: &StoreId,
+        id: &CredentialId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let now = to_db(now);
+        let revoked = with_connection!(self, |conn| {
+            diesel::update(credentials::table.find((store.as_str(), id.as_str())))
+                .filter(credentials::revoked_at.is_null())
+                .filter(
+                    credentials::expires_at
+                        .is_null()
+                        .or(credentials::expires_at.gt(now)),
+                )
+                .set(credentials::revoked_at.eq(now))
+                .execute(conn)
+                .await
+        })?;
+        Ok(revoked > 0)
+    }
+}

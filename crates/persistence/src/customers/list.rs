@@ -1,0 +1,188 @@
+//! The customer list: filters, sorts, offset pages and the exact total.
+//!
+//! Every sort ends with the id in the same direction, so the order is total and pages never
+//! repeat or skip a row. Each sort and filter has an index that starts with `store_id` (see
+//! the migrations). The unfiltered total is `stores.customer_count`; a filtered one is a
+//! `COUNT(*)` with the same filters.
+
+use customers_domain::customer::{
+    Allergen, CustomerFilter, CustomerListQuery, CustomerSort, CustomerSummary, SortDirection,
+};
+use customers_domain::ids::StoreId;
+use customers_domain::ports::RepoError;
+use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, Expression, ValidGrouping};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::{
+    EscapeExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, QueryResult,
+    SelectableHelper, TextExpressionMethods,
+};
+use diesel_async::RunQueryDsl;
+
+use crate::customers::rows::SummaryRow;
+use crate::pool::{Database, with_connection};
+use crate::schema::{customer_allergens, customers, stores};
+use crate::time::to_db;
+
+/// The character that makes the next one literal in a LIKE pattern.
+const LIKE_ESCAPE: char = '\\';
+
+/// `%text%`, with `%`, `_` and the escape character of `text` matched literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            pattern.push(LIKE_ESCAPE);
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// `<ordering> NULLS LAST`, which both backends understand (diesel offers it for PostgreSQL
+/// only). SQLite serves it from an ascending index; PostgreSQL has a `DESC NULLS LAST` index
+/// for the descending case.
+#[derive(Clone, Copy, Debug, QueryId)]
+struct NullsLast<T>(T);
+
+impl<T: Expression> Expression for NullsLast<T> {
+    type SqlType = T::SqlType;
+}
+
+impl<T: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for NullsLast<T> where NullsLast<T>: Expression {}
+
+impl<T: ValidGrouping<G>, G> ValidGrouping<G> for NullsLast<T> {
+    type IsAggregate = T::IsAggregate;
+}
+
+impl<T: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for NullsLast<T> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(" NULLS LAST");
+        Ok(())
+    }
+}
+
+pub(super) async fn list(
+    database: &Database,
+    store: &StoreId,
+    query: &CustomerListQuery,
+) -> Result<(Vec<CustomerSummary>, u64), RepoError> {
+    let store = store.as_str();
+    let filter: &CustomerFilter = &query.filter;
+    let text = filter.text.as_deref().map(contains_pattern);
+    let since = filter.last_order_since.map(to_db);
+    let allergen = filter.allergen.map(Allergen::code);
+    let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
+    let limit = i64::from(query.page.limit());
+    let (rows, total) = with_connection!(database, |conn| {
+        // The store's customers with every filter applied.
+        let matching = || {
+            let mut matching = customers::table
+                .filter(customers::store_id.eq(store))
+                .into_boxed();
+            if let Some(accepts) = filter.accepts_marketing {
+                matching = matching.filter(customers::accepts_marketing.eq(accepts));
+            }
+            if let Some(blocked) = filter.is_blocked {
+                matching = matching.filter(customers::is_blocked.eq(blocked));
+            }
+            match filter.has_orders {
+                Some(true) => matching = matching.filter(customers::total_orders.gt(0)),
+                Some(false) => matching = matching.filter(customers::total_orders.eq(0)),
+                None => {}
+            }
+            if let Some(min) = filter.min_spent {
+                matching = matching.filter(customers::total_spent_minor.ge(min));
+            }
+            if let Some(max) = filter.max_spent {
+                matching = matching.filter(customers::total_spent_minor.le(max));
+            }
+            if let Some(since) = since {
+                matching = matching.filter(customers::last_order_at.ge(since));
+            }
+            if let Some(pattern) = &text {
+                matching =
+                    matching.filter(customers::search_text.like(pattern).escape(LIKE_ESCAPE));
+            }
+            if let Some(allergen) = allergen {
+                let with_allergen = customer_allergens::table
+                    .filter(customer_allergens::store_id.eq(store))
+                    .filter(customer_allergens::allergen.eq(allergen))
+                    .select(customer_allergens::customer_id);
+                matching = matching.filter(customers::id.eq_any(with_allergen));
+            }
+            matching
+        };
+        let mut page = matching().select(SummaryRow::as_select());
+        page = match (query.sort, query.direction) {
+            (CustomerSort::CreatedAt, SortDirection::Asc) => {
+                page.order_by((customers::created_at.asc(), customers::id.asc()))
+            }
+            (CustomerSort::CreatedAt, SortDirection::Desc) => {
+                page.order_by((customers::created_at.desc(), customers::id.desc()))
+            }
+            (CustomerSort::TotalSpentMinor, SortDirection::Asc) => {
+                page.order_by((customers::total_spent_minor.asc(), customers::id.asc()))
+            }
+            (CustomerSort::TotalSpentMinor, SortDirection::Desc) => {
+                page.order_by((customers::total_spent_minor.desc(), customers::id.desc()))
+            }
+            (CustomerSort::TotalOrders, SortDirection::Asc) => {
+                page.order_by((customers::total_orders.asc(), customers::id.asc()))
+            }
+            (CustomerSort::TotalOrders, SortDirection::Desc) => {
+                page.order_by((customers::total_orders.desc(), customers::id.desc()))
+            }
+            (CustomerSort::LastOrderAt, SortDirection::Asc) => page.order_by((
+                NullsLast(customers::last_order_at.asc()),
+                customers::id.asc(),
+            )),
+            (CustomerSort::LastOrderAt, SortDirection::Desc) => page.order_by((
+                NullsLast(customers::last_order_at.desc()),
+                customers::id.desc(),
+            )),
+            (CustomerSort::FirstName, SortDirection::Asc) => page.order_by((
+                NullsLast(customers::first_name_key.asc()),
+                customers::id.asc(),
+            )),
+            (CustomerSort::FirstName, SortDirection::Desc) => page.order_by((
+                NullsLast(customers::first_name_key.desc()),
+                customers::id.desc(),
+            )),
+        };
+        let rows = page
+            .offset(offset)
+            .limit(limit)
+            .load::<SummaryRow>(conn)
+            .await?;
+        let total = if filter.is_empty() {
+            stores::table
+                .find(store)
+                .select(stores::customer_count)
+                .first::<i64>(conn)
+                .await
+                .optional()?
+                .unwrap_or(0)
+        } else {
+            matching().count().get_result::<i64>(conn).await?
+        };
+        Ok((rows, total))
+    })?;
+    let total = u64::try_from(total).unwrap_or(0);
+    Ok((rows.into_iter().map(CustomerSummary::from).collect(), total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_in_the_text_are_literal() {
+        assert_eq!(contains_pattern("maria"), "%maria%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+}

@@ -1,0 +1,197 @@
+//! Customers: the profile with its default address and allergens, and the list.
+//!
+//! A customer is one `customers` row, at most one `customer_addresses` row marked default,
+//! and one `customer_allergens` row per allergen. Inserts and deletes also move
+//! `stores.customer_count`, in the same transaction.
+
+mod list;
+mod rows;
+
+use chrono::{DateTime, Utc};
+use customers_domain::customer::{Customer, CustomerListQuery, CustomerSummary, Profile};
+use customers_domain::ids::{CustomerId, StoreId};
+use customers_domain::ports::{CustomerRepository, RepoError};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl,
+    SelectableHelper,
+};
+use diesel_async::RunQueryDsl;
+
+use crate::pool::{Database, with_connection, write_transaction};
+use crate::schema::{customer_addresses, customer_allergens, customers, stores};
+use crate::time::to_db;
+use rows::{AddressRow, CustomerRow, NewAddress, NewAllergen, NewCustomer, ProfileColumns};
+
+impl CustomerRepository for Database {
+    async fn insert(&self, customer: &Customer) -> Result<(), RepoError> {
+        let row = NewCustomer::new(customer);
+        let address = NewAddress::default_of(&customer.store_id, &customer.id, &customer.profile);
+        let allergens = NewAllergen::all_of(&customer.store_id, &customer.id, &customer.profile);
+        let store = customer.store_id.as_str().to_owned();
+        write_transaction!(self, |conn| {
+            diesel::insert_into(customers::table)
+                .values(&row)
+                .execute(conn)
+                .await?;
+            if let Some(address) = &address {
+                diesel::insert_into(customer_addresses::table)
+                    .values(address)
+                    .execute(conn)
+                    .await?;
+            }
+            // One row at a time: diesel-async has no multi-row insert for SQLite (≤ 14 rows).
+            for allergen in &allergens {
+                diesel::insert_into(customer_allergens::table)
+                    .values(allergen)
+                    .execute(conn)
+                    .await?;
+            }
+            // Last, so that the store row stays locked as briefly as possible.
+            diesel::update(stores::table.find(&store))
+                .set(stores::customer_count.eq(stores::customer_count + 1))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn find(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, RepoError> {
+        // One statement (one snapshot): the customer, its default address, one row per allergen.
+        let rows = with_connection!(self, |conn| {
+            customers::table
+                .left_join(
+                    customer_addresses::table.on(customer_addresses::store_id
+                        .eq(customers::store_id)
+                        .and(customer_addresses::customer_id.eq(customers::id))
+                        .and(customer_addresses::is_default.eq(true))),
+                )
+                .left_join(
+                    customer_allergens::table.on(customer_allergens::store_id
+                        .eq(customers::store_id)
+                        .and(customer_allergens::customer_id.eq(customers::id))),
+                )
+                .filter(customers::store_id.eq(store.as_str()))
+                .filter(customers::id.eq(id.as_str()))
+                .select((
+                    CustomerRow::as_select(),
+                    Option::<AddressRow>::as_select(),
+                    customer_allergens::allergen.nullable(),
+                ))
+                .load::<(CustomerRow, Option<AddressRow>, Option<String>)>(conn)
+                .await
+        })?;
+        let mut rows = rows.into_iter();
+        let Some((customer, address, allergen)) = rows.next() else {
+            return Ok(None);
+        };
+        let allergens: Vec<String> = allergen
+            .into_iter()
+            .chain(rows.filter_map(|(_, _, allergen)| allergen))
+            .collect();
+        customer.into_customer(address, &allergens).map(Some)
+    }
+
+    async fn list(
+        &self,
+        store: &StoreId,
+        query: &CustomerListQuery,
+    ) -> Result<(Vec<CustomerSummary>, u64), RepoError> {
+        list::list(self, store, query).await
+    }
+
+    async fn update_profile(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+        profile: &Profile,
+        expected_version: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let columns = ProfileColumns::new(profile);
+        let address = NewAddress::default_of(store, id, profile);
+        let allergens = NewAllergen::all_of(store, id, profile);
+        let (store, id, now) = (
+            store.as_str().to_owned(),
+            id.as_str().to_owned(),
+            to_db(now),
+        );
+        write_transaction!(self, |conn| {
+            let updated = diesel::update(customers::table.find((&store, &id)))
+                .filter(customers::version.eq(expected_version))
+                .set((
+                    &columns,
+                    customers::version.eq(customers::version + 1),
+                    customers::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            if updated == 0 {
+                return Ok(false);
+            }
+            let defaults = customer_addresses::table
+                .filter(customer_addresses::store_id.eq(&store))
+                .filter(customer_addresses::customer_id.eq(&id))
+                .filter(customer_addresses::is_default.eq(true));
+            match &address {
+                Some(address) => {
+                    // Another default address (the profile's has a new id) goes first.
+                    diesel::delete(defaults.filter(customer_addresses::id.ne(&address.id)))
+                        .execute(conn)
+                        .await?;
+                    let changed =
+                        diesel::update(customer_addresses::table.find((&store, &address.id)))
+                            .filter(customer_addresses::customer_id.eq(&id))
+                            .set((
+                                customer_addresses::line.eq(&address.line),
+                                customer_addresses::zipcode.eq(&address.zipcode),
+                                customer_addresses::city.eq(&address.city),
+                                customer_addresses::is_default.eq(true),
+                            ))
+                            .execute(conn)
+                            .await?;
+                    if changed == 0 {
+                        diesel::insert_into(customer_addresses::table)
+                            .values(address)
+                            .execute(conn)
+                            .await?;
+                    }
+                }
+                None => {
+                    diesel::delete(defaults).execute(conn).await?;
+                }
+            }
+            diesel::delete(
+                customer_allergens::table
+                    .filter(customer_allergens::store_id.eq(&store))
+                    .filter(customer_allergens::customer_id.eq(&id)),
+            )
+            .execute(conn)
+            .await?;
+            for allergen in &allergens {
+                diesel::insert_into(customer_allergens::table)
+                    .values(allergen)
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(true)
+        })
+    }
+
+    async fn delete(&self, store: &StoreId, id: &CustomerId) -> Result<bool, RepoError> {
+        let (store, id) = (store.as_str().to_owned(), id.as_str().to_owned());
+        write_transaction!(self, |conn| {
+            // Addresses and allergens go with it (ON DELETE CASCADE).
+            let deleted = diesel::delete(customers::table.find((&store, &id)))
+                .execute(conn)
+                .await?;
+            if deleted == 0 {
+                return Ok(false);
+            }
+            diesel::update(stores::table.find(&store))
+                .set(stores::customer_count.eq(stores::customer_count - 1))
+                .execute(conn)
+                .await?;
+            Ok(true)
+        })
+    }
+}

@@ -1,0 +1,205 @@
+//! What opening and migrating a database can fail with, and how diesel, pool and task
+//! failures become the domain's [`RepoError`].
+
+use customers_domain::ports::{RepoError, Unique};
+use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::deadpool::PoolError;
+
+/// Why [`Database::connect`](crate::Database::connect) or
+/// [`Database::migrate`](crate::Database::migrate) failed. Messages never contain a password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DatabaseError {
+    /// The URL names no supported database, or the settings cannot work.
+    #[error("invalid database configuration: {0}")]
+    InvalidConfig(String),
+    /// The database could not be opened or reached.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A migration failed; the database keeps the migrations applied before it.
+    #[error("the database migrations failed: {0}")]
+    Migration(String),
+}
+
+/// Each uniqueness rule the domain knows, by its PostgreSQL index name and by the columns
+/// SQLite names in "UNIQUE constraint failed: …".
+const UNIQUE_RULES: [(Unique, &str, &str); 3] = [
+    (
+        Unique::CustomerEmail,
+        "customers_email_key_unique",
+        "customers.store_id, customers.email_key",
+    ),
+    (
+        Unique::CustomerPhone,
+        "customers_phone_unique",
+        "customers.store_id, customers.phone",
+    ),
+    (
+        Unique::UserEmail,
+        "users_email_key_unique",
+        "users.store_id, users.email_key",
+    ),
+];
+
+/// The rule a unique violation broke, if it is one the domain knows.
+fn broken_rule(info: &dyn DatabaseErrorInformation) -> Option<Unique> {
+    let sqlite_columns = info.message().strip_prefix("UNIQUE constraint failed: ");
+    UNIQUE_RULES
+        .iter()
+        .find(|(_, index, columns)| {
+            info.constraint_name() == Some(*index) || sqlite_columns == Some(*columns)
+        })
+        .map(|(rule, _, _)| *rule)
+}
+
+/// A failed query: unreachable database → `Unavailable`, known unique rule → `Conflict`,
+/// anything else → `Internal`.
+pub(crate) fn from_diesel(error: DieselError) -> RepoError {
+    match &error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            match broken_rule(info.as_ref()) {
+                Some(rule) => RepoError::Conflict(rule),
+                None => RepoError::Internal(error.to_string()),
+            }
+        }
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => RepoError::Unavailable(error.to_string()),
+        // SQLite's SQLITE_BUSY / SQLITE_LOCKED, after busy_timeout ran out.
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+            if info.message().contains("database is locked")
+                || info.message().contains("database table is locked") =>
+        {
+            RepoError::Unavailable(error.to_string())
+        }
+        _ => RepoError::Internal(error.to_string()),
+    }
+}
+
+/// No connection in time, or none could be opened.
+pub(crate) fn from_pool(error: PoolError) -> RepoError {
+    RepoError::Unavailable(format!("no database connection: {error}"))
+}
+
+/// A spawned database task that did not finish.
+pub(crate) fn from_join(error: tokio::task::JoinError) -> RepoError {
+    if error.is_cancelled() {
+        RepoError::Unavailable("the database task was cancelled".into())
+    } else {
+        RepoError::Internal("a database task panicked".into())
+    }
+}
+
+/// An error and its causes: "outer: inner: …".
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// A stored value the domain does not accept (a corrupt or newer row).
+pub(crate) fn corrupt(what: &str, value: &str) -> RepoError {
+    RepoError::Internal(format!("stored {what} {value:?} is not valid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Info {
+        message: &'static str,
+        constraint: Option<&'static str>,
+    }
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.message
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            self.constraint
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn unique(message: &'static str, constraint: Option<&'static str>) -> RepoError {
+        from_diesel(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new(Info {
+                message,
+                constraint,
+            }),
+        ))
+    }
+
+    #[test]
+    fn sqlite_unique_violations_are_told_apart_by_columns() {
+        let email = unique(
+            "UNIQUE constraint failed: customers.store_id, customers.email_key",
+            None,
+        );
+        assert_eq!(email, RepoError::Conflict(Unique::CustomerEmail));
+        let phone = unique(
+            "UNIQUE constraint failed: customers.store_id, customers.phone",
+            None,
+        );
+        assert_eq!(phone, RepoError::Conflict(Unique::CustomerPhone));
+        let user = unique(
+            "UNIQUE constraint failed: users.store_id, users.email_key",
+            None,
+        );
+        assert_eq!(user, RepoError::Conflict(Unique::UserEmail));
+        let key = unique(
+            "UNIQUE constraint failed: customers.store_id, customers.id",
+            None,
+        );
+        assert!(matches!(key, RepoError::Internal(_)));
+    }
+
+    #[test]
+    fn postgres_unique_violations_are_told_apart_by_index() {
+        let message = "duplicate key value violates unique constraint";
+        let phone = unique(message, Some("customers_phone_unique"));
+        assert_eq!(phone, RepoError::Conflict(Unique::CustomerPhone));
+        let digest = unique(message, Some("credentials_digest_unique"));
+        assert!(matches!(digest, RepoError::Internal(_)));
+    }
+
+    #[test]
+    fn lost_connections_and_busy_databases_are_unavailable() {
+        let closed = from_diesel(DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("connection closed".to_owned()),
+        ));
+        assert!(matches!(closed, RepoError::Unavailable(_)));
+        let busy = from_diesel(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database is locked".to_owned()),
+        ));
+        assert!(matches!(busy, RepoError::Unavailable(_)));
+        assert!(matches!(
+            from_diesel(DieselError::NotFound),
+            RepoError::Internal(_)
+        ));
+    }
+}

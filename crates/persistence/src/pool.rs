@@ -1,0 +1,338 @@
+//! The connection pool: [`Database`] holds a deadpool of SQLite or PostgreSQL connections,
+//! and two macros run one block of diesel code on whichever backend is live.
+//!
+//! - [`with_connection!`](crate::pool::with_connection) runs a block on a pooled connection.
+//! - [`write_transaction!`](crate::pool::write_transaction) runs a block in a write
+//!   transaction (`BEGIN IMMEDIATE` on SQLite), inside a spawned task: a caller that gives up
+//!   (a dropped HTTP request) cannot leave a connection with a transaction still open.
+
+use std::fmt;
+use std::future::Future;
+use std::path::Path;
+
+use customers_domain::ports::RepoError;
+use diesel::IntoSql;
+use diesel::sql_types::Integer;
+use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolError as ManagerError, RecyclingMethod,
+};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+
+use crate::config::{DatabaseConfig, Target, postgres_config, target};
+use crate::error::{DatabaseError, from_join, from_pool, with_causes};
+
+/// A SQLite connection usable from async code (each query runs on a blocking thread).
+pub(crate) type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
+pub(crate) type PgConnection = AsyncPgConnection;
+
+/// Set on every SQLite connection when it is opened (pragmas are per connection).
+/// `busy_timeout` comes first so that switching to WAL waits for other connections.
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000;
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;";
+
+/// Which database a [`Database`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// The pool's occupancy, for metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub max_size: usize,
+    /// Connections open now.
+    pub size: usize,
+    /// Open connections nobody uses.
+    pub available: usize,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
+}
+
+/// The pool of the live backend.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(DeadPool<SqliteConnection>),
+    Postgres(DeadPool<PgConnection>),
+}
+
+/// The database: a pool of connections to SQLite or PostgreSQL. Cheap to clone (the clones
+/// share the pool). Implements every repository port of the domain.
+#[derive(Clone)]
+pub struct Database {
+    pub(crate) pool: Pool,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend())
+            .field("pool", &self.pool_status())
+            .finish()
+    }
+}
+
+/// Opens a SQLite connection and applies the per-connection settings.
+async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConnection> {
+    let mut connection = SqliteConnection::establish(&path).await?;
+    connection
+        .batch_execute(SQLITE_SETUP)
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(connection)
+}
+
+/// Creates the folders a SQLite file lives in (SQLite creates the file itself).
+async fn create_parent_folder(path: &Path) -> Result<(), DatabaseError> {
+    let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    let folder = folder.to_owned();
+    let created = tokio::task::spawn_blocking({
+        let folder = folder.clone();
+        move || std::fs::create_dir_all(folder)
+    })
+    .await
+    .map_err(|error| error.to_string())
+    .and_then(|result| result.map_err(|error| error.to_string()));
+    created.map_err(|error| {
+        DatabaseError::Unavailable(format!(
+            "cannot create the folder {}: {error}",
+            folder.display()
+        ))
+    })
+}
+
+/// Opens a PostgreSQL connection (without TLS, as diesel-async does). Unlike diesel-async's
+/// own `establish`, a failure keeps its cause ("Connection refused", …) in the message.
+pub(crate) async fn open_postgres(
+    config: &tokio_postgres::Config,
+) -> diesel::ConnectionResult<PgConnection> {
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|error| diesel::ConnectionError::BadConnection(with_causes(&error)))?;
+    PgConnection::try_from_client_and_connection(client, connection).await
+}
+
+fn postgres_manager(
+    url: &str,
+    postgres: tokio_postgres::Config,
+) -> AsyncDieselConnectionManager<PgConnection> {
+    let mut config = ManagerConfig::<PgConnection>::default();
+    // The default, `Verified`: a connection is checked with `SELECT 1` before it is handed
+    // out, so one cut by a server restart is replaced rather than failing a request.
+    config.custom_setup = Box::new(move |_url| {
+        let postgres = postgres.clone();
+        Box::pin(async move { open_postgres(&postgres).await })
+    });
+    AsyncDieselConnectionManager::new_with_config(url, config)
+}
+
+fn sqlite_manager(path: &Path) -> AsyncDieselConnectionManager<SqliteConnection> {
+    let mut config = ManagerConfig::<SqliteConnection>::default();
+    // A local file does not go away: checking for an open transaction is enough.
+    config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = Box::new(|path| Box::pin(open_sqlite(path.to_owned())));
+    AsyncDieselConnectionManager::new_with_config(path.to_string_lossy(), config)
+}
+
+/// A pool whose every wait is bounded: no free connection in `wait_timeout`, or none opened
+/// or checked in `connect_timeout`, is an error rather than a hang.
+fn build_pool<C>(
+    manager: AsyncDieselConnectionManager<C>,
+    config: &DatabaseConfig,
+) -> Result<DeadPool<C>, DatabaseError>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+{
+    DeadPool::builder(manager)
+        .max_size(config.max_connections)
+        .wait_timeout(Some(config.wait_timeout))
+        .create_timeout(Some(config.connect_timeout))
+        .recycle_timeout(Some(config.connect_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|error| DatabaseError::InvalidConfig(error.to_string()))
+}
+
+/// A connection from the pool, or `Unavailable`.
+pub(crate) async fn checkout<C>(pool: &DeadPool<C>) -> Result<Object<C>, RepoError>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+{
+    pool.get().await.map_err(from_pool)
+}
+
+/// Runs a write to completion in its own task, whatever happens to the caller.
+pub(crate) async fn spawn_write<T, F>(work: F) -> Result<T, RepoError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, RepoError>> + Send + 'static,
+{
+    tokio::spawn(work).await.map_err(from_join)?
+}
+
+impl Database {
+    /// Opens the pool for `config.url` and checks that one connection works. A `sqlite://`
+    /// file and its folders are created when missing.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Database, DatabaseError> {
+        if config.max_connections == 0 {
+            return Err(DatabaseError::InvalidConfig(
+                "max_connections must be at least 1".into(),
+            ));
+        }
+        let pool = match target(&config.url)? {
+            Target::Sqlite(path) => {
+                create_parent_folder(&path).await?;
+                Pool::Sqlite(build_pool(sqlite_manager(&path), config)?)
+            }
+            Target::Postgres(url) => {
+                let postgres = postgres_config(&url, config)?;
+                Pool::Postgres(build_pool(postgres_manager(&url, postgres), config)?)
+            }
+        };
+        let database = Database { pool };
+        database.ping().await.map_err(|error| match error {
+            RepoError::Unavailable(message) | RepoError::Internal(message) => {
+                DatabaseError::Unavailable(message)
+            }
+            RepoError::Conflict(_) => DatabaseError::Unavailable(error.to_string()),
+        })?;
+        tracing::debug!(backend = database.backend().as_str(), "database connected");
+        Ok(database)
+    }
+
+    /// Applies the pending embedded migrations of the live backend.
+    pub async fn migrate(&self) -> Result<(), DatabaseError> {
+        crate::migrations::run(self).await
+    }
+
+    /// Whether the database answers a trivial query (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), RepoError> {
+        with_connection!(self, |conn| {
+            diesel::select(1_i32.into_sql::<Integer>())
+                .get_result::<i32>(conn)
+                .await
+                .map(drop)
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = match &self.pool {
+            Pool::Sqlite(pool) => pool.status(),
+            Pool::Postgres(pool) => pool.status(),
+        };
+        PoolStatus {
+            max_size: status.max_size,
+            size: status.size,
+            available: status.available,
+            waiting: status.waiting,
+        }
+    }
+
+    /// Closes the pool: idle connections close now, busy ones when returned; later queries
+    /// fail with `Unavailable`.
+    pub fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close(),
+            Pool::Postgres(pool) => pool.close(),
+        }
+    }
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of the live backend; the block is
+/// compiled once per backend. `$body` yields a `diesel::QueryResult<T>` (and may use `?` on
+/// diesel results); the macro evaluates to `Result<T, RepoError>`.
+///
+/// Where the dialects differ, give one block per backend instead:
+/// `with_connection!(db, |conn| sqlite => { … }, postgres => { … })`.
+macro_rules! with_connection {
+    ($database:expr, |$conn:ident| $body:block) => {
+        $crate::pool::with_connection!($database, |$conn| sqlite => $body, postgres => $body)
+    };
+    ($database:expr, |$conn:ident| sqlite => $sqlite:block, postgres => $postgres:block) => {
+        match &$database.pool {
+            $crate::pool::Pool::Sqlite(pool) => match $crate::pool::checkout(pool).await {
+                Ok(mut object) => {
+                    let $conn: &mut $crate::pool::SqliteConnection = &mut object;
+                    let result: ::diesel::QueryResult<_> = async { $sqlite }.await;
+                    result.map_err($crate::error::from_diesel)
+                }
+                Err(error) => Err(error),
+            },
+            $crate::pool::Pool::Postgres(pool) => match $crate::pool::checkout(pool).await {
+                Ok(mut object) => {
+                    let $conn: &mut $crate::pool::PgConnection = &mut object;
+                    let result: ::diesel::QueryResult<_> = async { $postgres }.await;
+                    result.map_err($crate::error::from_diesel)
+                }
+                Err(error) => Err(error),
+            },
+        }
+    };
+}
+pub(crate) use with_connection;
+
+/// Runs `$body` in one write transaction on a pooled connection: `BEGIN IMMEDIATE` on SQLite
+/// (the write lock is taken up front, so `busy_timeout` applies), a plain transaction on
+/// PostgreSQL. `$body` yields a `diesel::QueryResult<T>`: `Ok` commits, `Err` rolls back.
+///
+/// The transaction runs in a spawned task that owns everything it uses (`$body` may only
+/// refer to owned values, moved in), so it always commits or rolls back even when the caller
+/// is dropped. Evaluates to `Result<T, RepoError>`.
+macro_rules! write_transaction {
+    ($database:expr, |$conn:ident| $body:block) => {{
+        let pool = $database.pool.clone();
+        $crate::pool::spawn_write(async move {
+            match &pool {
+                $crate::pool::Pool::Sqlite(pool) => {
+                    let mut object = $crate::pool::checkout(pool).await?;
+                    let connection: &mut $crate::pool::SqliteConnection = &mut object;
+                    connection
+                        .immediate_transaction(
+                            async |$conn: &mut $crate::pool::SqliteConnection| -> ::diesel::QueryResult<_> {
+                                $body
+                            },
+                        )
+                        .await
+                        .map_err($crate::error::from_diesel)
+                }
+                $crate::pool::Pool::Postgres(pool) => {
+                    let mut object = $crate::pool::checkout(pool).await?;
+                    let connection: &mut $crate::pool::PgConnection = &mut object;
+                    ::diesel_async::AsyncConnection::transaction(
+                        connection,
+                        async |$conn: &mut $crate::pool::PgConnection| -> ::diesel::QueryResult<_> {
+                            $body
+                        },
+                    )
+                    .await
+                    .map_err($crate::error::from_diesel)
+                }
+            }
+        })
+        .await
+    }};
+}
+pub(crate) use write_transaction;

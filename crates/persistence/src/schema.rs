@@ -1,0 +1,101 @@
+//! The tables, as diesel sees them: one schema for both backends (see `migrations/`).
+//!
+//! Timestamps are `Timestamp` (UTC `NaiveDateTime`) on both, booleans `Bool`, money and
+//! counters `BigInt`.
+
+diesel::table! {
+    stores (id) {
+        id -> Text,
+        name -> Text,
+        currency -> Text,
+        timezone -> Text,
+        minor_units_per_point -> BigInt,
+        customer_count -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (store_id, id) {
+        store_id -> Text,
+        id -> Text,
+        email -> Text,
+        email_key -> Text,
+        name -> Nullable<Text>,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credentials (store_id, id) {
+        store_id -> Text,
+        id -> Text,
+        kind -> Text,
+        user_id -> Nullable<Text>,
+        name -> Text,
+        scopes -> Text,
+        digest -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    customers (store_id, id) {
+        store_id -> Text,
+        id -> Text,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        first_name_key -> Nullable<Text>,
+        email -> Nullable<Text>,
+        email_key -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        accepts_marketing -> Bool,
+        locale -> Text,
+        admin_notes -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
+        search_text -> Text,
+        is_blocked -> Bool,
+        blocked_reason -> Nullable<Text>,
+        blocked_at -> Nullable<Timestamp>,
+        total_spent_minor -> BigInt,
+        total_orders -> BigInt,
+        last_order_at -> Nullable<Timestamp>,
+        loyalty_points -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_addresses (store_id, id) {
+        store_id -> Text,
+        id -> Text,
+        customer_id -> Text,
+        line -> Nullable<Text>,
+        zipcode -> Nullable<Text>,
+        city -> Nullable<Text>,
+        is_default -> Bool,
+    }
+}
+
+diesel::table! {
+    customer_allergens (store_id, customer_id, allergen) {
+        store_id -> Text,
+        customer_id -> Text,
+        allergen -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    stores,
+    users,
+    credentials,
+    customers,
+    customer_addresses,
+    customer_allergens,
+);

@@ -1,0 +1,324 @@
+//! Stores, staff users and credentials.
+
+use customers_domain::access::{Credential, Holder, Principal, Role, Scope, SecretKind, StaffUser};
+use customers_domain::customer::{Email, PersonName};
+use customers_domain::ids::{CredentialId, StoreId, UserId};
+use customers_domain::page::PageRequest;
+use customers_domain::ports::{
+    CredentialRepository, RepoError, StoreRepository, Unique, UserRepository,
+};
+use customers_persistence::Database;
+use customers_persistence::testing::TestDatabase;
+
+use crate::support::{at, new_id, new_store, store_fixture};
+
+fn user(store: &StoreId, email: &str, role: Role, minutes: i64) -> StaffUser {
+    StaffUser {
+        id: UserId::from_stored(new_id("usr")),
+        store_id: store.clone(),
+        email: Email::from_stored(email.into()),
+        name: None,
+        role,
+        created_at: at(minutes),
+    }
+}
+
+fn api_key(store: &StoreId, digest: &str, scopes: &[Scope]) -> Credential {
+    Credential {
+        id: CredentialId::from_stored(new_id("key")),
+        store_id: store.clone(),
+        kind: SecretKind::ApiKey,
+        user_id: None,
+        name: "POS terminal".into(),
+        scopes: scopes.to_vec(),
+        digest: digest.into(),
+        created_at: at(0),
+        expires_at: None,
+    }
+}
+
+fn staff_token(user: &StaffUser, digest: &str, expires_in_minutes: Option<i64>) -> Credential {
+    Credential {
+        id: CredentialId::from_stored(new_id("key")),
+        store_id: user.store_id.clone(),
+        kind: SecretKind::StaffToken,
+        user_id: Some(user.id.clone()),
+        name: "login".into(),
+        scopes: Vec::new(),
+        digest: digest.into(),
+        created_at: at(0),
+        expires_at: expires_in_minutes.map(at),
+    }
+}
+
+async fn add_user(db: &Database, user: &StaffUser) {
+    UserRepository::insert(db, user, "hash")
+        .await
+        .expect("the user is added");
+}
+
+async fn add_credential(db: &Database, credential: &Credential) {
+    CredentialRepository::insert(db, credential)
+        .await
+        .expect("the credential is added");
+}
+
+pub async fn users_are_unique_per_store_and_listed_oldest_first(t: &TestDatabase) {
+    let db = t.database();
+    let (store, other) = (new_store(db).await, new_store(db).await);
+    let chef = StaffUser {
+        name: Some(PersonName::from_stored("Chef Ada".into())),
+        ..user(&store, "Chef@Example.dk", Role::Manager, 5)
+    };
+    UserRepository::insert(db, &chef, "argon2id$chef")
+        .await
+        .unwrap();
+    let twin = user(&store, "chef@EXAMPLE.dk", Role::Staff, 6);
+    assert_eq!(
+        UserRepository::insert(db, &twin, "x").await,
+        Err(RepoError::Conflict(Unique::UserEmail))
+    );
+    add_user(db, &user(&other, "chef@example.dk", Role::Admin, 6)).await;
+
+    let found = db.find_by_email(&store, "chef@example.dk").await.unwrap();
+    assert_eq!(found, Some((chef.clone(), "argon2id$chef".to_owned())));
+    assert_eq!(
+        db.find_by_email(&store, "nobody@example.dk").await,
+        Ok(None)
+    );
+    let elsewhere = db
+        .find_by_email(&other, "chef@example.dk")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (elsewhere.0.role, elsewhere.0.store_id),
+        (Role::Admin, other.clone())
+    );
+
+    // The owner (created at 0) first, then by creation time, ties by id.
+    let waiter = user(&store, "waiter@example.dk", Role::Staff, 7);
+    let cook = user(&store, "cook@example.dk", Role::Staff, 7);
+    add_user(db, &waiter).await;
+    add_user(db, &cook).await;
+    let (all, total) =
+        UserRepository::list(db, &store, PageRequest::new(Some(1), Some(10)).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(total, 4);
+    let mut tied = [waiter.id.clone(), cook.id.clone()];
+    tied.sort();
+    let ids: Vec<UserId> = all.iter().map(|u| u.id.clone()).collect();
+    assert_eq!(
+        ids[1..],
+        [chef.id.clone(), tied[0].clone(), tied[1].clone()]
+    );
+    assert_eq!(all[0].role, Role::Owner);
+    assert_eq!(all[1], chef);
+    let (second, total) =
+        UserRepository::list(db, &store, PageRequest::new(Some(2), Some(3)).unwrap())
+            .await
+            .unwrap();
+    assert_eq!((second.len(), total), (1, 4));
+    assert_eq!(second[0].id, tied[1]);
+}
+
+pub async fn staff_tokens_and_api_keys_are_found_while_active(t: &TestDatabase) {
+    let db = t.database();
+    let fixture = store_fixture();
+    db.create_with_owner(&fixture.store, &fixture.owner, "", &fixture.token)
+        .await
+        .unwrap();
+    let store = fixture.store.id.clone();
+
+    // The owner's token: staff, with role and email.
+    let owner = db.find_active(&fixture.token.digest, at(60)).await.unwrap();
+    assert_eq!(
+        owner,
+        Some(Principal {
+            store_id: store.clone(),
+            credential_id: fixture.token.id.clone(),
+            holder: Holder::Staff {
+                user_id: fixture.owner.id.clone(),
+                email: fixture.owner.email.as_str().to_owned(),
+                role: Role::Owner,
+            },
+        })
+    );
+
+    let key = api_key(
+        &store,
+        "digest-of-key",
+        &[Scope::ReadCustomers, Scope::WriteOrders],
+    );
+    add_credential(db, &key).await;
+    let found = db
+        .find_active("digest-of-key", at(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.credential_id, key.id);
+    assert_eq!(
+        found.holder,
+        Holder::ApiKey {
+            name: "POS terminal".into(),
+            scopes: vec![Scope::ReadCustomers, Scope::WriteOrders],
+        }
+    );
+    let bare = api_key(&store, "digest-of-bare-key", &[]);
+    add_credential(db, &bare).await;
+    let found = db
+        .find_active("digest-of-bare-key", at(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        found.holder,
+        Holder::ApiKey {
+            name: "POS terminal".into(),
+            scopes: vec![]
+        }
+    );
+
+    // A login token is active until its expiry, not at it.
+    let manager = user(&store, "manager@example.dk", Role::Manager, 1);
+    add_user(db, &manager).await;
+    let login = staff_token(&manager, "digest-of-login", Some(120));
+    add_credential(db, &login).await;
+    let active = db
+        .find_active("digest-of-login", at(119))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(active.role(), Some(Role::Manager));
+    assert_eq!(db.find_active("digest-of-login", at(120)).await, Ok(None));
+    assert_eq!(db.find_active("digest-of-login", at(121)).await, Ok(None));
+
+    // Revoked: gone for good.
+    assert_eq!(db.revoke(&store, &key.id, at(70)).await, Ok(true));
+    assert_eq!(db.find_active("digest-of-key", at(71)).await, Ok(None));
+    assert_eq!(db.revoke(&store, &key.id, at(72)).await, Ok(false));
+    // An expired credential is not active, so it cannot be revoked either.
+    assert_eq!(db.revoke(&store, &login.id, at(130)).await, Ok(false));
+    assert_eq!(db.find_active("unknown-digest", at(0)).await, Ok(None));
+}
+
+pub async fn revoking_needs_the_right_store(t: &TestDatabase) {
+    let db = t.database();
+    let (store, other) = (new_store(db).await, new_store(db).await);
+    let key = api_key(&store, "digest-of-shared-key", &[Scope::ReadOrders]);
+    add_credential(db, &key).await;
+    assert_eq!(db.revoke(&other, &key.id, at(5)).await, Ok(false));
+    assert!(
+        db.find_active("digest-of-shared-key", at(6))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(db.revoke(&store, &key.id, at(7)).await, Ok(true));
+    assert_eq!(
+        db.find_active("digest-of-shared-key", at(8)).await,
+        Ok(None)
+    );
+    // Digests are unique across stores: the lookup is by digest alone.
+    let clash = api_key(&other, "digest-of-shared-key", &[]);
+    assert!(matches!(
+        CredentialRepository::insert(db, &clash).await,
+        Err(RepoError::Internal(_))
+    ));
+}
+
+pub async fn stores_are_created_with_their_owner(t: &TestDatabase) {
+    let db = t.database();
+    assert_eq!(db.any_exists().await, Ok(false));
+    let fixture = store_fixture();
+    assert_eq!(StoreRepository::find(db, &fixture.store.id).await, Ok(None));
+    db.create_with_owner(
+        &fixture.store,
+        &fixture.owner,
+        "argon2id$owner",
+        &fixture.token,
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.any_exists().await, Ok(true));
+    assert_eq!(
+        StoreRepository::find(db, &fixture.store.id).await,
+        Ok(Some(fixture.store.clone()))
+    );
+    let owner = db
+        .find_by_email(&fixture.store.id, "owner@example.dk")
+        .await
+        .unwrap();
+    assert_eq!(
+        owner,
+        Some((fixture.owner.clone(), "argon2id$owner".to_owned()))
+    );
+    assert!(
+        db.find_active(&fixture.token.digest, at(1))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let unknown = StoreId::from_stored(new_id("store"));
+    assert_eq!(StoreRepository::find(db, &unknown).await, Ok(None));
+    // A store in another time zone reads back with it.
+    let mut tokyo = store_fixture();
+    tokyo.store.timezone = chrono_tz::Asia::Tokyo;
+    tokyo.store.minor_units_per_point = 1;
+    db.create_with_owner(&tokyo.store, &tokyo.owner, "", &tokyo.token)
+        .await
+        .unwrap();
+    assert_eq!(
+        StoreRepository::find(db, &tokyo.store.id).await,
+        Ok(Some(tokyo.store))
+    );
+}
+
+pub async fn store_creation_is_all_or_nothing(t: &TestDatabase) {
+    let db = t.database();
+    let first = store_fixture();
+    db.create_with_owner(&first.store, &first.owner, "", &first.token)
+        .await
+        .unwrap();
+
+    // The owner insert fails (the same user id in the same store): no store remains.
+    let mut broken = store_fixture();
+    broken.owner.store_id = first.store.id.clone();
+    broken.owner.id = first.owner.id.clone();
+    assert!(
+        db.create_with_owner(&broken.store, &broken.owner, "", &broken.token)
+            .await
+            .is_err()
+    );
+    assert_eq!(StoreRepository::find(db, &broken.store.id).await, Ok(None));
+    assert_eq!(db.find_active(&broken.token.digest, at(1)).await, Ok(None));
+
+    // The token insert fails (a digest in use): neither store nor owner remains.
+    let mut clashing = store_fixture();
+    clashing.token.digest = first.token.digest.clone();
+    assert!(
+        db.create_with_owner(&clashing.store, &clashing.owner, "", &clashing.token)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        StoreRepository::find(db, &clashing.store.id).await,
+        Ok(None)
+    );
+    assert_eq!(
+        db.find_by_email(&clashing.store.id, "owner@example.dk")
+            .await,
+        Ok(None)
+    );
+
+    // The first store is untouched, and the failed ids can be used after all.
+    assert_eq!(
+        StoreRepository::find(db, &first.store.id).await,
+        Ok(Some(first.store))
+    );
+    clashing.token.digest = format!("{}-2", clashing.token.digest);
+    db.create_with_owner(&clashing.store, &clashing.owner, "", &clashing.token)
+        .await
+        .unwrap();
+}

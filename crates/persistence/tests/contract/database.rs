@@ -1,0 +1,185 @@
+//! The database itself: health, pool, concurrency, closing, migrations, lost connections.
+
+use std::time::{Duration, Instant};
+
+use customers_domain::customer::CustomerFilter;
+use customers_domain::ports::{RepoError, StoreRepository};
+use customers_persistence::testing::TestDatabase;
+use customers_persistence::{Backend, Database, DatabaseConfig, DatabaseError};
+
+use crate::support::{blank_customer, counted, customer_id, insert, new_store, really_counted};
+
+pub async fn ping_and_pool_status(t: &TestDatabase) {
+    let db = t.database();
+    assert_eq!(db.ping().await, Ok(()));
+    let expected = if t.url().starts_with("sqlite://") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    };
+    assert_eq!(db.backend(), expected);
+    let status = db.pool_status();
+    assert_eq!(status.max_size, 4);
+    assert!(status.size >= 1 && status.size <= 4, "{status:?}");
+    assert_eq!(status.waiting, 0);
+}
+
+/// Many writers at once: on SQLite they queue on the write lock (`BEGIN IMMEDIATE` and
+/// `busy_timeout`) instead of failing with "database is locked".
+pub async fn parallel_writes_all_succeed(t: &TestDatabase) {
+    let db = t.database();
+    let store = new_store(db).await;
+    let writers: Vec<_> = (1..=40)
+        .map(|n| {
+            let (db, customer) = (db.clone(), blank_customer(&store, customer_id(n)));
+            tokio::spawn(async move { insert(&db, &customer).await })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.expect("the writer finished");
+    }
+    assert_eq!(counted(db, &store).await, 40);
+    assert_eq!(really_counted(db, &store).await, 40);
+    let filter = CustomerFilter {
+        has_orders: Some(false),
+        ..CustomerFilter::default()
+    };
+    let (rows, total) = customers_domain::ports::CustomerRepository::list(
+        db,
+        &store,
+        &crate::support::query(filter),
+    )
+    .await
+    .unwrap();
+    assert_eq!((rows.len(), total), (40, 40));
+}
+
+pub async fn closed_database_is_unavailable(t: &TestDatabase) {
+    let db = t.database().clone();
+    db.close();
+    assert!(matches!(db.ping().await, Err(RepoError::Unavailable(_))));
+    assert!(matches!(
+        db.any_exists().await,
+        Err(RepoError::Unavailable(_))
+    ));
+}
+
+/// Two processes applying the migrations to a new database at the same moment both succeed.
+async fn migrate_concurrently(empty: &TestDatabase) {
+    assert!(
+        empty.database().any_exists().await.is_err(),
+        "the database has tables already"
+    );
+    let config = DatabaseConfig::new(empty.url());
+    let (one, two) = tokio::join!(Database::connect(&config), Database::connect(&config));
+    let (one, two) = (one.unwrap(), two.unwrap());
+    let (first, second) = tokio::join!(one.migrate(), two.migrate());
+    assert_eq!((first, second), (Ok(()), Ok(())));
+    assert_eq!(one.migrate().await, Ok(()), "migrating again is a no-op");
+    assert_eq!(empty.database().any_exists().await, Ok(false));
+    new_store(&two).await;
+    assert_eq!(one.any_exists().await, Ok(true));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_migrations_race_safely() {
+    migrate_concurrently(&TestDatabase::sqlite_empty().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_migrations_race_safely() {
+    if let Some(empty) = TestDatabase::postgres_empty().await {
+        migrate_concurrently(&empty).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_files_and_folders_are_created() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("a/b/customers.db");
+    let db = Database::connect(&DatabaseConfig::new(format!("sqlite://{}", path.display())))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    assert!(path.is_file());
+    let journal = path.with_file_name("customers.db-wal");
+    assert!(journal.is_file(), "the database runs in WAL mode");
+    assert_eq!(db.backend(), Backend::Sqlite);
+    db.close();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unsupported_urls_are_refused() {
+    for url in [
+        "sqlite::memory:",
+        "mysql://root@localhost/db",
+        "data/customers.db",
+    ] {
+        let refused = Database::connect(&DatabaseConfig::new(url)).await;
+        assert!(
+            matches!(refused, Err(DatabaseError::InvalidConfig(_))),
+            "{url}"
+        );
+    }
+}
+
+/// Nothing listens: connecting fails within the connect timeout, it never hangs.
+#[tokio::test(flavor = "multi_thread")]
+async fn unreachable_postgres_fails_fast() {
+    let config = DatabaseConfig {
+        connect_timeout: Duration::from_millis(500),
+        wait_timeout: Duration::from_millis(500),
+        ..DatabaseConfig::new("postgres://postgres@127.0.0.1:9/customers")
+    };
+    let started = Instant::now();
+    let refused = Database::connect(&config).await;
+    assert!(
+        matches!(refused, Err(DatabaseError::Unavailable(_))),
+        "{refused:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    // A host that drops packets rather than refusing: the connect timeout ends the wait.
+    let config = DatabaseConfig {
+        url: "postgres://postgres@10.255.255.1:5432/customers".into(),
+        ..config
+    };
+    let started = Instant::now();
+    assert!(matches!(
+        Database::connect(&config).await,
+        Err(DatabaseError::Unavailable(_))
+    ));
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+/// PostgreSQL restarts (every connection is cut): the pool replaces the dead connections
+/// and the next queries work again.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_recovers_from_cut_connections() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let Some(t) = TestDatabase::postgres().await else {
+        return;
+    };
+    let db = t.database();
+    let store = new_store(db).await;
+    // Fill the pool.
+    let busy: Vec<_> = (0..4).map(|_| db.ping()).collect();
+    for ping in busy {
+        ping.await.unwrap();
+    }
+    let mut admin = AsyncPgConnection::establish(t.url()).await.unwrap();
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    for _ in 0..8 {
+        assert_eq!(db.ping().await, Ok(()));
+        assert!(StoreRepository::find(db, &store).await.unwrap().is_some());
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let _ = really_counted(db, &store).await;
+    insert(db, &blank_customer(&store, customer_id(1))).await;
+}

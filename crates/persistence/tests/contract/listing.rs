@@ -1,0 +1,524 @@
+//! The customer list against a model computed in Rust: filters, sorts, pages and totals.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+use customers_domain::customer::{
+    Activity, Allergen, Block, Customer, CustomerFilter, CustomerListQuery, CustomerSort,
+    PersonName, SortDirection,
+};
+use customers_domain::ids::{CustomerId, StoreId};
+use customers_domain::page::PageRequest;
+use customers_domain::ports::CustomerRepository;
+use customers_persistence::Database;
+use customers_persistence::testing::TestDatabase;
+
+use crate::support::{
+    at, blank_customer, customer_id, insert, list_ids, new_store, query, with_contact,
+};
+
+/// One customer of the fixture, as the model sees it.
+#[derive(Clone, Debug)]
+struct Model {
+    id: CustomerId,
+    first_name: Option<&'static str>,
+    marketing: bool,
+    blocked: bool,
+    spent: i64,
+    orders: i64,
+    last_order_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    allergens: Vec<Allergen>,
+    search: String,
+}
+
+const FIRST_NAMES: [Option<&str>; 16] = [
+    Some("maria"),
+    Some("Maria"),
+    Some("ANDERS"),
+    Some("anders"),
+    None,
+    Some("Bo"),
+    Some("bo"),
+    Some("Åse"),
+    None,
+    Some("zoe"),
+    Some("Zoe"),
+    Some("carl"),
+    Some("Carl"),
+    Some("ærø"),
+    Some("dan"),
+    Some("Dan"),
+];
+const SPENT: [i64; 16] = [
+    0, 500, 500, 1000, 0, 2500, 1000, 0, 500, 9999, 0, 1000, 250, 0, 500, 250,
+];
+
+/// Sixteen customers with ties in every sort key, NULLs in the nullable ones, and ids whose
+/// order differs from insertion order.
+async fn fixture(t: &TestDatabase) -> (StoreId, Vec<Model>) {
+    let db = t.database();
+    let store = new_store(db).await;
+    let mut models = Vec::new();
+    for i in 0..16_u32 {
+        let id = customer_id((i * 7) % 16 + 100);
+        let first_name = FIRST_NAMES[i as usize];
+        let spent = SPENT[i as usize];
+        let orders = spent / 250;
+        let last_order_at = (orders > 0).then(|| at(24 * 60 + 60 * i64::from(i % 4)));
+        let created_at = at(i64::from(i / 2));
+        let mut allergens = Vec::new();
+        if i % 4 == 0 {
+            allergens.push(Allergen::Nuts);
+        }
+        if i % 6 == 0 {
+            allergens.push(Allergen::Gluten);
+        }
+        let email = (i % 5 != 3).then(|| format!("Guest{i}@Example.dk"));
+        let phone = format!("+45201000{i:02}");
+        let mut customer = with_contact(
+            blank_customer(&store, id.clone()),
+            email.as_deref(),
+            Some(&phone),
+        );
+        customer.profile.first_name = first_name.map(|n| PersonName::from_stored(n.into()));
+        customer.profile.last_name = Some(PersonName::from_stored(format!("Family{i}")));
+        customer.profile.accepts_marketing = i % 3 == 0;
+        customer.profile.allergens = allergens.iter().copied().collect();
+        customer.created_at = created_at;
+        customer.updated_at = created_at;
+        insert(db, &customer).await;
+        let activity = Activity {
+            total_spent_minor: spent,
+            total_orders: orders,
+            last_order_at,
+            loyalty_points: spent / 100,
+        };
+        assert!(t.set_activity(&store, &id, &activity).await.unwrap());
+        let blocked = i % 5 == 1;
+        if blocked {
+            let block = Block {
+                reason: None,
+                at: at(30),
+            };
+            assert!(t.set_block(&store, &id, Some(&block)).await.unwrap());
+        }
+        let search = format!(
+            "{} family{i}\n{}\n{phone}",
+            first_name.unwrap_or_default(),
+            email.unwrap_or_default()
+        )
+        .to_lowercase();
+        models.push(Model {
+            id,
+            first_name,
+            marketing: i % 3 == 0,
+            blocked,
+            spent,
+            orders,
+            last_order_at,
+            created_at,
+            allergens,
+            search,
+        });
+    }
+    (store, models)
+}
+
+fn matches(model: &Model, filter: &CustomerFilter) -> bool {
+    filter
+        .accepts_marketing
+        .is_none_or(|m| model.marketing == m)
+        && filter.is_blocked.is_none_or(|b| model.blocked == b)
+        && filter.has_orders.is_none_or(|h| (model.orders > 0) == h)
+        && filter.min_spent.is_none_or(|min| model.spent >= min)
+        && filter.max_spent.is_none_or(|max| model.spent <= max)
+        && filter
+            .last_order_since
+            .is_none_or(|since| model.last_order_at.is_some_and(|at| at >= since))
+        && filter
+            .text
+            .as_deref()
+            .is_none_or(|text| model.search.contains(text))
+        && filter.allergen.is_none_or(|a| model.allergens.contains(&a))
+}
+
+/// `a` before `b` with NULLs last whatever the direction.
+fn nulls_last<T: Ord>(a: Option<T>, b: Option<T>, direction: SortDirection) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => directed(a.cmp(&b), direction),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+fn directed(ordering: Ordering, direction: SortDirection) -> Ordering {
+    match direction {
+        SortDirection::Asc => ordering,
+        SortDirection::Desc => ordering.reverse(),
+    }
+}
+
+/// What the list must return for `sort` and `direction`: the key, then the id, both in the
+/// same direction.
+fn expected(
+    models: &[Model],
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    direction: SortDirection,
+) -> Vec<CustomerId> {
+    let mut rows: Vec<&Model> = models.iter().filter(|m| matches(m, filter)).collect();
+    rows.sort_by(|a, b| {
+        let by_key = match sort {
+            CustomerSort::CreatedAt => directed(a.created_at.cmp(&b.created_at), direction),
+            CustomerSort::TotalSpentMinor => directed(a.spent.cmp(&b.spent), direction),
+            CustomerSort::TotalOrders => directed(a.orders.cmp(&b.orders), direction),
+            CustomerSort::LastOrderAt => nulls_last(a.last_order_at, b.last_order_at, direction),
+            CustomerSort::FirstName => nulls_last(
+                a.first_name.map(str::to_ascii_lowercase),
+                b.first_name.map(str::to_ascii_lowercase),
+                direction,
+            ),
+        };
+        by_key.then_with(|| directed(a.id.cmp(&b.id), direction))
+    });
+    rows.into_iter().map(|m| m.id.clone()).collect()
+}
+
+fn sorted(
+    sort: CustomerSort,
+    direction: SortDirection,
+    page: u32,
+    limit: u32,
+    filter: CustomerFilter,
+) -> CustomerListQuery {
+    CustomerListQuery {
+        page: PageRequest::new(Some(i64::from(page)), Some(i64::from(limit))).unwrap(),
+        sort,
+        direction,
+        filter,
+    }
+}
+
+fn filters() -> Vec<(&'static str, CustomerFilter)> {
+    let none = CustomerFilter::default();
+    vec![
+        ("none", none.clone()),
+        (
+            "marketing",
+            CustomerFilter {
+                accepts_marketing: Some(true),
+                ..none.clone()
+            },
+        ),
+        (
+            "no marketing",
+            CustomerFilter {
+                accepts_marketing: Some(false),
+                ..none.clone()
+            },
+        ),
+        (
+            "blocked",
+            CustomerFilter {
+                is_blocked: Some(true),
+                ..none.clone()
+            },
+        ),
+        (
+            "not blocked",
+            CustomerFilter {
+                is_blocked: Some(false),
+                ..none.clone()
+            },
+        ),
+        (
+            "with orders",
+            CustomerFilter {
+                has_orders: Some(true),
+                ..none.clone()
+            },
+        ),
+        (
+            "without orders",
+            CustomerFilter {
+                has_orders: Some(false),
+                ..none.clone()
+            },
+        ),
+        (
+            "min spent (inclusive)",
+            CustomerFilter {
+                min_spent: Some(1000),
+                ..none.clone()
+            },
+        ),
+        (
+            "max spent (inclusive)",
+            CustomerFilter {
+                max_spent: Some(500),
+                ..none.clone()
+            },
+        ),
+        (
+            "spent between",
+            CustomerFilter {
+                min_spent: Some(250),
+                max_spent: Some(1000),
+                ..none.clone()
+            },
+        ),
+        (
+            "spent exactly",
+            CustomerFilter {
+                min_spent: Some(500),
+                max_spent: Some(500),
+                ..none.clone()
+            },
+        ),
+        // at(24h + 2h) is the last order of some customers: the bound is inclusive.
+        (
+            "last order since",
+            CustomerFilter {
+                last_order_since: Some(at(24 * 60 + 120)),
+                ..none.clone()
+            },
+        ),
+        (
+            "text: name",
+            CustomerFilter {
+                text: Some("anders".into()),
+                ..none.clone()
+            },
+        ),
+        (
+            "text: email",
+            CustomerFilter {
+                text: Some("guest1".into()),
+                ..none.clone()
+            },
+        ),
+        (
+            "text: phone",
+            CustomerFilter {
+                text: Some("+4520100011".into()),
+                ..none.clone()
+            },
+        ),
+        (
+            "text: no match",
+            CustomerFilter {
+                text: Some("nobody".into()),
+                ..none.clone()
+            },
+        ),
+        (
+            "allergen",
+            CustomerFilter {
+                allergen: Some(Allergen::Nuts),
+                ..none.clone()
+            },
+        ),
+        (
+            "allergen none have",
+            CustomerFilter {
+                allergen: Some(Allergen::Lupin),
+                ..none.clone()
+            },
+        ),
+        (
+            "combined",
+            CustomerFilter {
+                accepts_marketing: Some(false),
+                has_orders: Some(true),
+                min_spent: Some(500),
+                is_blocked: Some(false),
+                ..none.clone()
+            },
+        ),
+        (
+            "allergen and text",
+            CustomerFilter {
+                allergen: Some(Allergen::Gluten),
+                text: Some("family".into()),
+                ..none
+            },
+        ),
+    ]
+}
+
+pub async fn every_filter_matches_the_model(t: &TestDatabase) {
+    let (store, models) = fixture(t).await;
+    for (name, filter) in filters() {
+        let want = expected(
+            &models,
+            &filter,
+            CustomerSort::CreatedAt,
+            SortDirection::Desc,
+        );
+        let (ids, total) = list_ids(t.database(), &store, &query(filter.clone())).await;
+        assert_eq!(ids, want, "filter {name}: {filter:?}");
+        assert_eq!(total, want.len() as u64, "total of filter {name}");
+    }
+}
+
+pub async fn every_sort_in_both_directions_matches_the_model(t: &TestDatabase) {
+    let (store, models) = fixture(t).await;
+    let with_orders = CustomerFilter {
+        has_orders: Some(true),
+        ..CustomerFilter::default()
+    };
+    for filter in [CustomerFilter::default(), with_orders] {
+        for sort in CustomerSort::ALL {
+            for direction in [SortDirection::Asc, SortDirection::Desc] {
+                let want = expected(&models, &filter, sort, direction);
+                let (ids, _) = list_ids(
+                    t.database(),
+                    &store,
+                    &sorted(sort, direction, 1, 100, filter.clone()),
+                )
+                .await;
+                assert_eq!(ids, want, "{sort:?} {direction:?} {filter:?}");
+            }
+        }
+    }
+}
+
+pub async fn pages_never_repeat_or_skip(t: &TestDatabase) {
+    let (store, models) = fixture(t).await;
+    let db = t.database();
+    let blocked_or_not = CustomerFilter {
+        is_blocked: Some(false),
+        ..CustomerFilter::default()
+    };
+    for filter in [CustomerFilter::default(), blocked_or_not] {
+        for sort in CustomerSort::ALL {
+            for direction in [SortDirection::Asc, SortDirection::Desc] {
+                let want = expected(&models, &filter, sort, direction);
+                let mut seen = Vec::new();
+                for page in 1..=6 {
+                    let (ids, total) = list_ids(
+                        db,
+                        &store,
+                        &sorted(sort, direction, page, 3, filter.clone()),
+                    )
+                    .await;
+                    assert_eq!(total, want.len() as u64);
+                    assert!(ids.len() <= 3);
+                    seen.extend(ids);
+                }
+                assert_eq!(seen, want, "{sort:?} {direction:?} in pages of 3");
+                // A page past the end is empty, with the right total.
+                let (ids, total) =
+                    list_ids(db, &store, &sorted(sort, direction, 40, 3, filter.clone())).await;
+                assert_eq!((ids, total), (vec![], want.len() as u64));
+            }
+        }
+    }
+}
+
+pub async fn totals_from_the_counter_equal_real_counts(t: &TestDatabase) {
+    let (store, models) = fixture(t).await;
+    let db = t.database();
+    let everyone = CustomerFilter {
+        min_spent: Some(i64::MIN),
+        ..CustomerFilter::default()
+    };
+    assert_eq!(
+        total(db, &store, CustomerFilter::default()).await,
+        models.len() as u64
+    );
+    assert_eq!(
+        total(db, &store, everyone.clone()).await,
+        models.len() as u64
+    );
+    for model in models.iter().step_by(3) {
+        assert_eq!(db.delete(&store, &model.id).await, Ok(true));
+    }
+    assert_eq!(
+        total(db, &store, CustomerFilter::default()).await,
+        total(db, &store, everyone).await
+    );
+    assert_eq!(
+        total(db, &store, CustomerFilter::default()).await,
+        (models.len() - models.len().div_ceil(3)) as u64
+    );
+    // An empty store counts zero either way.
+    let empty = new_store(db).await;
+    assert_eq!(
+        list_ids(db, &empty, &query(CustomerFilter::default())).await,
+        (vec![], 0)
+    );
+}
+
+async fn total(db: &Database, store: &StoreId, filter: CustomerFilter) -> u64 {
+    list_ids(db, store, &query(filter)).await.1
+}
+
+pub async fn text_search_is_literal_and_case_insensitive(t: &TestDatabase) {
+    let db = t.database();
+    let store = new_store(db).await;
+    let names = [
+        "100% Pure",
+        "Under_Score",
+        "Back\\Slash",
+        "Plain",
+        "1000 Pure",
+        "UnderXScore",
+        "BackSlash",
+    ];
+    for (n, name) in names.iter().enumerate() {
+        let mut customer = blank_customer(&store, customer_id(n as u32 + 1));
+        customer.profile.first_name = Some(PersonName::from_stored((*name).into()));
+        customer.created_at = at(n as i64);
+        insert(db, &customer).await;
+    }
+    let found = |text: &'static str| find_text(db, &store, text);
+    assert_eq!(found("%").await, vec![customer_id(1)]);
+    assert_eq!(found("0% p").await, vec![customer_id(1)]);
+    assert_eq!(found("_").await, vec![customer_id(2)]);
+    assert_eq!(found("r_s").await, vec![customer_id(2)]);
+    assert_eq!(found("\\").await, vec![customer_id(3)]);
+    assert_eq!(found("k\\s").await, vec![customer_id(3)]);
+    // The domain lower-cases `q`; stored text matches whatever its case.
+    assert_eq!(found("pure").await, vec![customer_id(5), customer_id(1)]);
+    assert_eq!(found("plain").await, vec![customer_id(4)]);
+    assert_eq!(found("x").await, vec![customer_id(6)]);
+}
+
+async fn find_text(db: &Database, store: &StoreId, text: &str) -> Vec<CustomerId> {
+    let filter = CustomerFilter {
+        text: Some(text.into()),
+        ..CustomerFilter::default()
+    };
+    let (ids, total) = list_ids(db, store, &query(filter)).await;
+    assert_eq!(total, ids.len() as u64, "total of {text:?}");
+    ids
+}
+
+pub async fn list_sees_only_its_store(t: &TestDatabase) {
+    let (store, models) = fixture(t).await;
+    let db = t.database();
+    let other = new_store(db).await;
+    let mut stranger: Customer = blank_customer(&other, customer_id(999));
+    stranger.profile.first_name = Some(PersonName::from_stored("Maria".into()));
+    stranger.profile.allergens = [Allergen::Nuts].into_iter().collect();
+    insert(db, &stranger).await;
+    for (name, filter) in filters() {
+        let (ids, _) = list_ids(db, &store, &query(filter.clone())).await;
+        assert!(
+            !ids.contains(&stranger.id),
+            "filter {name} shows another store's customer"
+        );
+        let (theirs, total) = list_ids(db, &other, &query(filter.clone())).await;
+        assert!(theirs.iter().all(|id| id == &stranger.id), "filter {name}");
+        assert_eq!(total, theirs.len() as u64);
+    }
+    assert_eq!(
+        list_ids(db, &store, &query(CustomerFilter::default()))
+            .await
+            .1,
+        models.len() as u64
+    );
+}

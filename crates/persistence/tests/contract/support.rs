@@ -1,0 +1,193 @@
+//! Fixtures: stores, customers and instants for the contract cases.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Europe::Copenhagen;
+use customers_domain::access::{Credential, Role, SecretKind, StaffUser};
+use customers_domain::customer::{
+    Activity, Address, AdminNotes, Allergen, BirthDate, Customer, CustomerFilter,
+    CustomerListQuery, CustomerSort, Email, Locale, PersonName, Phone, Profile, SortDirection,
+};
+use customers_domain::ids::{AddressId, CredentialId, CustomerId, StoreId, UserId};
+use customers_domain::page::PageRequest;
+use customers_domain::ports::{CustomerRepository, StoreRepository};
+use customers_domain::store::Store;
+use customers_persistence::Database;
+
+/// A fixed, millisecond-precise instant (what the service stores), plus `minutes`.
+pub fn at(minutes: i64) -> DateTime<Utc> {
+    "2026-03-15T10:00:00.123Z"
+        .parse::<DateTime<Utc>>()
+        .expect("a valid instant")
+        + Duration::minutes(minutes)
+}
+
+/// A fresh well-formed id with this prefix, unique in the test run.
+pub fn new_id(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{prefix}_{:014}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+pub fn customer_id(n: u32) -> CustomerId {
+    CustomerId::parse(&format!("cust_{n:012}")).expect("a well-formed id")
+}
+
+/// A store with its owner (email `owner@example.dk`) and the owner's token (digest
+/// `token-of-<store id>`).
+pub struct StoreFixture {
+    pub store: Store,
+    pub owner: StaffUser,
+    pub token: Credential,
+}
+
+pub fn store_fixture() -> StoreFixture {
+    let store = Store {
+        id: StoreId::from_stored(new_id("store")),
+        name: "Trattoria Test".into(),
+        currency: "DKK".into(),
+        timezone: Copenhagen,
+        minor_units_per_point: 100,
+        created_at: at(0),
+    };
+    let owner = StaffUser {
+        id: UserId::from_stored(new_id("usr")),
+        store_id: store.id.clone(),
+        email: Email::from_stored("Owner@Example.dk".into()),
+        name: Some(PersonName::from_stored("Olga Owner".into())),
+        role: Role::Owner,
+        created_at: at(0),
+    };
+    let token = Credential {
+        id: CredentialId::from_stored(new_id("key")),
+        store_id: store.id.clone(),
+        kind: SecretKind::StaffToken,
+        user_id: Some(owner.id.clone()),
+        name: "owner".into(),
+        scopes: Vec::new(),
+        digest: format!("token-of-{}", store.id),
+        created_at: at(0),
+        expires_at: None,
+    };
+    StoreFixture {
+        store,
+        owner,
+        token,
+    }
+}
+
+/// Creates a new store (with owner and token) and returns its id.
+pub async fn new_store(db: &Database) -> StoreId {
+    let fixture = store_fixture();
+    db.create_with_owner(
+        &fixture.store,
+        &fixture.owner,
+        "argon2-hash",
+        &fixture.token,
+    )
+    .await
+    .expect("the store is created");
+    fixture.store.id
+}
+
+/// A customer with only the defaults.
+pub fn blank_customer(store: &StoreId, id: CustomerId) -> Customer {
+    Customer {
+        id,
+        store_id: store.clone(),
+        profile: Profile::default(),
+        activity: Activity::default(),
+        block: None,
+        created_at: at(0),
+        updated_at: at(0),
+        version: 1,
+    }
+}
+
+/// A customer with every profile field set.
+pub fn full_customer(store: &StoreId, id: CustomerId) -> Customer {
+    let profile = Profile {
+        first_name: Some(PersonName::from_stored("Maria".into())),
+        last_name: Some(PersonName::from_stored("Ørsted-Nielsen".into())),
+        email: Some(Email::from_stored("Maria.Nielsen@Example.DK".into())),
+        phone: Some(Phone::from_stored("+4520123456".into())),
+        accepts_marketing: true,
+        locale: Locale::from_stored("en-GB".into()),
+        default_address: Some(Address {
+            id: AddressId::from_stored(new_id("addr")),
+            line: Some("Nørrebrogade 1, 2. tv".into()),
+            zipcode: Some("2200".into()),
+            city: Some("København N".into()),
+        }),
+        admin_notes: Some(AdminNotes::from_stored(
+            "VIP.\nPrefers the window table 🍝".into(),
+        )),
+        birth_date: Some(BirthDate::from_stored(
+            NaiveDate::from_ymd_opt(1990, 5, 15).expect("a real date"),
+        )),
+        allergens: [Allergen::Sesame, Allergen::Gluten, Allergen::Nuts]
+            .into_iter()
+            .collect(),
+    };
+    Customer {
+        profile,
+        created_at: at(1),
+        updated_at: at(1),
+        ..blank_customer(store, id)
+    }
+}
+
+pub fn with_contact(mut customer: Customer, email: Option<&str>, phone: Option<&str>) -> Customer {
+    customer.profile.email = email.map(|e| Email::from_stored(e.into()));
+    customer.profile.phone = phone.map(|p| Phone::from_stored(p.into()));
+    customer
+}
+
+pub async fn insert(db: &Database, customer: &Customer) {
+    CustomerRepository::insert(db, customer)
+        .await
+        .expect("the customer is inserted");
+}
+
+pub async fn find(db: &Database, store: &StoreId, id: &CustomerId) -> Option<Customer> {
+    CustomerRepository::find(db, store, id)
+        .await
+        .expect("find works")
+}
+
+pub fn query(filter: CustomerFilter) -> CustomerListQuery {
+    CustomerListQuery {
+        page: PageRequest::new(Some(1), Some(100)).expect("a valid page"),
+        sort: CustomerSort::CreatedAt,
+        direction: SortDirection::Desc,
+        filter,
+    }
+}
+
+/// The ids of one page and the total.
+pub async fn list_ids(
+    db: &Database,
+    store: &StoreId,
+    query: &CustomerListQuery,
+) -> (Vec<CustomerId>, u64) {
+    let (rows, total) = CustomerRepository::list(db, store, query)
+        .await
+        .expect("list works");
+    (rows.into_iter().map(|row| row.id).collect(), total)
+}
+
+/// The total of the unfiltered list (read from the store's counter).
+pub async fn counted(db: &Database, store: &StoreId) -> u64 {
+    list_ids(db, store, &query(CustomerFilter::default()))
+        .await
+        .1
+}
+
+/// The total of a list filtered so that it matches every customer: a real `COUNT(*)`.
+pub async fn really_counted(db: &Database, store: &StoreId) -> u64 {
+    let everyone = CustomerFilter {
+        min_spent: Some(i64::MIN),
+        ..CustomerFilter::default()
+    };
+    list_ids(db, store, &query(everyone)).await.1
+}

@@ -1,0 +1,6 @@
+DROP TABLE customer_allergens;
+DROP TABLE customer_addresses;
+DROP TABLE customers;
+DROP TABLE credentials;
+DROP TABLE users;
+DROP TABLE stores;
