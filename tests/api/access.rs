@@ -176,6 +176,30 @@ async fn sample_request(s: &TestServer, endpoint: Endpoint, n: usize) -> (String
             Some(json!({"firstName": "Cell"})),
         ),
         Endpoint::DeleteCustomer => (format!("/customers/{}", customer().await), None),
+        Endpoint::BlockCustomer => (format!("/customers/{}/block", customer().await), None),
+        Endpoint::UnblockCustomer => (format!("/customers/{}/unblock", customer().await), None),
+        Endpoint::CustomerOrders => (format!("/customers/{}/orders", customer().await), None),
+        Endpoint::CustomerLoyalty => (format!("/customers/{}/loyalty", customer().await), None),
+        Endpoint::CustomerAnalytics => (format!("/customers/{}/analytics", customer().await), None),
+        Endpoint::AdjustLoyalty => (
+            format!("/customers/{}/loyalty/adjust", customer().await),
+            Some(json!({"delta": 10, "reason": "cell"})),
+        ),
+        Endpoint::RecordOrder => ("/orders".into(), Some(order_body())),
+        Endpoint::GetOrder => (
+            format!(
+                "/orders/{}",
+                s.order(order_body()).await["id"].as_str().unwrap()
+            ),
+            None,
+        ),
+        Endpoint::CancelOrder => (
+            format!(
+                "/orders/{}/cancel",
+                s.order(order_body()).await["id"].as_str().unwrap()
+            ),
+            None,
+        ),
         Endpoint::CreateUser => (
             "/users".into(),
             Some(
@@ -187,6 +211,10 @@ async fn sample_request(s: &TestServer, endpoint: Endpoint, n: usize) -> (String
         Endpoint::Logout => ("/auth/logout".into(), None),
         Endpoint::Login | Endpoint::Health | Endpoint::Ready => (String::new(), None),
     }
+}
+
+fn order_body() -> Value {
+    json!({"items": [{"productId": "p1", "productName": "Pizza", "quantity": 1, "unitPriceMinor": 8900}]})
 }
 
 fn method(verb: Verb) -> Method {

@@ -3,4 +3,6 @@
 mod access;
 mod customers;
 mod listing;
+mod loyalty;
+mod orders;
 mod protocol;

@@ -42,9 +42,70 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
+    /// The body exactly as received.
+    pub raw: Vec<u8>,
+}
+
+/// A client bound to a running server; `Clone + 'static`, for requests in spawned tasks.
+#[derive(Clone)]
+pub struct Remote {
+    client: Client,
+    base: String,
+}
+
+impl Remote {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        self.send_with(method, path, token, body, &[]).await
+    }
+
+    /// Sends with extra headers.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        Reply::read(request.send().await.expect("the server answers")).await
+    }
 }
 
 impl Reply {
+    async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("a body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+            raw: bytes.to_vec(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -117,6 +178,14 @@ impl TestServer {
         &self.database
     }
 
+    /// A cheap handle for requests from spawned tasks.
+    pub fn remote(&self) -> Remote {
+        Remote {
+            client: self.client.clone(),
+            base: self.base.clone(),
+        }
+    }
+
     pub async fn send(
         &self,
         method: Method,
@@ -124,15 +193,7 @@ impl TestServer {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Reply {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.expect("the server answers");
-        Self::reply(response).await
+        self.remote().send(method, path, token, body).await
     }
 
     /// Sends raw bytes with the given content type (or none).
@@ -154,24 +215,7 @@ impl TestServer {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        Self::reply(request.send().await.expect("the server answers")).await
-    }
-
-    async fn reply(response: reqwest::Response) -> Reply {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("a body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply::read(request.send().await.expect("the server answers")).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -197,6 +241,13 @@ impl TestServer {
         let reply = self.post("/customers", &self.owner_token, body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
         reply.data()["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Records an order as the owner and returns its JSON.
+    pub async fn order(&self, body: Value) -> Value {
+        let reply = self.post("/orders", &self.owner_token, body).await;
+        assert!(reply.status.is_success(), "{:?}", reply.body);
+        reply.data().clone()
     }
 
     /// Adds a staff user of `role` to the first store and logs them in; returns their token.

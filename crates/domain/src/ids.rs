@@ -72,6 +72,15 @@ id_type!(
 id_type!(
     /// A customer's address.
     AddressId, "addr");
+id_type!(
+    /// An order recorded for a store (and usually a customer).
+    OrderId, "ord");
+id_type!(
+    /// One entry of a customer's loyalty ledger.
+    LedgerEntryId, "loy");
+id_type!(
+    /// A customer's review of an order.
+    ReviewId, "rev");
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,9 @@
 //!
 //! - [`customer`]: the customer profile, its value types, listing and the customer use cases.
 //! - [`access`]: staff users, roles, credentials, the access rules and the auth use cases.
+//! - [`order`]: orders, the points they earn, and purchase analytics.
+//! - [`loyalty`]: the loyalty ledger and its rules.
+//! - [`idempotency`]: replaying a repeated write instead of doing it twice.
 //! - [`store`]: the restaurant (tenant) every record belongs to.
 //! - [`ports`]: what the use cases need from the outside world, as traits.
 //! - [`validation`]: field errors, collected rather than stopping at the first.
@@ -11,7 +14,10 @@
 
 pub mod access;
 pub mod customer;
+pub mod idempotency;
 pub mod ids;
+pub mod loyalty;
+pub mod order;
 pub mod page;
 pub mod ports;
 pub mod store;

@@ -9,8 +9,11 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::access::{Credential, Principal, StaffUser};
-use crate::customer::{Customer, CustomerListQuery, CustomerSummary, Profile};
-use crate::ids::{CredentialId, CustomerId, StoreId};
+use crate::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
+use crate::idempotency::{Begin, IdempotencyScope, StoredResponse};
+use crate::ids::{CredentialId, CustomerId, LedgerEntryId, OrderId, StoreId};
+use crate::loyalty::LedgerEntry;
+use crate::order::{CustomerAnalytics, Order, Recorded};
 use crate::page::PageRequest;
 use crate::store::Store;
 
@@ -69,12 +72,151 @@ pub trait CustomerRepository: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 
-    /// Erases the customer and everything personal held with it; `false` when there was none.
+    /// Blocks (`Some`) or unblocks (`None`) the customer; blocking an already blocked customer
+    /// keeps its `blocked_at` and takes the new reason. `false` when there is no such customer.
+    fn set_block(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+        block: Option<Block>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    /// Erases the customer: the customer row, addresses and ledger entries go; orders and
+    /// reviews stay with no customer; the email and phone become free. `false` when there was
+    /// none.
     fn delete(
         &self,
         store: &StoreId,
         id: &CustomerId,
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+}
+
+/// Why an order could not be recorded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OrderWriteError {
+    #[error("no such customer in this store")]
+    UnknownCustomer,
+    #[error("the customer is blocked")]
+    CustomerBlocked,
+    #[error(transparent)]
+    Storage(#[from] RepoError),
+}
+
+/// Why an adjustment was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AdjustError {
+    #[error("no such customer in this store")]
+    UnknownCustomer,
+    #[error("the balance of {balance} cannot take the adjustment")]
+    InsufficientPoints { balance: i64 },
+    #[error(transparent)]
+    Storage(#[from] RepoError),
+}
+
+#[cfg_attr(test, mockall::automock)]
+pub trait OrderRepository: Send + Sync + 'static {
+    /// In one transaction: stores the order and its items; for a customer, adds it to their
+    /// `total_orders`, `total_spent_minor` and `last_order_at` (refused when the customer is
+    /// blocked or unknown) and, when `order.points_earned > 0`, credits the points with a
+    /// ledger entry `earn_entry` (source `order`), all dated `now`. An order with the same `external_id` — or
+    /// the same `claim` — already recorded is returned as `Existing`, and nothing is written.
+    fn record(
+        &self,
+        order: &Order,
+        earn_entry: &LedgerEntryId,
+        claim: Option<String>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Recorded, OrderWriteError>> + Send;
+
+    fn find(
+        &self,
+        store: &StoreId,
+        id: &OrderId,
+    ) -> impl Future<Output = Result<Option<Order>, RepoError>> + Send;
+
+    /// In one transaction, once: marks the order cancelled and, for its customer, takes it
+    /// out of the totals (`last_order_at` becomes the newest remaining order's `placed_at`)
+    /// and takes back the points it earned, never below zero, with a ledger entry
+    /// `take_back_entry` (source `order_cancel`) when anything was taken. An order that is
+    /// already cancelled is returned unchanged. `None` when there is no such order.
+    fn cancel(
+        &self,
+        store: &StoreId,
+        id: &OrderId,
+        now: DateTime<Utc>,
+        take_back_entry: &LedgerEntryId,
+    ) -> impl Future<Output = Result<Option<Order>, RepoError>> + Send;
+
+    /// The customer's orders, newest first, and how many there are; `None` when there is no
+    /// such customer.
+    fn list_for_customer(
+        &self,
+        store: &StoreId,
+        customer: &CustomerId,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Option<(Vec<Order>, u64)>, RepoError>> + Send;
+
+    /// Aggregates over the customer's orders that are not cancelled, computed by the database:
+    /// totals and the top products and categories (by number of orders containing them, ties by
+    /// name, at most five each). `None` when there is no such customer.
+    fn analytics(
+        &self,
+        store: &StoreId,
+        customer: &CustomerId,
+    ) -> impl Future<Output = Result<Option<CustomerAnalytics>, RepoError>> + Send;
+}
+
+#[cfg_attr(test, mockall::automock)]
+pub trait LoyaltyRepository: Send + Sync + 'static {
+    /// In one transaction: moves the customer's points by `entry.delta` with a conditional
+    /// update (never read-then-write), refused when the result would be below zero, and appends
+    /// `entry` with the resulting `balance_after` (the value given is ignored). When `claim`
+    /// was already used for an entry, that entry is returned and nothing is written.
+    fn adjust(
+        &self,
+        entry: &LedgerEntry,
+        claim: Option<String>,
+    ) -> impl Future<Output = Result<LedgerEntry, AdjustError>> + Send;
+
+    /// The balance and one page of entries, newest first, with their total; `None` when there
+    /// is no such customer.
+    fn ledger(
+        &self,
+        store: &StoreId,
+        customer: &CustomerId,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Option<(i64, Vec<LedgerEntry>, u64)>, RepoError>> + Send;
+}
+
+#[cfg_attr(test, mockall::automock)]
+pub trait IdempotencyRepository: Send + Sync + 'static {
+    /// Looks the key up and, when it is free (or its claim's lease ran out), claims it with
+    /// `claim` until `now + lease`. Keys older than `lifetime` count as free.
+    fn begin(
+        &self,
+        scope: &IdempotencyScope,
+        request_digest: &str,
+        claim: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        lifetime: chrono::Duration,
+    ) -> impl Future<Output = Result<Begin, RepoError>> + Send;
+
+    /// Stores the response of the claim, for replay.
+    fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        claim: &str,
+        response: &StoredResponse,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
+
+    /// Frees the key (the request failed and wrote nothing).
+    fn release(
+        &self,
+        scope: &IdempotencyScope,
+        claim: &str,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
 }
 
 #[cfg_attr(test, mockall::automock)]
@@ -178,6 +320,9 @@ pub trait Ports: Send + Sync + 'static {
     type Stores: StoreRepository;
     type Users: UserRepository;
     type Credentials: CredentialRepository;
+    type Orders: OrderRepository;
+    type Loyalty: LoyaltyRepository;
+    type Idempotency: IdempotencyRepository;
     type Clock: Clock;
     type Ids: IdGenerator;
     type Passwords: PasswordHasher;
@@ -187,6 +332,9 @@ pub trait Ports: Send + Sync + 'static {
     fn stores(&self) -> &Self::Stores;
     fn users(&self) -> &Self::Users;
     fn credentials(&self) -> &Self::Credentials;
+    fn orders(&self) -> &Self::Orders;
+    fn loyalty(&self) -> &Self::Loyalty;
+    fn idempotency(&self) -> &Self::Idempotency;
     fn clock(&self) -> &Self::Clock;
     fn ids(&self) -> &Self::Ids;
     fn passwords(&self) -> &Self::Passwords;

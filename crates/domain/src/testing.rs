@@ -44,6 +44,9 @@ pub struct TestPorts {
     pub stores: MockStoreRepository,
     pub users: MockUserRepository,
     pub credentials: MockCredentialRepository,
+    pub orders: MockOrderRepository,
+    pub loyalty: MockLoyaltyRepository,
+    pub idempotency: MockIdempotencyRepository,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
     pub passwords: MockPasswordHasher,
@@ -68,6 +71,9 @@ impl TestPorts {
             stores: MockStoreRepository::new(),
             users: MockUserRepository::new(),
             credentials: MockCredentialRepository::new(),
+            orders: MockOrderRepository::new(),
+            loyalty: MockLoyaltyRepository::new(),
+            idempotency: MockIdempotencyRepository::new(),
             clock,
             ids,
             passwords: MockPasswordHasher::new(),
@@ -81,6 +87,9 @@ impl Ports for TestPorts {
     type Stores = MockStoreRepository;
     type Users = MockUserRepository;
     type Credentials = MockCredentialRepository;
+    type Orders = MockOrderRepository;
+    type Loyalty = MockLoyaltyRepository;
+    type Idempotency = MockIdempotencyRepository;
     type Clock = MockClock;
     type Ids = MockIdGenerator;
     type Passwords = MockPasswordHasher;
@@ -97,6 +106,15 @@ impl Ports for TestPorts {
     }
     fn credentials(&self) -> &Self::Credentials {
         &self.credentials
+    }
+    fn orders(&self) -> &Self::Orders {
+        &self.orders
+    }
+    fn loyalty(&self) -> &Self::Loyalty {
+        &self.loyalty
+    }
+    fn idempotency(&self) -> &Self::Idempotency {
+        &self.idempotency
     }
     fn clock(&self) -> &Self::Clock {
         &self.clock

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::middleware::{authorize, request_context};
 use crate::routes::{self, Endpoint, ROUTES};
 use crate::state::AppState;
-use crate::{customers, health, session, users};
+use crate::{customers, health, loyalty, orders, session, users};
 
 /// The handler of an endpoint, for the method its table row names.
 fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
@@ -21,6 +21,15 @@ fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
         Endpoint::GetCustomer => method.to(customers::get::<P>),
         Endpoint::UpdateCustomer => method.to(customers::update::<P>),
         Endpoint::DeleteCustomer => method.to(customers::delete::<P>),
+        Endpoint::BlockCustomer => method.to(customers::block::<P>),
+        Endpoint::UnblockCustomer => method.to(customers::unblock::<P>),
+        Endpoint::CustomerOrders => method.to(customers::orders::<P>),
+        Endpoint::CustomerAnalytics => method.to(customers::analytics::<P>),
+        Endpoint::AdjustLoyalty => method.to(loyalty::adjust::<P>),
+        Endpoint::CustomerLoyalty => method.to(loyalty::ledger::<P>),
+        Endpoint::RecordOrder => method.to(orders::record::<P>),
+        Endpoint::GetOrder => method.to(orders::get::<P>),
+        Endpoint::CancelOrder => method.to(orders::cancel::<P>),
         Endpoint::Login => method.to(session::login::<P>),
         Endpoint::Logout => method.to(session::logout::<P>),
         Endpoint::Me => method.to(session::me),

@@ -80,7 +80,32 @@ impl FromRequest for JsonObject {
     }
 }
 
+/// A body that may be absent: no body and no content type is `None`; anything else must be
+/// a JSON object, as for [`JsonObject`].
+#[derive(Debug)]
+pub struct OptionalJsonObject(pub Option<JsonObject>);
+
+impl FromRequest for OptionalJsonObject {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let empty = req.headers().get(header::CONTENT_TYPE).is_none()
+            && declared_length(req).is_none_or(|len| len == 0);
+        if empty {
+            return Box::pin(std::future::ready(Ok(Self(None))));
+        }
+        let object = JsonObject::from_request(req, payload);
+        Box::pin(async move { object.await.map(|o| Self(Some(o))) })
+    }
+}
+
 impl JsonObject {
+    /// The body as canonical text (keys sorted, no spaces): what an idempotency key is bound to.
+    pub fn canonical(&self) -> String {
+        Value::Object(self.0.clone()).to_string()
+    }
+
     /// Decodes into `T`, refusing unknown fields (each reported) and wrong types (with the
     /// path of the offending value, e.g. `allergens[1]`).
     pub fn decode<T: Body>(self) -> Result<T, ApiError> {

@@ -5,13 +5,13 @@ use customers_domain::Ports;
 use customers_domain::customer::{CustomerListParams, Patch, ProfileInput};
 use serde::Deserialize;
 
-use crate::body::{Body, JsonObject, patch};
+use crate::body::{Body, JsonObject, OptionalJsonObject, patch};
 use crate::envelope::{self, Meta};
 use crate::error::ApiError;
 use crate::middleware::Caller;
-use crate::query::QueryParams;
+use crate::query::{QueryParams, page_only};
 use crate::state::AppState;
-use crate::views::{CustomerSummaryView, CustomerView};
+use crate::views::{AnalyticsView, BlockView, CustomerSummaryView, CustomerView, OrderView};
 
 /// The profile fields of create and PATCH. Absent, `null` and a value are told apart.
 #[derive(Deserialize, Debug, Default)]
@@ -162,4 +162,70 @@ pub async fn delete<P: Ports>(
 ) -> Result<HttpResponse, ApiError> {
     state.customers.delete(&caller, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, Debug)]
+pub struct BlockBody {
+    reason: Option<String>,
+}
+
+impl Body for BlockBody {
+    const FIELDS: &'static [&'static str] = &["reason"];
+}
+
+/// Blocks; the body (`{"reason"?}`) may be left out. Repeating it is harmless.
+pub async fn block<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: OptionalJsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let reason = match body.0 {
+        Some(body) => body.decode::<BlockBody>()?.reason,
+        None => None,
+    };
+    state
+        .customers
+        .block(&caller, &id, reason.as_deref())
+        .await?;
+    Ok(envelope::ok(&BlockView {
+        id: id.into_inner(),
+        is_blocked: true,
+    }))
+}
+
+pub async fn unblock<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.customers.unblock(&caller, &id).await?;
+    Ok(envelope::ok(&BlockView {
+        id: id.into_inner(),
+        is_blocked: false,
+    }))
+}
+
+/// The customer's orders, newest first, paginated.
+pub async fn orders<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .orders
+        .history(&caller, &id, page_only(req.query_string())?)
+        .await?;
+    let rows: Vec<OrderView> = page.items.iter().map(OrderView::from).collect();
+    Ok(envelope::list(&rows, Meta::of(&page)))
+}
+
+pub async fn analytics<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let analytics = state.orders.analytics(&caller, &id).await?;
+    Ok(envelope::ok(&AnalyticsView::from(&analytics)))
 }

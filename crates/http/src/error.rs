@@ -7,6 +7,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use customers_domain::access::AuthError;
 use customers_domain::customer::CustomerError;
+use customers_domain::loyalty::LoyaltyError;
+use customers_domain::order::OrderError;
 use customers_domain::ports::RepoError;
 use customers_domain::validation::ValidationErrors;
 use serde::Serialize;
@@ -92,6 +94,22 @@ impl ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UNSUPPORTED_MEDIA_TYPE",
             "The body must be sent with Content-Type: application/json",
+        )
+    }
+
+    pub fn idempotency_in_progress() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "IDEMPOTENCY_IN_PROGRESS",
+            "A request with this Idempotency-Key is still running",
+        )
+    }
+
+    pub fn idempotency_key_reused() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "IDEMPOTENCY_KEY_REUSED",
+            "This Idempotency-Key was used for a different request",
         )
     }
 
@@ -250,6 +268,36 @@ impl From<AuthError> for ApiError {
                 "Another user of this store has this email",
             ),
             AuthError::Storage(error) => error.into(),
+        }
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(error: OrderError) -> Self {
+        match error {
+            OrderError::Invalid(errors) => Self::validation(&errors),
+            OrderError::NotFound => Self::not_found(),
+            OrderError::CustomerBlocked => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "CUSTOMER_BLOCKED",
+                "The customer is blocked: no new orders can be recorded for them",
+            ),
+            OrderError::Storage(error) => error.into(),
+        }
+    }
+}
+
+impl From<LoyaltyError> for ApiError {
+    fn from(error: LoyaltyError) -> Self {
+        match error {
+            LoyaltyError::Invalid(errors) => Self::validation(&errors),
+            LoyaltyError::NotFound => Self::not_found(),
+            LoyaltyError::InsufficientPoints { balance } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "INSUFFICIENT_POINTS",
+                format!("The balance of {balance} points cannot take this adjustment"),
+            ),
+            LoyaltyError::Storage(error) => error.into(),
         }
     }
 }

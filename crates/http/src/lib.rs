@@ -7,7 +7,9 @@
 //! - [`error`]: the one mapping from domain errors to status codes and error codes.
 //! - [`body`] and [`query`]: strict decoding of JSON bodies and query strings.
 //! - [`views`]: JSON shapes of responses; [`envelope`]: `{"success": true, "data": …}`.
-//! - handlers by area: [`customers`], [`session`], [`users`], [`health`].
+//! - [`idempotent`]: `Idempotency-Key` for writes that take one.
+//! - handlers by area: [`customers`], [`orders`], [`loyalty`], [`session`], [`users`],
+//!   [`health`].
 
 mod app;
 pub mod body;
@@ -15,7 +17,10 @@ pub mod customers;
 pub mod envelope;
 pub mod error;
 pub mod health;
+pub mod idempotent;
+pub mod loyalty;
 pub mod middleware;
+pub mod orders;
 pub mod query;
 pub mod routes;
 pub mod session;

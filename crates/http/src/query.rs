@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use actix_web::web;
+use customers_domain::page::PageRequest;
 use customers_domain::validation::ValidationErrors;
 
 use crate::error::ApiError;
@@ -82,6 +83,14 @@ impl QueryParams {
             Err(ApiError::validation(&self.errors))
         }
     }
+}
+
+/// `page` and `limit` of a list that takes no other parameter.
+pub fn page_only(query_string: &str) -> Result<PageRequest, ApiError> {
+    let mut query = QueryParams::parse(query_string, &["page", "limit"])?;
+    let (page, limit) = (query.integer("page"), query.integer("limit"));
+    query.finish(())?;
+    PageRequest::new(page, limit).map_err(|e| ApiError::validation(&e))
 }
 
 #[cfg(test)]

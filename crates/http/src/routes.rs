@@ -48,6 +48,15 @@ pub enum Endpoint {
     GetCustomer,
     UpdateCustomer,
     DeleteCustomer,
+    BlockCustomer,
+    UnblockCustomer,
+    CustomerOrders,
+    AdjustLoyalty,
+    CustomerLoyalty,
+    CustomerAnalytics,
+    RecordOrder,
+    GetOrder,
+    CancelOrder,
     Login,
     Logout,
     Me,
@@ -69,6 +78,10 @@ pub struct Route {
 }
 
 const READ_CUSTOMERS: &[Scope] = &[Scope::ReadCustomers];
+const READ_CUSTOMER_ORDERS: &[Scope] = &[Scope::ReadCustomers, Scope::ReadOrders];
+const READ_CUSTOMER_ANALYTICS: &[Scope] = &[Scope::ReadCustomers, Scope::ReadAnalytics];
+const READ_ORDERS: &[Scope] = &[Scope::ReadOrders];
+const WRITE_ORDERS: &[Scope] = &[Scope::WriteOrders];
 
 const fn route(
     verb: Verb,
@@ -89,91 +102,29 @@ const fn route(
 use Endpoint as E;
 use Verb::*;
 
+#[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
-    route(
-        Post,
-        "/customers",
-        Access::Staff(Role::Staff),
-        E::CreateCustomer,
-        "Create a customer profile",
-    ),
-    route(
-        Get,
-        "/customers",
-        Access::StaffOrKey(READ_CUSTOMERS),
-        E::ListCustomers,
-        "List customers with filtering and sorting",
-    ),
-    route(
-        Get,
-        "/customers/{id}",
-        Access::StaffOrKey(READ_CUSTOMERS),
-        E::GetCustomer,
-        "Get a customer's full profile",
-    ),
-    route(
-        Patch,
-        "/customers/{id}",
-        Access::Staff(Role::Manager),
-        E::UpdateCustomer,
-        "Update a customer profile",
-    ),
-    route(
-        Delete,
-        "/customers/{id}",
-        Access::Staff(Role::Admin),
-        E::DeleteCustomer,
-        "Erase a customer",
-    ),
-    route(
-        Post,
-        "/auth/login",
-        Access::Public,
-        E::Login,
-        "Exchange a password for a staff token",
-    ),
-    route(
-        Post,
-        "/auth/logout",
-        Access::AnyCredential,
-        E::Logout,
-        "Revoke the credential in use",
-    ),
-    route(
-        Get,
-        "/auth/me",
-        Access::AnyCredential,
-        E::Me,
-        "Describe the credential in use",
-    ),
-    route(
-        Post,
-        "/users",
-        Access::Staff(Role::Admin),
-        E::CreateUser,
-        "Add a staff user",
-    ),
-    route(
-        Get,
-        "/users",
-        Access::Staff(Role::Admin),
-        E::ListUsers,
-        "List staff users",
-    ),
-    route(
-        Get,
-        "/healthz",
-        Access::Public,
-        E::Health,
-        "Liveness: the process answers",
-    ),
-    route(
-        Get,
-        "/readyz",
-        Access::Public,
-        E::Ready,
-        "Readiness: the database answers",
-    ),
+    route(Post, "/customers", Access::Staff(Role::Staff), E::CreateCustomer, "Create a customer profile"),
+    route(Get, "/customers", Access::StaffOrKey(READ_CUSTOMERS), E::ListCustomers, "List customers with filtering and sorting"),
+    route(Get, "/customers/{id}", Access::StaffOrKey(READ_CUSTOMERS), E::GetCustomer, "Get a customer's full profile"),
+    route(Patch, "/customers/{id}", Access::Staff(Role::Manager), E::UpdateCustomer, "Update a customer profile"),
+    route(Delete, "/customers/{id}", Access::Staff(Role::Admin), E::DeleteCustomer, "Erase a customer"),
+    route(Post, "/customers/{id}/block", Access::Staff(Role::Manager), E::BlockCustomer, "Block a customer from new orders"),
+    route(Post, "/customers/{id}/unblock", Access::Staff(Role::Manager), E::UnblockCustomer, "Remove a customer's block"),
+    route(Get, "/customers/{id}/orders", Access::StaffOrKey(READ_CUSTOMER_ORDERS), E::CustomerOrders, "A customer's order history, newest first"),
+    route(Post, "/customers/{id}/loyalty/adjust", Access::Staff(Role::Manager), E::AdjustLoyalty, "Add or deduct loyalty points by hand"),
+    route(Get, "/customers/{id}/loyalty", Access::StaffOrKey(READ_CUSTOMERS), E::CustomerLoyalty, "A customer's balance and ledger, newest first"),
+    route(Get, "/customers/{id}/analytics", Access::StaffOrKey(READ_CUSTOMER_ANALYTICS), E::CustomerAnalytics, "A customer's purchase analytics"),
+    route(Post, "/orders", Access::StaffOrKey(WRITE_ORDERS), E::RecordOrder, "Record an order"),
+    route(Get, "/orders/{id}", Access::StaffOrKey(READ_ORDERS), E::GetOrder, "Get an order"),
+    route(Post, "/orders/{id}/cancel", Access::StaffOrKey(WRITE_ORDERS), E::CancelOrder, "Cancel an order once"),
+    route(Post, "/auth/login", Access::Public, E::Login, "Exchange a password for a staff token"),
+    route(Post, "/auth/logout", Access::AnyCredential, E::Logout, "Revoke the credential in use"),
+    route(Get, "/auth/me", Access::AnyCredential, E::Me, "Describe the credential in use"),
+    route(Post, "/users", Access::Staff(Role::Admin), E::CreateUser, "Add a staff user"),
+    route(Get, "/users", Access::Staff(Role::Admin), E::ListUsers, "List staff users"),
+    route(Get, "/healthz", Access::Public, E::Health, "Liveness: the process answers"),
+    route(Get, "/readyz", Access::Public, E::Ready, "Readiness: the database answers"),
 ];
 
 /// The row for a method on a matched path pattern.
@@ -242,6 +193,18 @@ mod tests {
             Access::StaffOrKey(&[Scope::ReadCustomers])
         );
         assert_eq!(access(Post, "/users"), Access::Staff(Role::Admin));
+        assert_eq!(
+            access(Get, "/customers/{id}/orders"),
+            Access::StaffOrKey(&[Scope::ReadCustomers, Scope::ReadOrders])
+        );
+        assert_eq!(
+            access(Post, "/customers/{id}/loyalty/adjust"),
+            Access::Staff(Role::Manager)
+        );
+        assert_eq!(
+            access(Post, "/orders"),
+            Access::StaffOrKey(&[Scope::WriteOrders])
+        );
     }
 
     #[test]

@@ -7,6 +7,9 @@ use std::sync::Arc;
 use customers_domain::Ports;
 use customers_domain::access::AccessService;
 use customers_domain::customer::CustomerService;
+use customers_domain::idempotency::Idempotency;
+use customers_domain::loyalty::LoyaltyService;
+use customers_domain::order::OrderService;
 
 /// Answers whether the database answers (for `/readyz`).
 pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
@@ -14,6 +17,9 @@ pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Se
 /// The use cases, built once and shared by every worker.
 pub struct AppState<P> {
     pub customers: CustomerService<P>,
+    pub orders: OrderService<P>,
+    pub loyalty: LoyaltyService<P>,
+    pub idempotency: Idempotency<P>,
     pub access: AccessService<P>,
     pub ready: ReadinessCheck,
 }
@@ -22,6 +28,9 @@ impl<P: Ports> AppState<P> {
     pub fn new(ports: Arc<P>, ready: ReadinessCheck) -> Self {
         Self {
             customers: CustomerService::new(Arc::clone(&ports)),
+            orders: OrderService::new(Arc::clone(&ports)),
+            loyalty: LoyaltyService::new(Arc::clone(&ports)),
+            idempotency: Idempotency::new(Arc::clone(&ports)),
             access: AccessService::new(ports),
             ready,
         }
@@ -32,6 +41,9 @@ impl<P> Clone for AppState<P> {
     fn clone(&self) -> Self {
         Self {
             customers: self.customers.clone(),
+            orders: self.orders.clone(),
+            loyalty: self.loyalty.clone(),
+            idempotency: self.idempotency.clone(),
             access: self.access.clone(),
             ready: Arc::clone(&self.ready),
         }

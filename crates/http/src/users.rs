@@ -3,14 +3,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::access::NewUserInput;
-use customers_domain::page::PageRequest;
 use serde::Deserialize;
 
 use crate::body::{Body, JsonObject};
 use crate::envelope::{self, Meta};
 use crate::error::ApiError;
 use crate::middleware::Caller;
-use crate::query::QueryParams;
+use crate::query::page_only;
 use crate::state::AppState;
 use crate::views::UserView;
 
@@ -47,11 +46,10 @@ pub async fn list<P: Ports>(
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let mut query = QueryParams::parse(req.query_string(), &["page", "limit"])?;
-    let (page, limit) = (query.integer("page"), query.integer("limit"));
-    query.finish(())?;
-    let request = PageRequest::new(page, limit).map_err(|e| ApiError::validation(&e))?;
-    let page = state.access.list_users(&caller, request).await?;
+    let page = state
+        .access
+        .list_users(&caller, page_only(req.query_string())?)
+        .await?;
     let rows: Vec<UserView> = page.items.iter().map(UserView::from).collect();
     Ok(envelope::list(&rows, Meta::of(&page)))
 }

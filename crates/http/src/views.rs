@@ -3,6 +3,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use customers_domain::access::{Holder, Principal, StaffUser};
 use customers_domain::customer::{Customer, CustomerSummary};
+use customers_domain::loyalty::{AdjustOutcome, LedgerEntry};
+use customers_domain::order::{CustomerAnalytics, Order};
 use serde::Serialize;
 
 /// `2026-03-15T10:00:00.000Z`.
@@ -224,5 +226,182 @@ mod tests {
         assert_eq!(timestamp(at), "2026-03-15T10:00:00.000Z");
         let at: DateTime<Utc> = "2026-03-15T10:00:00.1239Z".parse().unwrap();
         assert_eq!(timestamp(at), "2026-03-15T10:00:00.123Z");
+    }
+}
+
+/// `POST …/block` and `…/unblock`.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockView {
+    pub id: String,
+    pub is_blocked: bool,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItemView {
+    pub product_id: String,
+    pub product_name: String,
+    pub category_id: Option<String>,
+    pub category_name: Option<String>,
+    pub quantity: i64,
+    pub unit_price_minor: i64,
+}
+
+/// An order (CONTRACT §5).
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    pub id: String,
+    pub customer_id: Option<String>,
+    pub external_id: Option<String>,
+    pub status: &'static str,
+    pub total_minor: i64,
+    pub currency: String,
+    pub placed_at: String,
+    pub cancelled_at: Option<String>,
+    pub points_earned: i64,
+    pub items: Vec<OrderItemView>,
+}
+
+impl From<&Order> for OrderView {
+    fn from(o: &Order) -> Self {
+        Self {
+            id: o.id.to_string(),
+            customer_id: o.customer_id.as_ref().map(ToString::to_string),
+            external_id: o.external_id.clone(),
+            status: o.status.as_str(),
+            total_minor: o.total_minor,
+            currency: o.currency.clone(),
+            placed_at: timestamp(o.placed_at),
+            cancelled_at: timestamp_opt(o.cancelled_at),
+            points_earned: o.points_earned,
+            items: o
+                .items
+                .iter()
+                .map(|i| OrderItemView {
+                    product_id: i.product_id.clone(),
+                    product_name: i.product_name.clone(),
+                    category_id: i.category_id.clone(),
+                    category_name: i.category_name.clone(),
+                    quantity: i.quantity,
+                    unit_price_minor: i.unit_price_minor,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One entry of the loyalty ledger.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerEntryView {
+    pub id: String,
+    pub delta: i64,
+    pub balance_after: i64,
+    pub reason: String,
+    pub source: &'static str,
+    pub order_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&LedgerEntry> for LedgerEntryView {
+    fn from(e: &LedgerEntry) -> Self {
+        Self {
+            id: e.id.to_string(),
+            delta: e.delta,
+            balance_after: e.balance_after,
+            reason: e.reason.clone(),
+            source: e.source.as_str(),
+            order_id: e.order_id.as_ref().map(ToString::to_string),
+            actor_id: e.actor_id.as_ref().map(ToString::to_string),
+            created_at: timestamp(e.created_at),
+        }
+    }
+}
+
+/// `GET …/loyalty`: `{"balance", "entries"}`.
+#[derive(Serialize, Debug)]
+pub struct LoyaltyView {
+    pub balance: i64,
+    pub entries: Vec<LedgerEntryView>,
+}
+
+/// The seed's answer to `POST …/loyalty/adjust`.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct AdjustView {
+    pub customer_id: String,
+    pub previous_balance: i64,
+    pub adjustment: i64,
+    pub new_balance: i64,
+    pub reason: String,
+}
+
+impl From<&AdjustOutcome> for AdjustView {
+    fn from(o: &AdjustOutcome) -> Self {
+        Self {
+            customer_id: o.customer_id.to_string(),
+            previous_balance: o.previous_balance,
+            adjustment: o.adjustment,
+            new_balance: o.new_balance,
+            reason: o.reason.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductRankView {
+    pub product_id: String,
+    pub product_name: String,
+    pub order_count: i64,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryRankView {
+    pub category_id: String,
+    pub category_name: String,
+    pub order_count: i64,
+}
+
+/// The seed's analytics.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsView {
+    pub total_orders: i64,
+    pub total_spent_minor: i64,
+    pub average_order_minor: i64,
+    pub top_products: Vec<ProductRankView>,
+    pub top_categories: Vec<CategoryRankView>,
+}
+
+impl From<&CustomerAnalytics> for AnalyticsView {
+    fn from(a: &CustomerAnalytics) -> Self {
+        Self {
+            total_orders: a.total_orders,
+            total_spent_minor: a.total_spent_minor,
+            average_order_minor: a.average_order_minor,
+            top_products: a
+                .top_products
+                .iter()
+                .map(|r| ProductRankView {
+                    product_id: r.id.clone(),
+                    product_name: r.name.clone(),
+                    order_count: r.order_count,
+                })
+                .collect(),
+            top_categories: a
+                .top_categories
+                .iter()
+                .map(|r| CategoryRankView {
+                    category_id: r.id.clone(),
+                    category_name: r.name.clone(),
+                    order_count: r.order_count,
+                })
+                .collect(),
+        }
     }
 }

@@ -76,6 +76,15 @@ pub(crate) fn from_diesel(error: DieselError) -> RepoError {
     }
 }
 
+/// Whether a write broke a uniqueness rule (any: callers know which ones their write can
+/// break).
+pub(crate) fn is_unique_violation(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
 /// No connection in time, or none could be opened.
 pub(crate) fn from_pool(error: PoolError) -> RepoError {
     RepoError::Unavailable(format!("no database connection: {error}"))

@@ -8,6 +8,10 @@
 //!   SQL of each backend, embedded by `migrations`.
 //! - `customers`, `stores`, `users`, `credentials`: the repository ports of the domain,
 //!   implemented for [`Database`].
+//! - `orders`: recording and cancelling orders (with the customer's totals and points), a
+//!   customer's history and analytics.
+//! - `loyalty`: the loyalty ledger, moved only by conditional updates.
+//! - `idempotency`: idempotency keys, claimed, completed and released.
 //! - `error`: [`DatabaseError`], and how storage failures become the domain's `RepoError`.
 //! - [`testing`]: fresh, migrated databases for the tests of this and other crates.
 
@@ -15,7 +19,10 @@ mod config;
 mod credentials;
 mod customers;
 mod error;
+mod idempotency;
+mod loyalty;
 mod migrations;
+mod orders;
 mod pool;
 mod schema;
 mod stores;

@@ -294,41 +294,92 @@ macro_rules! with_connection {
 }
 pub(crate) use with_connection;
 
+/// Why a refusable write transaction (see [`write_transaction!`]) rolled back: a query
+/// failed, or the body refused with a reason of its own.
+pub(crate) enum Rollback<R> {
+    Failed(diesel::result::Error),
+    Refused(R),
+}
+
+impl<R> From<diesel::result::Error> for Rollback<R> {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Failed(error)
+    }
+}
+
+/// The end of a plain write transaction: a failed query becomes a [`RepoError`].
+pub(crate) fn settle<T>(result: diesel::QueryResult<T>) -> Result<T, RepoError> {
+    result.map_err(crate::error::from_diesel)
+}
+
+/// The end of a refusable write transaction: `Ok(Err(reason))` when the body refused (and
+/// everything it wrote was rolled back), `Err` when a query failed.
+pub(crate) fn settle_refusable<T, R>(
+    result: Result<T, Rollback<R>>,
+) -> Result<Result<T, R>, RepoError> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(Rollback::Refused(reason)) => Ok(Err(reason)),
+        Err(Rollback::Failed(error)) => Err(crate::error::from_diesel(error)),
+    }
+}
+
 /// Runs `$body` in one write transaction on a pooled connection: `BEGIN IMMEDIATE` on SQLite
 /// (the write lock is taken up front, so `busy_timeout` applies), a plain transaction on
 /// PostgreSQL. `$body` yields a `diesel::QueryResult<T>`: `Ok` commits, `Err` rolls back.
+/// Evaluates to `Result<T, RepoError>`.
+///
+/// The refusable form, `write_transaction!(db, |conn| refusing R => { … })`, lets the body
+/// roll back for a reason of its own: it yields `Result<T, Rollback<R>>` (`?` still works on
+/// diesel results) and the macro evaluates to `Result<Result<T, R>, RepoError>`.
 ///
 /// The transaction runs in a spawned task that owns everything it uses (`$body` may only
 /// refer to owned values, moved in), so it always commits or rolls back even when the caller
-/// is dropped. Evaluates to `Result<T, RepoError>`.
+/// is dropped.
 macro_rules! write_transaction {
-    ($database:expr, |$conn:ident| $body:block) => {{
+    ($database:expr, |$conn:ident| $body:block) => {
+        $crate::pool::write_transaction!(
+            @spawn $database, $conn, ::diesel::result::Error, $crate::pool::settle, $body
+        )
+    };
+    ($database:expr, |$conn:ident| refusing $refusal:ty => $body:block) => {
+        $crate::pool::write_transaction!(
+            @spawn $database,
+            $conn,
+            $crate::pool::Rollback<$refusal>,
+            $crate::pool::settle_refusable,
+            $body
+        )
+    };
+    (@spawn $database:expr, $conn:ident, $error:ty, $settle:path, $body:block) => {{
         let pool = $database.pool.clone();
         $crate::pool::spawn_write(async move {
             match &pool {
                 $crate::pool::Pool::Sqlite(pool) => {
                     let mut object = $crate::pool::checkout(pool).await?;
                     let connection: &mut $crate::pool::SqliteConnection = &mut object;
-                    connection
-                        .immediate_transaction(
-                            async |$conn: &mut $crate::pool::SqliteConnection| -> ::diesel::QueryResult<_> {
-                                $body
-                            },
-                        )
-                        .await
-                        .map_err($crate::error::from_diesel)
+                    $settle(
+                        connection
+                            .immediate_transaction(
+                                async |$conn: &mut $crate::pool::SqliteConnection| -> Result<_, $error> {
+                                    $body
+                                },
+                            )
+                            .await,
+                    )
                 }
                 $crate::pool::Pool::Postgres(pool) => {
                     let mut object = $crate::pool::checkout(pool).await?;
                     let connection: &mut $crate::pool::PgConnection = &mut object;
-                    ::diesel_async::AsyncConnection::transaction(
-                        connection,
-                        async |$conn: &mut $crate::pool::PgConnection| -> ::diesel::QueryResult<_> {
-                            $body
-                        },
+                    $settle(
+                        ::diesel_async::AsyncConnection::transaction(
+                            connection,
+                            async |$conn: &mut $crate::pool::PgConnection| -> Result<_, $error> {
+                                $body
+                            },
+                        )
+                        .await,
                     )
-                    .await
-                    .map_err($crate::error::from_diesel)
                 }
             }
         })

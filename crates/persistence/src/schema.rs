@@ -1,7 +1,7 @@
 //! The tables, as diesel sees them: one schema for both backends (see `migrations/`).
 //!
 //! Timestamps are `Timestamp` (UTC `NaiveDateTime`) on both, booleans `Bool`, money and
-//! counters `BigInt`.
+//! counters `BigInt`, small numbers `Integer`, stored responses `Binary`.
 
 diesel::table! {
     stores (id) {
@@ -66,6 +66,7 @@ diesel::table! {
         last_order_at -> Nullable<Timestamp>,
         loyalty_points -> BigInt,
         version -> BigInt,
+        ledger_seq -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -91,6 +92,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    orders (store_id, id) {
+        store_id -> Text,
+        id -> Text,
+        customer_id -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        status -> Text,
+        total_minor -> BigInt,
+        currency -> Text,
+        placed_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+        points_earned -> BigInt,
+        request_claim -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_items (store_id, order_id, line_no) {
+        store_id -> Text,
+        order_id -> Text,
+        line_no -> Integer,
+        product_id -> Text,
+        product_name -> Text,
+        category_id -> Nullable<Text>,
+        category_name -> Nullable<Text>,
+        quantity -> BigInt,
+        unit_price_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    ledger_entries (store_id, id) {
+        store_id -> Text,
+        id -> Text,
+        customer_id -> Text,
+        seq -> BigInt,
+        delta -> BigInt,
+        balance_after -> BigInt,
+        reason -> Text,
+        source -> Text,
+        order_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        request_claim -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (store_id, credential_id, key) {
+        store_id -> Text,
+        credential_id -> Text,
+        key -> Text,
+        request_digest -> Text,
+        claim -> Text,
+        state -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Binary>,
+        locked_until -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
     users,
@@ -98,4 +162,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     customer_addresses,
     customer_allergens,
+    orders,
+    order_items,
+    ledger_entries,
+    idempotency_keys,
 );

@@ -144,6 +144,9 @@ impl Ports for Adapters {
     type Stores = Database;
     type Users = Database;
     type Credentials = Database;
+    type Orders = Database;
+    type Loyalty = Database;
+    type Idempotency = Database;
     type Clock = SystemClock;
     type Ids = RandomIds;
     type Passwords = Argon2Passwords;
@@ -159,6 +162,15 @@ impl Ports for Adapters {
         &self.database
     }
     fn credentials(&self) -> &Database {
+        &self.database
+    }
+    fn orders(&self) -> &Database {
+        &self.database
+    }
+    fn loyalty(&self) -> &Database {
+        &self.database
+    }
+    fn idempotency(&self) -> &Database {
         &self.database
     }
     fn clock(&self) -> &SystemClock {

@@ -6,8 +6,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::access::Principal;
-use crate::customer::model::{Activity, Customer, CustomerSummary, Profile, ProfileInput};
+use crate::customer::model::{Activity, Block, Customer, CustomerSummary, Profile, ProfileInput};
 use crate::customer::query::CustomerListParams;
+use crate::customer::values::BlockReason;
 use crate::ids::{AddressId, CustomerId};
 use crate::page::Page;
 use crate::ports::{CustomerRepository, IdGenerator, Ports, RepoError, StoreRepository, Unique};
@@ -160,6 +161,47 @@ impl<P: Ports> CustomerService<P> {
         Err(CustomerError::Storage(RepoError::Internal(
             "the customer kept changing during the update".into(),
         )))
+    }
+
+    /// Blocks the customer from new orders; repeating it is harmless (the reason is replaced,
+    /// the time of the first block kept).
+    pub async fn block(
+        &self,
+        caller: &Principal,
+        id: &str,
+        reason: Option<&str>,
+    ) -> Result<(), CustomerError> {
+        let reason = match reason.map(BlockReason::parse).transpose() {
+            Ok(reason) => reason.flatten(),
+            Err(message) => return Err(ValidationErrors::single("reason", message).into()),
+        };
+        let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
+        let now = self.ports.now();
+        let block = Block { reason, at: now };
+        self.set_block(caller, &id, Some(block)).await
+    }
+
+    pub async fn unblock(&self, caller: &Principal, id: &str) -> Result<(), CustomerError> {
+        let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
+        self.set_block(caller, &id, None).await
+    }
+
+    async fn set_block(
+        &self,
+        caller: &Principal,
+        id: &CustomerId,
+        block: Option<Block>,
+    ) -> Result<(), CustomerError> {
+        let found = self
+            .ports
+            .customers()
+            .set_block(&caller.store_id, id, block, self.ports.now())
+            .await?;
+        if found {
+            Ok(())
+        } else {
+            Err(CustomerError::NotFound)
+        }
     }
 
     /// Erases the customer for good (CONTRACT §4).
@@ -522,6 +564,54 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, CustomerError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn block_keeps_a_reason_and_unblock_clears() {
+        let mut ports = TestPorts::new();
+        let mut calls = 0;
+        ports
+            .customers
+            .expect_set_block()
+            .times(2)
+            .returning(move |store, _, block, at| {
+                calls += 1;
+                assert_eq!(*store, store_id());
+                assert_eq!(at, now());
+                match calls {
+                    1 => assert_eq!(block.unwrap().reason.unwrap().as_str(), "No-shows"),
+                    _ => assert!(block.is_none()),
+                }
+                ready(Ok(true))
+            });
+        let service = service(ports);
+        let caller = staff(Role::Manager);
+        service
+            .block(&caller, "cust_000000000009", Some(" No-shows "))
+            .await
+            .unwrap();
+        service.unblock(&caller, "cust_000000000009").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn block_checks_its_reason_and_its_customer() {
+        let mut ports = TestPorts::new();
+        ports
+            .customers
+            .expect_set_block()
+            .times(1)
+            .returning(|_, _, _, _| ready(Ok(false)));
+        let service = service(ports);
+        let caller = staff(Role::Manager);
+        let long = "x".repeat(501);
+        let invalid = service
+            .block(&caller, "cust_000000000009", Some(&long))
+            .await;
+        assert!(
+            matches!(invalid, Err(CustomerError::Invalid(e)) if e.fields()[0].field == "reason")
+        );
+        let missing = service.block(&caller, "cust_000000000009", None).await;
+        assert!(matches!(missing, Err(CustomerError::NotFound)));
     }
 
     #[test]

@@ -2,25 +2,50 @@
 //!
 //! A customer is one `customers` row, at most one `customer_addresses` row marked default,
 //! and one `customer_allergens` row per allergen. Inserts and deletes also move
-//! `stores.customer_count`, in the same transaction.
+//! `stores.customer_count`, in the same transaction. Erasing a customer detaches their orders
+//! and removes their ledger.
 
 mod list;
 mod rows;
 
-use chrono::{DateTime, Utc};
-use customers_domain::customer::{Customer, CustomerListQuery, CustomerSummary, Profile};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use customers_domain::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
 use customers_domain::ids::{CustomerId, StoreId};
 use customers_domain::ports::{CustomerRepository, RepoError};
+use diesel::dsl::case_when;
+use diesel::sql_types::{Nullable, Timestamp};
 use diesel::{
-    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl,
-    SelectableHelper,
+    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods,
+    OptionalExtension, QueryDsl, SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
 
 use crate::pool::{Database, with_connection, write_transaction};
-use crate::schema::{customer_addresses, customer_allergens, customers, stores};
+use crate::schema::{customer_addresses, customer_allergens, customers, orders, stores};
 use crate::time::to_db;
 use rows::{AddressRow, CustomerRow, NewAddress, NewAllergen, NewCustomer, ProfileColumns};
+
+/// `UPDATE customers SET loyalty_points = loyalty_points … RETURNING loyalty_points,
+/// is_blocked`: locks the customer's row until the transaction ends and reads it as it is now,
+/// on both backends (a plain read on PostgreSQL could see a value about to change).
+///
+/// A conditional UPDATE that matched nothing decided on the row as of its snapshot; this
+/// tells whether it really is refused now, or should run again (it then succeeds: the row is
+/// locked).
+macro_rules! lock_customer {
+    ($store:expr, $id:expr) => {
+        ::diesel::update($crate::schema::customers::table.find(($store, $id)))
+            .set(
+                $crate::schema::customers::loyalty_points
+                    .eq($crate::schema::customers::loyalty_points),
+            )
+            .returning((
+                $crate::schema::customers::loyalty_points,
+                $crate::schema::customers::is_blocked,
+            ))
+    };
+}
+pub(crate) use lock_customer;
 
 impl CustomerRepository for Database {
     async fn insert(&self, customer: &Customer) -> Result<(), RepoError> {
@@ -177,16 +202,75 @@ impl CustomerRepository for Database {
         })
     }
 
+    async fn set_block(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+        block: Option<Block>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let target = customers::table.find((store.as_str(), id.as_str()));
+        let now = to_db(now);
+        let updated = with_connection!(self, |conn| {
+            match &block {
+                Some(block) => {
+                    // Blocking again keeps the time of the first block.
+                    let blocked_at = case_when::<_, _, Nullable<Timestamp>>(
+                        customers::blocked_at.is_null(),
+                        to_db(block.at),
+                    )
+                    .otherwise(customers::blocked_at);
+                    diesel::update(target)
+                        .set((
+                            customers::is_blocked.eq(true),
+                            customers::blocked_reason.eq(block.reason.as_ref().map(|r| r.as_str())),
+                            customers::blocked_at.eq(blocked_at),
+                            customers::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await
+                }
+                None => {
+                    diesel::update(target)
+                        .set((
+                            customers::is_blocked.eq(false),
+                            customers::blocked_reason.eq(None::<String>),
+                            customers::blocked_at.eq(None::<NaiveDateTime>),
+                            customers::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await
+                }
+            }
+        })?;
+        Ok(updated > 0)
+    }
+
     async fn delete(&self, store: &StoreId, id: &CustomerId) -> Result<bool, RepoError> {
         let (store, id) = (store.as_str().to_owned(), id.as_str().to_owned());
         write_transaction!(self, |conn| {
-            // Addresses and allergens go with it (ON DELETE CASCADE).
-            let deleted = diesel::delete(customers::table.find((&store, &id)))
-                .execute(conn)
-                .await?;
-            if deleted == 0 {
+            // Locks the row first: an order being recorded for this customer meanwhile either
+            // committed before (and is detached below) or waits and then finds no customer.
+            let found = lock_customer!(&store, &id)
+                .get_result::<(i64, bool)>(conn)
+                .await
+                .optional()?;
+            if found.is_none() {
                 return Ok(false);
             }
+            // Orders stay, without their customer.
+            diesel::update(
+                orders::table
+                    .filter(orders::store_id.eq(&store))
+                    .filter(orders::customer_id.eq(&id)),
+            )
+            .set(orders::customer_id.eq(None::<String>))
+            .execute(conn)
+            .await?;
+            // Addresses, allergens and ledger entries go with it (ON DELETE CASCADE).
+            diesel::delete(customers::table.find((&store, &id)))
+                .execute(conn)
+                .await?;
             diesel::update(stores::table.find(&store))
                 .set(stores::customer_count.eq(stores::customer_count - 1))
                 .execute(conn)

@@ -365,3 +365,88 @@ pub async fn dropped_write_still_completes_whole(t: &TestDatabase) {
     }
     assert_eq!(counted(db, &store).await, 9);
 }
+
+pub async fn blocking_again_keeps_the_first_time_and_takes_the_new_reason(t: &TestDatabase) {
+    use customers_domain::customer::{Block, BlockReason};
+    let db = t.database();
+    let (store, other) = (new_store(db).await, new_store(db).await);
+    let customer = full_customer(&store, customer_id(1));
+    insert(db, &customer).await;
+    let block = |reason: Option<&str>, minutes| Block {
+        reason: reason.map(|r| BlockReason::from_stored(r.into())),
+        at: at(minutes),
+    };
+
+    assert_eq!(
+        db.set_block(
+            &store,
+            &customer.id,
+            Some(block(Some("no-show"), 10)),
+            at(10)
+        )
+        .await,
+        Ok(true)
+    );
+    let found = find(db, &store, &customer.id).await.unwrap();
+    assert_eq!(found.block, Some(block(Some("no-show"), 10)));
+    assert_eq!(found.updated_at, at(10));
+    assert_eq!(
+        (found.version, found.profile),
+        (customer.version, customer.profile.clone())
+    );
+
+    assert_eq!(
+        db.set_block(&store, &customer.id, Some(block(Some("rude"), 20)), at(20))
+            .await,
+        Ok(true)
+    );
+    assert_eq!(
+        find(db, &store, &customer.id).await.unwrap().block,
+        Some(block(Some("rude"), 10))
+    );
+    assert_eq!(
+        db.set_block(&store, &customer.id, Some(block(None, 30)), at(30))
+            .await,
+        Ok(true)
+    );
+    assert_eq!(
+        find(db, &store, &customer.id).await.unwrap().block,
+        Some(block(None, 10))
+    );
+    let filter = CustomerFilter {
+        is_blocked: Some(true),
+        ..CustomerFilter::default()
+    };
+    assert_eq!(list_ids(db, &store, &query(filter.clone())).await.1, 1);
+
+    // Unblocking clears all three; blocking afterwards starts a new block.
+    assert_eq!(
+        db.set_block(&store, &customer.id, None, at(40)).await,
+        Ok(true)
+    );
+    let found = find(db, &store, &customer.id).await.unwrap();
+    assert_eq!((found.block, found.updated_at), (None, at(40)));
+    assert_eq!(list_ids(db, &store, &query(filter)).await.1, 0);
+    assert_eq!(
+        db.set_block(&store, &customer.id, None, at(41)).await,
+        Ok(true)
+    );
+    db.set_block(&store, &customer.id, Some(block(Some("again"), 50)), at(50))
+        .await
+        .unwrap();
+    assert_eq!(
+        find(db, &store, &customer.id).await.unwrap().block,
+        Some(block(Some("again"), 50))
+    );
+
+    // Unknown here, or another store's.
+    assert_eq!(
+        db.set_block(&store, &customer_id(2), None, at(60)).await,
+        Ok(false)
+    );
+    assert_eq!(
+        db.set_block(&other, &customer.id, Some(block(None, 60)), at(60))
+            .await,
+        Ok(false)
+    );
+}

@@ -5,9 +5,13 @@
 //! it is skipped loudly, and fails when `CI=true`.
 
 mod access;
+mod analytics;
 mod customers;
 mod database;
+mod idempotency;
 mod listing;
+mod loyalty;
+mod orders;
 mod support;
 
 /// Generates `sqlite::<case>` and `postgres::<case>` tests from `async fn <case>(&TestDatabase)`.
@@ -47,6 +51,37 @@ on_every_backend!(
     customers::conflicting_update_changes_nothing,
     customers::delete_frees_email_phone_and_counts_down,
     customers::dropped_write_still_completes_whole,
+    customers::blocking_again_keeps_the_first_time_and_takes_the_new_reason,
+    orders::recording_moves_totals_points_and_ledger_together,
+    orders::orders_without_a_customer_earn_nothing,
+    orders::an_unknown_customer_is_refused,
+    orders::a_blocked_customer_is_refused_and_nothing_is_written,
+    orders::an_external_id_is_recorded_once,
+    orders::concurrent_duplicates_record_one_order,
+    orders::an_idempotency_claim_records_once,
+    orders::cancelling_reverses_totals_and_finds_the_new_last_order,
+    orders::cancelling_takes_back_points_but_never_below_zero,
+    orders::cancelling_twice_changes_nothing,
+    orders::another_stores_order_is_not_found,
+    orders::history_is_newest_first_in_pages,
+    orders::erasing_a_customer_keeps_orders_and_removes_the_ledger,
+    analytics::analytics_count_orders_containing_a_product,
+    analytics::analytics_ties_go_by_name_and_names_sort_bytewise,
+    analytics::analytics_average_rounds_half_away_from_zero,
+    analytics::analytics_without_orders_are_zero,
+    loyalty::adjustments_report_the_balance_before_and_after,
+    loyalty::an_adjustment_below_zero_is_refused_and_writes_nothing,
+    loyalty::a_used_claim_returns_its_entry,
+    loyalty::unknown_customers_cannot_be_adjusted,
+    loyalty::concurrent_adjustments_never_lose_an_update,
+    loyalty::ledger_pages_are_newest_first,
+    idempotency::a_new_key_proceeds_and_a_repeat_replays,
+    idempotency::another_request_with_the_key_is_a_mismatch,
+    idempotency::a_running_request_holds_its_key_until_its_lease_ends,
+    idempotency::keys_are_forgotten_after_their_lifetime,
+    idempotency::a_released_key_is_free,
+    idempotency::concurrent_first_requests_let_exactly_one_proceed,
+    idempotency::keys_belong_to_one_store_and_credential,
     listing::every_filter_matches_the_model,
     listing::every_sort_in_both_directions_matches_the_model,
     listing::pages_never_repeat_or_skip,

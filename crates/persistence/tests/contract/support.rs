@@ -1,4 +1,4 @@
-//! Fixtures: stores, customers and instants for the contract cases.
+//! Fixtures: stores, customers, orders, ledger entries and instants for the contract cases.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -9,13 +9,24 @@ use customers_domain::customer::{
     Activity, Address, AdminNotes, Allergen, BirthDate, Customer, CustomerFilter,
     CustomerListQuery, CustomerSort, Email, Locale, PersonName, Phone, Profile, SortDirection,
 };
-use customers_domain::ids::{AddressId, CredentialId, CustomerId, StoreId, UserId};
+use customers_domain::ids::{
+    AddressId, CredentialId, CustomerId, LedgerEntryId, OrderId, StoreId, UserId,
+};
+use customers_domain::loyalty::{LedgerEntry, LedgerSource};
+use customers_domain::order::{Order, OrderItem, OrderStatus, Recorded, points_earned};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{CustomerRepository, StoreRepository};
+use customers_domain::ports::{
+    CustomerRepository, LoyaltyRepository, OrderRepository, StoreRepository,
+};
 use customers_domain::store::Store;
 use customers_persistence::Database;
 
 /// A fixed, millisecond-precise instant (what the service stores), plus `minutes`.
+/// When the tests' writes happen.
+pub fn now() -> DateTime<Utc> {
+    at(0)
+}
+
 pub fn at(minutes: i64) -> DateTime<Utc> {
     "2026-03-15T10:00:00.123Z"
         .parse::<DateTime<Utc>>()
@@ -190,4 +201,151 @@ pub async fn really_counted(db: &Database, store: &StoreId) -> u64 {
         ..CustomerFilter::default()
     };
     list_ids(db, store, &query(everyone)).await.1
+}
+
+/// Creates a new store and returns it with the id of its owner's token (a credential that
+/// idempotency keys can belong to).
+pub async fn new_store_with_token(db: &Database) -> (StoreId, CredentialId) {
+    let fixture = store_fixture();
+    db.create_with_owner(
+        &fixture.store,
+        &fixture.owner,
+        "argon2-hash",
+        &fixture.token,
+    )
+    .await
+    .expect("the store is created");
+    (fixture.store.id, fixture.token.id)
+}
+
+/// A new blank customer of the store.
+pub async fn new_customer(db: &Database, store: &StoreId, n: u32) -> CustomerId {
+    let customer = blank_customer(store, customer_id(n));
+    insert(db, &customer).await;
+    customer.id
+}
+
+pub fn order_id() -> OrderId {
+    OrderId::from_stored(new_id("ord"))
+}
+
+pub fn entry_id() -> LedgerEntryId {
+    LedgerEntryId::from_stored(new_id("loy"))
+}
+
+/// An item of `product` (its name is the product id in upper case) in `category`.
+pub fn item(
+    product: &str,
+    category: Option<&str>,
+    quantity: i64,
+    unit_price_minor: i64,
+) -> OrderItem {
+    OrderItem {
+        product_id: product.into(),
+        product_name: product.to_uppercase(),
+        category_id: category.map(Into::into),
+        category_name: category.map(str::to_uppercase),
+        quantity,
+        unit_price_minor,
+    }
+}
+
+/// A recorded order placed at `at(minutes)`, totalling its items, earning one point per 100.
+pub fn order(
+    store: &StoreId,
+    customer: Option<&CustomerId>,
+    minutes: i64,
+    items: Vec<OrderItem>,
+) -> Order {
+    let total_minor = items.iter().map(|i| i.quantity * i.unit_price_minor).sum();
+    Order {
+        id: order_id(),
+        store_id: store.clone(),
+        customer_id: customer.cloned(),
+        external_id: None,
+        status: OrderStatus::Recorded,
+        total_minor,
+        currency: "DKK".into(),
+        placed_at: at(minutes),
+        cancelled_at: None,
+        points_earned: if customer.is_some() {
+            points_earned(total_minor, 100)
+        } else {
+            0
+        },
+        items,
+    }
+}
+
+/// An order of one item worth `total_minor`.
+pub fn simple_order(
+    store: &StoreId,
+    customer: Option<&CustomerId>,
+    minutes: i64,
+    total_minor: i64,
+) -> Order {
+    order(
+        store,
+        customer,
+        minutes,
+        vec![item("pizza", Some("mains"), 1, total_minor)],
+    )
+}
+
+/// Records an order that must be new.
+pub async fn record(db: &Database, order: &Order) -> Order {
+    match OrderRepository::record(db, order, &entry_id(), None, now()).await {
+        Ok(Recorded::New(order)) => order,
+        other => panic!("the order was not recorded as new: {other:?}"),
+    }
+}
+
+/// The customer's activity (totals and points).
+pub async fn activity(db: &Database, store: &StoreId, customer: &CustomerId) -> Activity {
+    find(db, store, customer)
+        .await
+        .expect("the customer exists")
+        .activity
+}
+
+/// The customer's balance and every ledger entry, newest first.
+pub async fn whole_ledger(
+    db: &Database,
+    store: &StoreId,
+    customer: &CustomerId,
+) -> (i64, Vec<LedgerEntry>) {
+    let mut entries = Vec::new();
+    let mut balance = 0;
+    for page in 1.. {
+        let request = PageRequest::new(Some(page), Some(100)).expect("a valid page");
+        let (current, rows, total) = LoyaltyRepository::ledger(db, store, customer, request)
+            .await
+            .expect("the ledger is read")
+            .expect("the customer exists");
+        balance = current;
+        let last = rows.len() < 100;
+        entries.extend(rows);
+        assert!(entries.len() as u64 <= total);
+        if last {
+            assert_eq!(entries.len() as u64, total, "the total counts every entry");
+            break;
+        }
+    }
+    (balance, entries)
+}
+
+/// A manual adjustment entry of `delta` points.
+pub fn manual(store: &StoreId, customer: &CustomerId, delta: i64, minutes: i64) -> LedgerEntry {
+    LedgerEntry {
+        id: entry_id(),
+        store_id: store.clone(),
+        customer_id: customer.clone(),
+        delta,
+        balance_after: 0,
+        reason: format!("adjusted by {delta}"),
+        source: LedgerSource::Manual,
+        order_id: None,
+        actor_id: None,
+        created_at: at(minutes),
+    }
 }

@@ -1,0 +1,178 @@
+//! `Idempotency-Key`: a repeated write answers what the first one did, and writes nothing.
+//!
+//! A key is kept per store and credential with a digest of the request. The first request
+//! claims it (a lease), writes with the claim's id attached to the row it creates (unique, so
+//! a write can never happen twice, even when a crashed holder's lease is taken over), and
+//! stores its response. A repeat replays that response; a repeat while the first still runs
+//! is refused; the same key with another request is refused. A failed request (4xx) releases
+//! the key. Keys are kept 24 hours.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::access::Principal;
+use crate::ids::{CredentialId, StoreId};
+use crate::ports::{IdGenerator, IdempotencyRepository, Ports, RepoError, TokenDigester};
+
+/// How long a key is remembered.
+pub const KEY_LIFETIME: Duration = Duration::hours(24);
+/// How long a claim holds a key before another request may take it over (its holder crashed).
+pub const CLAIM_LEASE: Duration = Duration::seconds(30);
+pub const MAX_KEY_LEN: usize = 255;
+
+/// Where a key lives: one store, one credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyScope {
+    pub store_id: StoreId,
+    pub credential_id: CredentialId,
+    pub key: String,
+}
+
+/// Checks a key: 1–255 visible ASCII characters.
+pub fn parse_key(key: &str) -> Result<String, String> {
+    if !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(key.to_owned())
+    } else {
+        Err(format!(
+            "must be 1 to {MAX_KEY_LEN} visible ASCII characters"
+        ))
+    }
+}
+
+/// A response as it was sent: replayed byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// What a request with a key may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Begin {
+    /// Go ahead; attach `claim` to what you write.
+    Proceed { claim: String },
+    /// The key was used by this very request: answer this.
+    Replay(StoredResponse),
+    /// The first request with this key is still running.
+    InProgress,
+    /// The key was used for another request.
+    Mismatch,
+}
+
+/// The idempotency use cases, for any write that takes a key.
+pub struct Idempotency<P> {
+    ports: Arc<P>,
+}
+
+impl<P> Clone for Idempotency<P> {
+    fn clone(&self) -> Self {
+        Self {
+            ports: Arc::clone(&self.ports),
+        }
+    }
+}
+
+impl<P: Ports> Idempotency<P> {
+    pub fn new(ports: Arc<P>) -> Self {
+        Self { ports }
+    }
+
+    /// Claims `key` for this caller's `request` (a canonical text of method, path and body;
+    /// only its digest is kept), or says why not. The key must be valid (see [`parse_key`]).
+    pub async fn begin(
+        &self,
+        caller: &Principal,
+        key: String,
+        request: &str,
+    ) -> Result<(IdempotencyScope, Begin), RepoError> {
+        let request_digest = self.ports.digests().digest(request);
+        let scope = IdempotencyScope {
+            store_id: caller.store_id.clone(),
+            credential_id: caller.credential_id.clone(),
+            key,
+        };
+        let claim = self.ports.ids().new_id("idem");
+        let begin = self
+            .ports
+            .idempotency()
+            .begin(
+                &scope,
+                &request_digest,
+                &claim,
+                self.ports.now(),
+                CLAIM_LEASE,
+                KEY_LIFETIME,
+            )
+            .await?;
+        Ok((scope, begin))
+    }
+
+    /// Keeps the response of a successful request for replay.
+    pub async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        claim: &str,
+        response: &StoredResponse,
+    ) -> Result<(), RepoError> {
+        self.ports
+            .idempotency()
+            .complete(scope, claim, response)
+            .await
+    }
+
+    /// Frees the key of a request that failed and wrote nothing.
+    pub async fn release(&self, scope: &IdempotencyScope, claim: &str) -> Result<(), RepoError> {
+        self.ports.idempotency().release(scope, claim).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_claim_is_taken_under_the_callers_scope_with_a_digest() {
+        use crate::access::Role;
+        use crate::testing::{TestPorts, now, ready, staff};
+        let mut ports = TestPorts::new();
+        ports
+            .digests
+            .expect_digest()
+            .returning(|s| format!("digest({s})"));
+        ports
+            .idempotency
+            .expect_begin()
+            .withf(|scope, digest, claim, at, lease, lifetime| {
+                scope.credential_id.as_str() == "key_aaaaaaaaaaaa"
+                    && scope.key == "k1"
+                    && digest == "digest(POST /x)"
+                    && claim.starts_with("idem_")
+                    && *at == now()
+                    && *lease == CLAIM_LEASE
+                    && *lifetime == KEY_LIFETIME
+            })
+            .returning(|_, _, claim, _, _, _| {
+                ready(Ok(Begin::Proceed {
+                    claim: claim.to_owned(),
+                }))
+            });
+        let idempotency = Idempotency::new(Arc::new(ports));
+        let (scope, begin) = idempotency
+            .begin(&staff(Role::Staff), "k1".into(), "POST /x")
+            .await
+            .unwrap();
+        assert_eq!(scope.key, "k1");
+        assert!(matches!(begin, Begin::Proceed { claim } if claim.starts_with("idem_")));
+    }
+
+    #[test]
+    fn keys_are_short_visible_ascii() {
+        assert!(parse_key("7f3a9b2c-0001").is_ok());
+        assert!(parse_key(&"k".repeat(255)).is_ok());
+        assert!(parse_key("").is_err());
+        assert!(parse_key(&"k".repeat(256)).is_err());
+        assert!(parse_key("with space").is_err());
+        assert!(parse_key("ключ").is_err());
+    }
+}

@@ -1,0 +1,267 @@
+//! The loyalty use cases: manual adjustments and reading the ledger.
+
+use std::sync::Arc;
+
+use crate::access::Principal;
+use crate::ids::{CustomerId, LedgerEntryId};
+use crate::loyalty::ledger::{Adjustment, LedgerEntry, LedgerSource};
+use crate::page::{Page, PageRequest};
+use crate::ports::{AdjustError, IdGenerator, LoyaltyRepository, Ports, RepoError};
+use crate::validation::ValidationErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoyaltyError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    #[error("customer not found")]
+    NotFound,
+    #[error("the balance of {balance} cannot take the adjustment")]
+    InsufficientPoints { balance: i64 },
+    #[error(transparent)]
+    Storage(RepoError),
+}
+
+impl From<RepoError> for LoyaltyError {
+    fn from(error: RepoError) -> Self {
+        Self::Storage(error)
+    }
+}
+
+impl From<AdjustError> for LoyaltyError {
+    fn from(error: AdjustError) -> Self {
+        match error {
+            AdjustError::UnknownCustomer => Self::NotFound,
+            AdjustError::InsufficientPoints { balance } => Self::InsufficientPoints { balance },
+            AdjustError::Storage(e) => Self::Storage(e),
+        }
+    }
+}
+
+/// The seed's answer to an adjustment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdjustOutcome {
+    pub customer_id: CustomerId,
+    pub previous_balance: i64,
+    pub adjustment: i64,
+    pub new_balance: i64,
+    pub reason: String,
+}
+
+impl From<&LedgerEntry> for AdjustOutcome {
+    fn from(entry: &LedgerEntry) -> Self {
+        Self {
+            customer_id: entry.customer_id.clone(),
+            previous_balance: entry.balance_before(),
+            adjustment: entry.delta,
+            new_balance: entry.balance_after,
+            reason: entry.reason.clone(),
+        }
+    }
+}
+
+/// A customer's balance and a page of their ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoyaltyPage {
+    pub balance: i64,
+    pub entries: Page<LedgerEntry>,
+}
+
+pub struct LoyaltyService<P> {
+    ports: Arc<P>,
+}
+
+impl<P> Clone for LoyaltyService<P> {
+    fn clone(&self) -> Self {
+        Self {
+            ports: Arc::clone(&self.ports),
+        }
+    }
+}
+
+impl<P: Ports> LoyaltyService<P> {
+    pub fn new(ports: Arc<P>) -> Self {
+        Self { ports }
+    }
+
+    /// Adds or deducts points by hand. Concurrent adjustments never lose an update: the
+    /// database applies each one conditionally. `claim` is the idempotency claim, if any.
+    pub async fn adjust(
+        &self,
+        caller: &Principal,
+        customer: &str,
+        delta: Option<i64>,
+        reason: Option<&str>,
+        claim: Option<&str>,
+    ) -> Result<AdjustOutcome, LoyaltyError> {
+        let adjustment = Adjustment::parse(delta, reason)?;
+        let customer = CustomerId::parse(customer).ok_or(LoyaltyError::NotFound)?;
+        let entry = LedgerEntry {
+            id: LedgerEntryId::from_stored(self.ports.ids().new_id(LedgerEntryId::PREFIX)),
+            store_id: caller.store_id.clone(),
+            customer_id: customer,
+            delta: adjustment.delta,
+            balance_after: 0,
+            reason: adjustment.reason,
+            source: LedgerSource::Manual,
+            order_id: None,
+            actor_id: caller.user_id().cloned(),
+            created_at: self.ports.now(),
+        };
+        let stored = self
+            .ports
+            .loyalty()
+            .adjust(&entry, claim.map(str::to_owned))
+            .await?;
+        Ok(AdjustOutcome::from(&stored))
+    }
+
+    pub async fn ledger(
+        &self,
+        caller: &Principal,
+        customer: &str,
+        page: PageRequest,
+    ) -> Result<LoyaltyPage, LoyaltyError> {
+        let customer = CustomerId::parse(customer).ok_or(LoyaltyError::NotFound)?;
+        let (balance, items, total) = self
+            .ports
+            .loyalty()
+            .ledger(&caller.store_id, &customer, page)
+            .await?
+            .ok_or(LoyaltyError::NotFound)?;
+        Ok(LoyaltyPage {
+            balance,
+            entries: Page {
+                items,
+                total,
+                request: page,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::access::Role;
+    use crate::testing::{TestPorts, now, ready, staff, store_id};
+
+    fn service(ports: TestPorts) -> LoyaltyService<TestPorts> {
+        LoyaltyService::new(Arc::new(ports))
+    }
+
+    #[tokio::test]
+    async fn an_adjustment_is_a_manual_entry_by_the_caller() {
+        let mut ports = TestPorts::new();
+        ports
+            .loyalty
+            .expect_adjust()
+            .withf(|entry, claim| {
+                entry.store_id == store_id()
+                    && entry.customer_id.as_str() == "cust_000000000009"
+                    && entry.delta == 500
+                    && entry.reason == "Compensation"
+                    && entry.source == LedgerSource::Manual
+                    && entry.actor_id.as_ref().map(|u| u.as_str()) == Some("usr_aaaaaaaaaaaa")
+                    && entry.created_at == now()
+                    && claim.is_none()
+            })
+            .returning(|entry, _| {
+                let mut stored = entry.clone();
+                stored.balance_after = 2950;
+                ready(Ok(stored))
+            });
+        let outcome = service(ports)
+            .adjust(
+                &staff(Role::Manager),
+                "cust_000000000009",
+                Some(500),
+                Some(" Compensation "),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                outcome.previous_balance,
+                outcome.adjustment,
+                outcome.new_balance
+            ),
+            (2450, 500, 2950)
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_adjustments_write_nothing() {
+        let mut ports = TestPorts::new();
+        ports.loyalty.expect_adjust().never();
+        let error = service(ports)
+            .adjust(
+                &staff(Role::Manager),
+                "cust_000000000009",
+                Some(0),
+                None,
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(error, LoyaltyError::Invalid(e) if e.fields().len() == 2));
+    }
+
+    #[tokio::test]
+    async fn refusals_become_their_errors() {
+        for refusal in [
+            AdjustError::UnknownCustomer,
+            AdjustError::InsufficientPoints { balance: 3 },
+        ] {
+            let mut ports = TestPorts::new();
+            let r = refusal.clone();
+            ports
+                .loyalty
+                .expect_adjust()
+                .returning(move |_, _| ready(Err(r.clone())));
+            let error = service(ports)
+                .adjust(
+                    &staff(Role::Manager),
+                    "cust_000000000009",
+                    Some(-5),
+                    Some("x"),
+                    Some("idem_1"),
+                )
+                .await
+                .unwrap_err();
+            match refusal {
+                AdjustError::UnknownCustomer => assert!(matches!(error, LoyaltyError::NotFound)),
+                _ => assert!(matches!(
+                    error,
+                    LoyaltyError::InsufficientPoints { balance: 3 }
+                )),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_ledger_of_a_missing_customer_is_not_found() {
+        let mut ports = TestPorts::new();
+        ports
+            .loyalty
+            .expect_ledger()
+            .times(1)
+            .returning(|_, _, _| ready(Ok(None)));
+        let service = service(ports);
+        let caller = staff(Role::Staff);
+        assert!(matches!(
+            service
+                .ledger(&caller, "cust_000000000009", PageRequest::first())
+                .await,
+            Err(LoyaltyError::NotFound)
+        ));
+        assert!(matches!(
+            service
+                .ledger(&caller, "not-an-id", PageRequest::first())
+                .await,
+            Err(LoyaltyError::NotFound)
+        ));
+    }
+}

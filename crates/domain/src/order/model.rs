@@ -1,0 +1,402 @@
+//! Orders: what a customer bought, as the ordering system reports it.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::ids::{CustomerId, OrderId, StoreId};
+use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStatus {
+    Recorded,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recorded => "recorded",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "recorded" => Some(Self::Recorded),
+            "cancelled" => Some(Self::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// One line of an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderItem {
+    pub product_id: String,
+    pub product_name: String,
+    pub category_id: Option<String>,
+    pub category_name: Option<String>,
+    pub quantity: i64,
+    pub unit_price_minor: i64,
+}
+
+impl OrderItem {
+    pub fn line_total(&self) -> Option<i64> {
+        self.quantity.checked_mul(self.unit_price_minor)
+    }
+}
+
+/// A recorded (or cancelled) order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub id: OrderId,
+    pub store_id: StoreId,
+    pub customer_id: Option<CustomerId>,
+    pub external_id: Option<String>,
+    pub status: OrderStatus,
+    pub total_minor: i64,
+    pub currency: String,
+    pub placed_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Loyalty points the order earned when it was recorded.
+    pub points_earned: i64,
+    pub items: Vec<OrderItem>,
+}
+
+/// An order item as it arrives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderItemInput {
+    pub product_id: Option<String>,
+    pub product_name: Option<String>,
+    pub category_id: Option<String>,
+    pub category_name: Option<String>,
+    pub quantity: Option<i64>,
+    pub unit_price_minor: Option<i64>,
+}
+
+/// `POST /orders` as it arrives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderInput {
+    pub customer_id: Option<String>,
+    pub external_id: Option<String>,
+    pub placed_at: Option<String>,
+    pub items: Option<Vec<OrderItemInput>>,
+    pub total_minor: Option<i64>,
+}
+
+/// Limits of an order, beyond which it is refused.
+pub const MAX_ITEMS: usize = 500;
+pub const MAX_QUANTITY: i64 = 100_000;
+pub const MAX_UNIT_PRICE_MINOR: i64 = 1_000_000_000;
+pub const MAX_TEXT: usize = 200;
+/// How far ahead of the service's clock `placedAt` may be (clock skew between systems).
+pub const MAX_PLACED_AHEAD_MINUTES: i64 = 5;
+
+/// A validated order, before it has an id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidOrder {
+    pub customer_id: Option<CustomerId>,
+    pub external_id: Option<String>,
+    pub placed_at: DateTime<Utc>,
+    pub items: Vec<OrderItem>,
+    pub total_minor: i64,
+}
+
+fn text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &Option<String>,
+    required: bool,
+) -> Option<String> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") if required => {
+            errors.add(field, "is required");
+            None
+        }
+        None | Some("") => None,
+        Some(v) if char_len(v) > MAX_TEXT || has_forbidden_controls(v, false) => {
+            errors.add(
+                field,
+                format!("must be one line of at most {MAX_TEXT} characters"),
+            );
+            None
+        }
+        Some(v) => Some(v.to_owned()),
+    }
+}
+
+impl OrderInput {
+    /// Checks every field; `now` bounds `placedAt` and is its default.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<ValidOrder, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let customer_id = self.customer_id.as_deref().and_then(|id| {
+            let parsed = CustomerId::parse(id);
+            if parsed.is_none() {
+                errors.add("customerId", "is not a customer of this store");
+            }
+            parsed
+        });
+        let external_id = text(&mut errors, "externalId", &self.external_id, false);
+        let placed_at = match self.placed_at.as_deref() {
+            None => now,
+            Some(s) => match DateTime::parse_from_rfc3339(s) {
+                Ok(at)
+                    if at.with_timezone(&Utc)
+                        <= now + Duration::minutes(MAX_PLACED_AHEAD_MINUTES) =>
+                {
+                    let at = at.with_timezone(&Utc);
+                    DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at)
+                }
+                Ok(_) => {
+                    errors.add("placedAt", "must not be in the future");
+                    now
+                }
+                Err(_) => {
+                    errors.add(
+                        "placedAt",
+                        "must be an RFC 3339 time such as 2026-03-15T19:22:00Z",
+                    );
+                    now
+                }
+            },
+        };
+        let mut items = Vec::new();
+        match &self.items {
+            None => errors.add("items", "is required"),
+            Some(list) if list.is_empty() => errors.add("items", "must hold at least one item"),
+            Some(list) if list.len() > MAX_ITEMS => {
+                errors.add("items", format!("must hold at most {MAX_ITEMS} items"))
+            }
+            Some(list) => {
+                for (i, item) in list.iter().enumerate() {
+                    if let Some(item) = item.validate(i, &mut errors) {
+                        items.push(item);
+                    }
+                }
+            }
+        }
+        let items_total = items.iter().try_fold(0i64, |sum, item| {
+            item.line_total().and_then(|t| sum.checked_add(t))
+        });
+        let total_minor = match self.total_minor {
+            Some(total) if total < 0 => {
+                errors.add("totalMinor", "must not be negative");
+                0
+            }
+            Some(total) => total,
+            None => items_total.unwrap_or_else(|| {
+                errors.add("items", "add up to more than can be recorded");
+                0
+            }),
+        };
+        errors.into_result(|| ValidOrder {
+            customer_id,
+            external_id,
+            placed_at,
+            items,
+            total_minor,
+        })
+    }
+}
+
+impl OrderItemInput {
+    fn validate(&self, i: usize, errors: &mut ValidationErrors) -> Option<OrderItem> {
+        let field = |name: &str| format!("items[{i}].{name}");
+        let before = errors.fields().len();
+        let product_id = text(errors, &field("productId"), &self.product_id, true);
+        let product_name = text(errors, &field("productName"), &self.product_name, true);
+        let category_id = text(errors, &field("categoryId"), &self.category_id, false);
+        let category_name = text(errors, &field("categoryName"), &self.category_name, false);
+        if category_name.is_some() && category_id.is_none() {
+            errors.add(field("categoryId"), "is required with categoryName");
+        }
+        let quantity = match self.quantity {
+            Some(q) if (1..=MAX_QUANTITY).contains(&q) => q,
+            Some(_) => {
+                errors.add(
+                    field("quantity"),
+                    format!("must be between 1 and {MAX_QUANTITY}"),
+                );
+                0
+            }
+            None => {
+                errors.add(field("quantity"), "is required");
+                0
+            }
+        };
+        let unit_price_minor = match self.unit_price_minor {
+            Some(p) if (0..=MAX_UNIT_PRICE_MINOR).contains(&p) => p,
+            Some(_) => {
+                errors.add(
+                    field("unitPriceMinor"),
+                    format!("must be between 0 and {MAX_UNIT_PRICE_MINOR}"),
+                );
+                0
+            }
+            None => {
+                errors.add(field("unitPriceMinor"), "is required");
+                0
+            }
+        };
+        (errors.fields().len() == before).then(|| OrderItem {
+            product_id: product_id.unwrap_or_default(),
+            product_name: product_name.unwrap_or_default(),
+            category_name: category_name.or_else(|| category_id.clone()),
+            category_id,
+            quantity,
+            unit_price_minor,
+        })
+    }
+}
+
+/// Points an order of `total_minor` earns at `minor_units_per_point`: rounded down.
+pub fn points_earned(total_minor: i64, minor_units_per_point: i64) -> i64 {
+    if minor_units_per_point <= 0 || total_minor <= 0 {
+        0
+    } else {
+        total_minor / minor_units_per_point
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-03-15T20:00:00Z".parse().unwrap()
+    }
+
+    fn pizza(quantity: i64, price: i64) -> OrderItemInput {
+        OrderItemInput {
+            product_id: Some("prod_8kx2m4n7".into()),
+            product_name: Some("Margherita Pizza".into()),
+            category_id: Some("cat_p1z2a3".into()),
+            category_name: Some("Pizzas".into()),
+            quantity: Some(quantity),
+            unit_price_minor: Some(price),
+        }
+    }
+
+    fn input(items: Vec<OrderItemInput>) -> OrderInput {
+        OrderInput {
+            items: Some(items),
+            ..OrderInput::default()
+        }
+    }
+
+    #[test]
+    fn the_total_defaults_to_the_items_sum() {
+        let order = input(vec![pizza(2, 8900), pizza(1, 3500)])
+            .validate(now())
+            .unwrap();
+        assert_eq!(order.total_minor, 21_300);
+        assert_eq!(order.placed_at, now());
+    }
+
+    #[test]
+    fn a_given_total_wins_over_the_sum() {
+        let mut order = input(vec![pizza(2, 8900)]);
+        order.total_minor = Some(15_000);
+        assert_eq!(order.validate(now()).unwrap().total_minor, 15_000);
+        order.total_minor = Some(-1);
+        assert_eq!(
+            order.validate(now()).unwrap_err().fields()[0].field,
+            "totalMinor"
+        );
+    }
+
+    #[test]
+    fn items_are_required_and_checked_one_by_one() {
+        assert_eq!(
+            OrderInput::default().validate(now()).unwrap_err().fields()[0].field,
+            "items"
+        );
+        assert_eq!(
+            input(vec![]).validate(now()).unwrap_err().fields()[0].field,
+            "items"
+        );
+        let bad = OrderItemInput {
+            product_id: None,
+            category_id: None,
+            quantity: Some(0),
+            unit_price_minor: Some(-5),
+            ..pizza(1, 1)
+        };
+        let errors = input(vec![pizza(1, 100), bad]).validate(now()).unwrap_err();
+        let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "items[1].productId",
+                "items[1].categoryId",
+                "items[1].quantity",
+                "items[1].unitPriceMinor"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_category_name_defaults_to_its_id() {
+        let item = OrderItemInput {
+            category_name: None,
+            ..pizza(1, 100)
+        };
+        let order = input(vec![item]).validate(now()).unwrap();
+        assert_eq!(order.items[0].category_name.as_deref(), Some("cat_p1z2a3"));
+    }
+
+    #[test]
+    fn placed_at_is_rfc3339_and_not_in_the_future() {
+        let mut order = input(vec![pizza(1, 100)]);
+        order.placed_at = Some("2026-03-15T19:22:00.5+01:00".into());
+        let valid = order.validate(now()).unwrap();
+        assert_eq!(
+            valid.placed_at,
+            "2026-03-15T18:22:00.500Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        order.placed_at = Some("2026-03-15T20:04:00Z".into());
+        assert!(order.validate(now()).is_ok(), "a little clock skew is fine");
+        order.placed_at = Some("2026-03-16T20:00:00Z".into());
+        assert_eq!(
+            order.validate(now()).unwrap_err().fields()[0].field,
+            "placedAt"
+        );
+        order.placed_at = Some("yesterday".into());
+        assert_eq!(
+            order.validate(now()).unwrap_err().fields()[0].field,
+            "placedAt"
+        );
+    }
+
+    #[test]
+    fn a_malformed_customer_id_names_the_field() {
+        let mut order = input(vec![pizza(1, 100)]);
+        order.customer_id = Some("maria".into());
+        assert_eq!(
+            order.validate(now()).unwrap_err().fields()[0].field,
+            "customerId"
+        );
+    }
+
+    #[test]
+    fn the_largest_order_still_adds_up_without_overflow() {
+        let largest = input(vec![pizza(MAX_QUANTITY, MAX_UNIT_PRICE_MINOR); MAX_ITEMS]);
+        let total = largest.validate(now()).map(|o| o.total_minor);
+        assert_eq!(
+            total,
+            Ok(MAX_ITEMS as i64 * MAX_QUANTITY * MAX_UNIT_PRICE_MINOR)
+        );
+        let too_many = input(vec![pizza(1, 1); MAX_ITEMS + 1]).validate(now());
+        assert_eq!(
+            too_many.map_err(|e| e.fields()[0].field.clone()),
+            Err("items".into())
+        );
+    }
+
+    #[test]
+    fn points_are_earned_rounded_down() {
+        assert_eq!(points_earned(24_560, 100), 245);
+        assert_eq!(points_earned(99, 100), 0);
+        assert_eq!(points_earned(1000, 1), 1000);
+        assert_eq!(points_earned(0, 100), 0);
+    }
+}

@@ -1,0 +1,373 @@
+//! The order use cases: record, read, cancel, a customer's history and analytics.
+
+use std::sync::Arc;
+
+use crate::access::Principal;
+use crate::ids::{CustomerId, LedgerEntryId, OrderId};
+use crate::order::analytics::CustomerAnalytics;
+use crate::order::model::{Order, OrderInput, OrderStatus, points_earned};
+use crate::page::{Page, PageRequest};
+use crate::ports::{
+    IdGenerator, OrderRepository, OrderWriteError, Ports, RepoError, StoreRepository,
+};
+use crate::validation::ValidationErrors;
+
+/// A recorded order, new or the one already recorded under the same external id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    New(Order),
+    Existing(Order),
+}
+
+impl Recorded {
+    pub fn order(&self) -> &Order {
+        match self {
+            Self::New(order) | Self::Existing(order) => order,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    #[error("not found")]
+    NotFound,
+    #[error("the customer is blocked")]
+    CustomerBlocked,
+    #[error(transparent)]
+    Storage(RepoError),
+}
+
+impl From<RepoError> for OrderError {
+    fn from(error: RepoError) -> Self {
+        Self::Storage(error)
+    }
+}
+
+impl From<OrderWriteError> for OrderError {
+    fn from(error: OrderWriteError) -> Self {
+        match error {
+            OrderWriteError::UnknownCustomer => Self::Invalid(ValidationErrors::single(
+                "customerId",
+                "is not a customer of this store",
+            )),
+            OrderWriteError::CustomerBlocked => Self::CustomerBlocked,
+            OrderWriteError::Storage(e) => Self::Storage(e),
+        }
+    }
+}
+
+pub struct OrderService<P> {
+    ports: Arc<P>,
+}
+
+impl<P> Clone for OrderService<P> {
+    fn clone(&self) -> Self {
+        Self {
+            ports: Arc::clone(&self.ports),
+        }
+    }
+}
+
+impl<P: Ports> OrderService<P> {
+    pub fn new(ports: Arc<P>) -> Self {
+        Self { ports }
+    }
+
+    fn entry_id(&self) -> LedgerEntryId {
+        LedgerEntryId::from_stored(self.ports.ids().new_id(LedgerEntryId::PREFIX))
+    }
+
+    /// Records an order; its customer's totals and points follow in the same transaction.
+    /// `claim` is the idempotency claim the write carries, if any.
+    pub async fn record(
+        &self,
+        caller: &Principal,
+        input: &OrderInput,
+        claim: Option<&str>,
+    ) -> Result<Recorded, OrderError> {
+        let now = self.ports.now();
+        let valid = input.validate(now)?;
+        let store =
+            self.ports
+                .stores()
+                .find(&caller.store_id)
+                .await?
+                .ok_or(OrderError::Storage(RepoError::Internal(
+                    "the caller's store is missing".into(),
+                )))?;
+        let points = if valid.customer_id.is_some() {
+            points_earned(valid.total_minor, store.minor_units_per_point)
+        } else {
+            0
+        };
+        let order = Order {
+            id: OrderId::from_stored(self.ports.ids().new_id(OrderId::PREFIX)),
+            store_id: caller.store_id.clone(),
+            customer_id: valid.customer_id,
+            external_id: valid.external_id,
+            status: OrderStatus::Recorded,
+            total_minor: valid.total_minor,
+            currency: store.currency,
+            placed_at: valid.placed_at,
+            cancelled_at: None,
+            points_earned: points,
+            items: valid.items,
+        };
+        Ok(self
+            .ports
+            .orders()
+            .record(&order, &self.entry_id(), claim.map(str::to_owned), now)
+            .await?)
+    }
+
+    pub async fn get(&self, caller: &Principal, id: &str) -> Result<Order, OrderError> {
+        let id = OrderId::parse(id).ok_or(OrderError::NotFound)?;
+        self.ports
+            .orders()
+            .find(&caller.store_id, &id)
+            .await?
+            .ok_or(OrderError::NotFound)
+    }
+
+    /// Cancels once; cancelling again answers the cancelled order and changes nothing.
+    pub async fn cancel(&self, caller: &Principal, id: &str) -> Result<Order, OrderError> {
+        let id = OrderId::parse(id).ok_or(OrderError::NotFound)?;
+        self.ports
+            .orders()
+            .cancel(&caller.store_id, &id, self.ports.now(), &self.entry_id())
+            .await?
+            .ok_or(OrderError::NotFound)
+    }
+
+    pub async fn history(
+        &self,
+        caller: &Principal,
+        customer: &str,
+        page: PageRequest,
+    ) -> Result<Page<Order>, OrderError> {
+        let customer = CustomerId::parse(customer).ok_or(OrderError::NotFound)?;
+        let (items, total) = self
+            .ports
+            .orders()
+            .list_for_customer(&caller.store_id, &customer, page)
+            .await?
+            .ok_or(OrderError::NotFound)?;
+        Ok(Page {
+            items,
+            total,
+            request: page,
+        })
+    }
+
+    pub async fn analytics(
+        &self,
+        caller: &Principal,
+        customer: &str,
+    ) -> Result<CustomerAnalytics, OrderError> {
+        let customer = CustomerId::parse(customer).ok_or(OrderError::NotFound)?;
+        self.ports
+            .orders()
+            .analytics(&caller.store_id, &customer)
+            .await?
+            .ok_or(OrderError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::access::Role;
+    use crate::order::model::OrderItemInput;
+    use crate::store::StoreSettings;
+    use crate::testing::{TestPorts, now, ready, staff, store_id};
+
+    fn service(ports: TestPorts) -> OrderService<TestPorts> {
+        OrderService::new(Arc::new(ports))
+    }
+
+    fn with_store(ports: &mut TestPorts, minor_units_per_point: i64) {
+        ports.stores.expect_find().returning(move |id| {
+            let settings = StoreSettings {
+                minor_units_per_point,
+                ..StoreSettings::default()
+            };
+            ready(Ok(Some(settings.validate(id.clone(), now()).unwrap())))
+        });
+    }
+
+    fn input(customer: Option<&str>) -> OrderInput {
+        OrderInput {
+            customer_id: customer.map(str::to_owned),
+            items: Some(vec![OrderItemInput {
+                product_id: Some("p".into()),
+                product_name: Some("Pizza".into()),
+                quantity: Some(2),
+                unit_price_minor: Some(12_345),
+                ..OrderItemInput::default()
+            }]),
+            ..OrderInput::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn recording_earns_points_at_the_stores_rate() {
+        let mut ports = TestPorts::new();
+        with_store(&mut ports, 50);
+        ports
+            .orders
+            .expect_record()
+            .withf(|order, entry, claim, _| {
+                order.store_id == store_id()
+                    && order.total_minor == 24_690
+                    && order.points_earned == 493
+                    && order.currency == "DKK"
+                    && order.placed_at == now()
+                    && entry.as_str().starts_with("loy_")
+                    && claim.as_deref() == Some("idem_1")
+            })
+            .returning(|order, _, _, _| ready(Ok(Recorded::New(order.clone()))));
+        let recorded = service(ports)
+            .record(
+                &staff(Role::Staff),
+                &input(Some("cust_000000000009")),
+                Some("idem_1"),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(recorded, Recorded::New(ref o) if o.status == OrderStatus::Recorded));
+    }
+
+    #[tokio::test]
+    async fn an_order_without_a_customer_earns_nothing() {
+        let mut ports = TestPorts::new();
+        with_store(&mut ports, 100);
+        ports
+            .orders
+            .expect_record()
+            .withf(|order, _, claim, _| {
+                order.points_earned == 0 && order.customer_id.is_none() && claim.is_none()
+            })
+            .returning(|order, _, _, _| ready(Ok(Recorded::New(order.clone()))));
+        service(ports)
+            .record(&staff(Role::Staff), &input(None), None)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn invalid_orders_are_refused_before_any_lookup() {
+        let mut ports = TestPorts::new();
+        ports.stores.expect_find().never();
+        ports.orders.expect_record().never();
+        let error = service(ports)
+            .record(&staff(Role::Staff), &OrderInput::default(), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, OrderError::Invalid(e) if e.fields()[0].field == "items"));
+    }
+
+    #[tokio::test]
+    async fn write_refusals_become_their_errors() {
+        for (refusal, expected) in [
+            (OrderWriteError::UnknownCustomer, "invalid"),
+            (OrderWriteError::CustomerBlocked, "blocked"),
+            (
+                OrderWriteError::Storage(RepoError::Unavailable("down".into())),
+                "storage",
+            ),
+        ] {
+            let mut ports = TestPorts::new();
+            with_store(&mut ports, 100);
+            ports
+                .orders
+                .expect_record()
+                .returning(move |_, _, _, _| ready(Err(refusal.clone())));
+            let error = service(ports)
+                .record(&staff(Role::Staff), &input(Some("cust_000000000009")), None)
+                .await
+                .unwrap_err();
+            let got = match error {
+                OrderError::Invalid(e) if e.fields()[0].field == "customerId" => "invalid",
+                OrderError::CustomerBlocked => "blocked",
+                OrderError::Storage(RepoError::Unavailable(_)) => "storage",
+                other => panic!("unexpected {other:?}"),
+            };
+            assert_eq!(got, expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_of_malformed_or_missing_ids_are_not_found() {
+        let mut ports = TestPorts::new();
+        ports
+            .orders
+            .expect_find()
+            .times(1)
+            .returning(|_, _| ready(Ok(None)));
+        ports
+            .orders
+            .expect_cancel()
+            .times(1)
+            .returning(|_, _, _, _| ready(Ok(None)));
+        ports
+            .orders
+            .expect_list_for_customer()
+            .times(1)
+            .returning(|_, _, _| ready(Ok(None)));
+        ports
+            .orders
+            .expect_analytics()
+            .times(1)
+            .returning(|_, _| ready(Ok(None)));
+        let service = service(ports);
+        let caller = staff(Role::Staff);
+        assert!(matches!(
+            service.get(&caller, "nope").await,
+            Err(OrderError::NotFound)
+        ));
+        assert!(matches!(
+            service.get(&caller, "ord_000000000001").await,
+            Err(OrderError::NotFound)
+        ));
+        assert!(matches!(
+            service.cancel(&caller, "ord_000000000001").await,
+            Err(OrderError::NotFound)
+        ));
+        assert!(matches!(
+            service
+                .history(&caller, "cust_000000000001", PageRequest::first())
+                .await,
+            Err(OrderError::NotFound)
+        ));
+        assert!(matches!(
+            service.analytics(&caller, "cust_000000000001").await,
+            Err(OrderError::NotFound)
+        ));
+        assert!(matches!(
+            service.analytics(&caller, "cust_x").await,
+            Err(OrderError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_cancel_carries_the_entry_for_the_points_taken_back() {
+        let mut ports = TestPorts::new();
+        ports
+            .orders
+            .expect_cancel()
+            .withf(|store, id, at, entry| {
+                *store == store_id()
+                    && id.as_str() == "ord_000000000001"
+                    && *at == now()
+                    && entry.as_str().starts_with("loy_")
+            })
+            .returning(|_, _, _, _| ready(Ok(None)));
+        let _ = service(ports)
+            .cancel(&staff(Role::Staff), "ord_000000000001")
+            .await;
+    }
+}

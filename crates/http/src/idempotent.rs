@@ -1,0 +1,116 @@
+//! Writes that honour `Idempotency-Key` (CONTRACT §4, §5): a repeat answers the first
+//! response byte for byte and writes nothing.
+
+use std::future::Future;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use customers_domain::Ports;
+use customers_domain::idempotency::{Begin, StoredResponse, parse_key};
+
+use crate::error::ApiError;
+use crate::middleware::Caller;
+use crate::state::AppState;
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Marks a response replayed from an earlier request with the same key.
+pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// A success to send: status and the exact JSON bytes.
+pub struct Rendered {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+}
+
+impl Rendered {
+    pub fn json<T: serde::Serialize>(status: StatusCode, data: &T) -> Self {
+        #[derive(serde::Serialize)]
+        struct Envelope<'a, T> {
+            success: bool,
+            data: &'a T,
+        }
+        let body = serde_json::to_vec(&Envelope {
+            success: true,
+            data,
+        })
+        .unwrap_or_else(|_| b"{\"success\":true,\"data\":null}".to_vec());
+        Self { status, body }
+    }
+
+    fn response(&self) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .content_type("application/json")
+            .body(self.body.clone())
+    }
+}
+
+fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(&IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .map_err(|_| "must be visible ASCII".to_owned())
+        .and_then(parse_key)
+        .map(Some)
+        .map_err(|message| ApiError::invalid_field("Idempotency-Key", message))
+}
+
+/// Runs `write` once per key. Without a key it simply runs. With one: a replay answers the
+/// stored response; a request still running elsewhere is 409; the key used for another request
+/// is 422; otherwise `write` runs with the claim to attach to what it writes, a success is
+/// stored for replay and a 4xx frees the key. After a 5xx the claim is left to expire, so a
+/// retry either replays the stored answer or finds the write already made under that claim.
+pub async fn run_once<P, F, Fut>(
+    state: &AppState<P>,
+    caller: &Caller,
+    req: &HttpRequest,
+    request: &str,
+    write: F,
+) -> Result<HttpResponse, ApiError>
+where
+    P: Ports,
+    F: FnOnce(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Rendered, ApiError>>,
+{
+    let Some(key) = key(req)? else {
+        return write(None).await.map(|rendered| rendered.response());
+    };
+    let canonical = format!("{} {}\n{request}", req.method(), req.path());
+    let (scope, begin) = state.idempotency.begin(caller, key, &canonical).await?;
+    match begin {
+        Begin::Replay(stored) => {
+            let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+            let mut response = HttpResponse::build(status)
+                .content_type("application/json")
+                .body(stored.body);
+            response
+                .headers_mut()
+                .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+            Ok(response)
+        }
+        Begin::InProgress => Err(ApiError::idempotency_in_progress()),
+        Begin::Mismatch => Err(ApiError::idempotency_key_reused()),
+        Begin::Proceed { claim } => match write(Some(claim.clone())).await {
+            Ok(rendered) => {
+                let stored = StoredResponse {
+                    status: rendered.status.as_u16(),
+                    body: rendered.body.clone(),
+                };
+                if let Err(error) = state.idempotency.complete(&scope, &claim, &stored).await {
+                    tracing::warn!(%error, "could not store an idempotent response");
+                }
+                Ok(rendered.response())
+            }
+            Err(error) => {
+                if error.status_code().is_client_error()
+                    && let Err(release) = state.idempotency.release(&scope, &claim).await
+                {
+                    tracing::warn!(error = %release, "could not release an idempotency key");
+                }
+                Err(error)
+            }
+        },
+    }
+}

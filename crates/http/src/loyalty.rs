@@ -1,0 +1,71 @@
+//! `/customers/:id/loyalty`: the balance, the ledger, manual adjustments.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use customers_domain::Ports;
+use serde::Deserialize;
+
+use crate::body::{Body, JsonObject};
+use crate::envelope::{self, Meta};
+use crate::error::ApiError;
+use crate::idempotent::{Rendered, run_once};
+use crate::middleware::Caller;
+use crate::query::page_only;
+use crate::state::AppState;
+use crate::views::{AdjustView, LedgerEntryView, LoyaltyView};
+
+#[derive(Deserialize, Debug)]
+pub struct AdjustBody {
+    delta: Option<i64>,
+    reason: Option<String>,
+}
+
+impl Body for AdjustBody {
+    const FIELDS: &'static [&'static str] = &["delta", "reason"];
+}
+
+pub async fn adjust<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let canonical = body.canonical();
+    let body = body.decode::<AdjustBody>()?;
+    let (state, caller) = (&state, &caller);
+    run_once(state, caller, &req, &canonical, |claim| async move {
+        let outcome = state
+            .loyalty
+            .adjust(
+                caller,
+                &id,
+                body.delta,
+                body.reason.as_deref(),
+                claim.as_deref(),
+            )
+            .await?;
+        Ok(Rendered::json(StatusCode::OK, &AdjustView::from(&outcome)))
+    })
+    .await
+}
+
+pub async fn ledger<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = page_only(req.query_string())?;
+    let ledger = state.loyalty.ledger(&caller, &id, page).await?;
+    let view = LoyaltyView {
+        balance: ledger.balance,
+        entries: ledger
+            .entries
+            .items
+            .iter()
+            .map(LedgerEntryView::from)
+            .collect(),
+    };
+    Ok(envelope::list(&view, Meta::of(&ledger.entries)))
+}

@@ -1,0 +1,114 @@
+//! `/orders`: record, read, cancel.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use customers_domain::Ports;
+use customers_domain::order::{OrderInput, OrderItemInput, Recorded};
+use serde::Deserialize;
+
+use crate::body::{Body, JsonObject};
+use crate::envelope;
+use crate::error::ApiError;
+use crate::idempotent::{Rendered, run_once};
+use crate::middleware::Caller;
+use crate::state::AppState;
+use crate::views::OrderView;
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderItemBody {
+    product_id: Option<String>,
+    product_name: Option<String>,
+    category_id: Option<String>,
+    category_name: Option<String>,
+    quantity: Option<i64>,
+    unit_price_minor: Option<i64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderBody {
+    customer_id: Option<String>,
+    external_id: Option<String>,
+    placed_at: Option<String>,
+    items: Option<Vec<OrderItemBody>>,
+    total_minor: Option<i64>,
+}
+
+impl Body for OrderBody {
+    const FIELDS: &'static [&'static str] = &[
+        "customerId",
+        "externalId",
+        "placedAt",
+        "items",
+        "totalMinor",
+    ];
+}
+
+impl From<OrderBody> for OrderInput {
+    fn from(b: OrderBody) -> Self {
+        Self {
+            customer_id: b.customer_id,
+            external_id: b.external_id,
+            placed_at: b.placed_at,
+            items: b.items.map(|items| {
+                items
+                    .into_iter()
+                    .map(|i| OrderItemInput {
+                        product_id: i.product_id,
+                        product_name: i.product_name,
+                        category_id: i.category_id,
+                        category_name: i.category_name,
+                        quantity: i.quantity,
+                        unit_price_minor: i.unit_price_minor,
+                    })
+                    .collect()
+            }),
+            total_minor: b.total_minor,
+        }
+    }
+}
+
+/// 201 with the new order, or 200 with the order already recorded under the same
+/// `externalId`.
+pub async fn record<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    req: HttpRequest,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let canonical = body.canonical();
+    let input = OrderInput::from(body.decode::<OrderBody>()?);
+    let (state, caller) = (&state, &caller);
+    run_once(state, caller, &req, &canonical, |claim| async move {
+        let recorded = state
+            .orders
+            .record(caller, &input, claim.as_deref())
+            .await?;
+        let status = match recorded {
+            Recorded::New(_) => StatusCode::CREATED,
+            Recorded::Existing(_) => StatusCode::OK,
+        };
+        Ok(Rendered::json(status, &OrderView::from(recorded.order())))
+    })
+    .await
+}
+
+pub async fn get<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let order = state.orders.get(&caller, &id).await?;
+    Ok(envelope::ok(&OrderView::from(&order)))
+}
+
+/// Cancels once; a second cancel answers 200 and changes nothing.
+pub async fn cancel<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let order = state.orders.cancel(&caller, &id).await?;
+    Ok(envelope::ok(&OrderView::from(&order)))
+}

@@ -1,0 +1,401 @@
+//! Orders ([`OrderRepository`]): recording and cancelling (with the customer's totals and
+//! points in the same transaction), reading, a customer's history, and analytics.
+//!
+//! Writes that involve a customer lock the customer's row first (by updating it), then touch
+//! the order: recording, cancelling and erasing a customer all take their locks in that order,
+//! so on PostgreSQL they queue rather than deadlock. On SQLite every write transaction
+//! excludes the others anyway.
+
+mod analytics;
+mod rows;
+
+use chrono::{DateTime, Utc};
+use customers_domain::ids::{CustomerId, LedgerEntryId, OrderId, StoreId};
+use customers_domain::loyalty::{LedgerEntry, LedgerSource, cancel_take_back};
+use customers_domain::order::{CustomerAnalytics, Order, Recorded};
+use customers_domain::page::PageRequest;
+use customers_domain::ports::{OrderRepository, OrderWriteError, RepoError};
+use diesel::dsl::{case_when, max};
+use diesel::result::Error as DieselError;
+use diesel::sql_types::{Nullable, Timestamp};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper,
+};
+use diesel_async::RunQueryDsl;
+
+use crate::customers::lock_customer;
+use crate::error::is_unique_violation;
+use crate::loyalty::NewEntry;
+use crate::pool::{Database, Rollback, with_connection, write_transaction};
+use crate::schema::{customers, ledger_entries, order_items, orders};
+use crate::time::to_db;
+use rows::{ItemRow, NewItem, NewOrder, OrderRow, with_items};
+
+const RECORDED: &str = "recorded";
+const CANCELLED: &str = "cancelled";
+/// The reasons of the ledger entries orders write (the entry names the order).
+const EARN_REASON: &str = "Order recorded";
+const TAKE_BACK_REASON: &str = "Order cancelled";
+
+/// The items of these orders of `store`, in `(order_id, line_no)` order.
+macro_rules! items_of {
+    ($store:expr, $order_ids:expr) => {
+        order_items::table
+            .filter(order_items::store_id.eq($store))
+            .filter(order_items::order_id.eq_any($order_ids))
+            .order_by((order_items::order_id, order_items::line_no))
+            .select(ItemRow::as_select())
+    };
+}
+
+/// Which order to find.
+enum Key<'a> {
+    Id(&'a str),
+    /// The order recorded under this external id or idempotency claim.
+    Recorded {
+        external_id: Option<&'a str>,
+        claim: Option<&'a str>,
+    },
+}
+
+/// Why recording wrote nothing.
+enum Refusal {
+    UnknownCustomer,
+    CustomerBlocked,
+    /// The same external id or claim was recorded meanwhile.
+    Duplicate,
+}
+
+impl Database {
+    async fn find_order(&self, store: &str, key: Key<'_>) -> Result<Option<Order>, RepoError> {
+        let found = with_connection!(self, |conn| {
+            let mut query = orders::table
+                .filter(orders::store_id.eq(store))
+                .select(OrderRow::as_select())
+                .into_boxed();
+            query = match key {
+                Key::Id(id) => query.filter(orders::id.eq(id)),
+                Key::Recorded {
+                    external_id: Some(external_id),
+                    claim: Some(claim),
+                } => query.filter(
+                    orders::external_id
+                        .eq(external_id)
+                        .or(orders::request_claim.eq(claim)),
+                ),
+                Key::Recorded {
+                    external_id: Some(external_id),
+                    claim: None,
+                } => query.filter(orders::external_id.eq(external_id)),
+                Key::Recorded {
+                    external_id: None,
+                    claim: Some(claim),
+                } => query.filter(orders::request_claim.eq(claim)),
+                Key::Recorded {
+                    external_id: None,
+                    claim: None,
+                } => return Ok(None),
+            };
+            let Some(order) = query.first::<OrderRow>(conn).await.optional()? else {
+                return Ok(None);
+            };
+            let items = items_of!(store, [&order.id]).load::<ItemRow>(conn).await?;
+            Ok(Some((order, items)))
+        })?;
+        let Some((order, items)) = found else {
+            return Ok(None);
+        };
+        Ok(with_items(vec![order], items)?.pop())
+    }
+
+    /// The order already recorded under the external id or claim of `order`, if any.
+    async fn recorded_before(
+        &self,
+        order: &Order,
+        claim: Option<&str>,
+    ) -> Result<Option<Order>, RepoError> {
+        let key = Key::Recorded {
+            external_id: order.external_id.as_deref(),
+            claim,
+        };
+        self.find_order(order.store_id.as_str(), key).await
+    }
+}
+
+impl OrderRepository for Database {
+    async fn record(
+        &self,
+        order: &Order,
+        earn_entry: &LedgerEntryId,
+        claim: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded, OrderWriteError> {
+        // A repeat (the common duplicate) is answered without taking the write lock.
+        if let Some(existing) = self.recorded_before(order, claim.as_deref()).await? {
+            return Ok(Recorded::Existing(existing));
+        }
+        let row = NewOrder::new(order, claim.clone(), to_db(now));
+        let items = NewItem::all_of(order)?;
+        let store = order.store_id.as_str().to_owned();
+        let customer = order.customer_id.as_ref().map(|c| c.as_str().to_owned());
+        let (total, points, placed_at) = (
+            order.total_minor,
+            order.points_earned,
+            to_db(order.placed_at),
+        );
+        let earned = order.customer_id.as_ref().map(|customer| LedgerEntry {
+            id: earn_entry.clone(),
+            store_id: order.store_id.clone(),
+            customer_id: customer.clone(),
+            delta: points,
+            balance_after: 0,
+            reason: EARN_REASON.into(),
+            source: LedgerSource::Order,
+            order_id: Some(order.id.clone()),
+            actor_id: None,
+            created_at: now,
+        });
+        let written = write_transaction!(self, |conn| refusing Refusal => {
+            let mut balance_and_seq = None;
+            if let Some(customer) = &customer {
+                let newest_order = case_when::<_, _, Nullable<Timestamp>>(
+                    customers::last_order_at
+                        .is_null()
+                        .or(customers::last_order_at.lt(placed_at)),
+                    placed_at,
+                )
+                .otherwise(customers::last_order_at);
+                let count_order = || {
+                    diesel::update(customers::table.find((&store, customer)))
+                        .filter(customers::is_blocked.eq(false))
+                        .set((
+                            customers::total_orders.eq(customers::total_orders + 1),
+                            customers::total_spent_minor.eq(customers::total_spent_minor + total),
+                            customers::last_order_at.eq(newest_order),
+                            customers::loyalty_points.eq(customers::loyalty_points + points),
+                            customers::ledger_seq
+                                .eq(customers::ledger_seq + i64::from(points > 0)),
+                        ))
+                        .returning((customers::loyalty_points, customers::ledger_seq))
+                };
+                let moved = match count_order().get_result::<(i64, i64)>(conn).await.optional()? {
+                    Some(moved) => moved,
+                    None => match lock_customer!(&store, customer)
+                        .get_result::<(i64, bool)>(conn)
+                        .await
+                        .optional()?
+                    {
+                        None => return Err(Rollback::Refused(Refusal::UnknownCustomer)),
+                        Some((_, true)) => return Err(Rollback::Refused(Refusal::CustomerBlocked)),
+                        // Unblocked after the first try's snapshot; locked now, so this succeeds.
+                        Some((_, false)) => count_order().get_result::<(i64, i64)>(conn).await?,
+                    },
+                };
+                balance_and_seq = Some(moved);
+            }
+            diesel::insert_into(orders::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(|error: DieselError| {
+                    if is_unique_violation(&error) {
+                        Rollback::Refused(Refusal::Duplicate)
+                    } else {
+                        Rollback::Failed(error)
+                    }
+                })?;
+            // One row at a time: diesel-async has no multi-row insert for SQLite.
+            for item in &items {
+                diesel::insert_into(order_items::table)
+                    .values(item)
+                    .execute(conn)
+                    .await?;
+            }
+            if let (Some(entry), Some((balance, seq))) = (&earned, balance_and_seq)
+                && points > 0
+            {
+                diesel::insert_into(ledger_entries::table)
+                    .values(NewEntry::new(entry, seq, balance, None))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(())
+        })?;
+        match written {
+            Ok(()) => Ok(Recorded::New(order.clone())),
+            Err(Refusal::UnknownCustomer) => Err(OrderWriteError::UnknownCustomer),
+            Err(Refusal::CustomerBlocked) => Err(OrderWriteError::CustomerBlocked),
+            Err(Refusal::Duplicate) => match self.recorded_before(order, claim.as_deref()).await? {
+                Some(existing) => Ok(Recorded::Existing(existing)),
+                None => Err(RepoError::Internal(format!(
+                    "the order id {} is taken by another order",
+                    order.id
+                ))
+                .into()),
+            },
+        }
+    }
+
+    async fn find(&self, store: &StoreId, id: &OrderId) -> Result<Option<Order>, RepoError> {
+        self.find_order(store.as_str(), Key::Id(id.as_str())).await
+    }
+
+    async fn cancel(
+        &self,
+        store: &StoreId,
+        id: &OrderId,
+        now: DateTime<Utc>,
+        take_back_entry: &LedgerEntryId,
+    ) -> Result<Option<Order>, RepoError> {
+        let (store_id, order_id) = (store.as_str().to_owned(), id.as_str().to_owned());
+        let (entry_id, cancelled_at) = (take_back_entry.clone(), to_db(now));
+        write_transaction!(self, |conn| {
+            let order = orders::table.find((&store_id, &order_id));
+            let Some(customer) = order
+                .filter(orders::status.eq(RECORDED))
+                .select(orders::customer_id)
+                .first::<Option<String>>(conn)
+                .await
+                .optional()?
+            else {
+                // No such order, or cancelled already: nothing changes.
+                return Ok(());
+            };
+            // Locks the customer's row and reads the balance, before the order is touched.
+            let balance = match &customer {
+                Some(customer) => lock_customer!(&store_id, customer)
+                    .get_result::<(i64, bool)>(conn)
+                    .await
+                    .optional()?
+                    .map(|(balance, _)| balance),
+                None => None,
+            };
+            let Some((customer, total, earned)) = diesel::update(order)
+                .filter(orders::status.eq(RECORDED))
+                .set((
+                    orders::status.eq(CANCELLED),
+                    orders::cancelled_at.eq(cancelled_at),
+                ))
+                .returning((
+                    orders::customer_id,
+                    orders::total_minor,
+                    orders::points_earned,
+                ))
+                .get_result::<(Option<String>, i64, i64)>(conn)
+                .await
+                .optional()?
+            else {
+                // Cancelled meanwhile by another request.
+                return Ok(());
+            };
+            // The customer may have been erased meanwhile (the order then has none).
+            let (Some(customer), Some(balance)) = (customer, balance) else {
+                return Ok(());
+            };
+            let taken = cancel_take_back(balance, earned);
+            // Read after the row lock was taken: sees every order recorded for the customer.
+            let newest_recorded = orders::table
+                .filter(orders::store_id.eq(&store_id))
+                .filter(orders::customer_id.eq(&customer))
+                .filter(orders::status.eq(RECORDED))
+                .select(max(orders::placed_at))
+                .single_value();
+            let (balance, seq) = diesel::update(customers::table.find((&store_id, &customer)))
+                .set((
+                    customers::total_orders.eq(customers::total_orders - 1),
+                    customers::total_spent_minor.eq(customers::total_spent_minor - total),
+                    customers::last_order_at.eq(newest_recorded),
+                    customers::loyalty_points.eq(customers::loyalty_points - taken),
+                    customers::ledger_seq.eq(customers::ledger_seq + i64::from(taken > 0)),
+                ))
+                .returning((customers::loyalty_points, customers::ledger_seq))
+                .get_result::<(i64, i64)>(conn)
+                .await?;
+            if taken > 0 {
+                let entry = LedgerEntry {
+                    id: entry_id,
+                    store_id: StoreId::from_stored(store_id.clone()),
+                    customer_id: CustomerId::from_stored(customer),
+                    delta: -taken,
+                    balance_after: balance,
+                    reason: TAKE_BACK_REASON.into(),
+                    source: LedgerSource::OrderCancel,
+                    order_id: Some(OrderId::from_stored(order_id.clone())),
+                    actor_id: None,
+                    created_at: cancelled_at.and_utc(),
+                };
+                diesel::insert_into(ledger_entries::table)
+                    .values(NewEntry::new(&entry, seq, balance, None))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(())
+        })?;
+        self.find(store, id).await
+    }
+
+    async fn list_for_customer(
+        &self,
+        store: &StoreId,
+        customer: &CustomerId,
+        page: PageRequest,
+    ) -> Result<Option<(Vec<Order>, u64)>, RepoError> {
+        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+        let limit = i64::from(page.limit());
+        let (store, customer) = (store.as_str(), customer.as_str());
+        let found = with_connection!(self, |conn| {
+            let exists = customers::table
+                .find((store, customer))
+                .select(customers::id)
+                .first::<String>(conn)
+                .await
+                .optional()?;
+            if exists.is_none() {
+                return Ok(None);
+            }
+            let of_customer = || {
+                orders::table
+                    .filter(orders::store_id.eq(store))
+                    .filter(orders::customer_id.eq(customer))
+            };
+            let total = of_customer().count().get_result::<i64>(conn).await?;
+            let page = of_customer()
+                .order_by((orders::placed_at.desc(), orders::id.desc()))
+                .offset(offset)
+                .limit(limit)
+                .select(OrderRow::as_select())
+                .load::<OrderRow>(conn)
+                .await?;
+            let ids: Vec<&str> = page.iter().map(|order| order.id.as_str()).collect();
+            let items = items_of!(store, &ids).load::<ItemRow>(conn).await?;
+            Ok(Some((page, items, total)))
+        })?;
+        let Some((page, items, total)) = found else {
+            return Ok(None);
+        };
+        Ok(Some((
+            with_items(page, items)?,
+            u64::try_from(total).unwrap_or(0),
+        )))
+    }
+
+    async fn analytics(
+        &self,
+        store: &StoreId,
+        customer: &CustomerId,
+    ) -> Result<Option<CustomerAnalytics>, RepoError> {
+        analytics::analytics(self, store, customer).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use customers_domain::order::OrderStatus;
+
+    #[test]
+    fn stored_statuses_are_the_domains() {
+        assert_eq!(OrderStatus::Recorded.as_str(), RECORDED);
+        assert_eq!(OrderStatus::Cancelled.as_str(), CANCELLED);
+    }
+}

@@ -1,0 +1,284 @@
+//! Idempotency keys: proceed, replay, mismatch, in progress, lease takeover, lifetime,
+//! release, races and scope.
+
+use chrono::Duration;
+use customers_domain::access::{Credential, SecretKind};
+use customers_domain::idempotency::{Begin, IdempotencyScope, StoredResponse};
+use customers_domain::ids::{CredentialId, StoreId};
+use customers_domain::ports::{CredentialRepository, IdempotencyRepository};
+use customers_persistence::Database;
+use customers_persistence::testing::TestDatabase;
+
+use crate::support::{at, new_id, new_store_with_token};
+
+const LEASE: Duration = Duration::seconds(30);
+const LIFETIME: Duration = Duration::hours(24);
+
+fn scope(store: &StoreId, credential: &CredentialId, key: &str) -> IdempotencyScope {
+    IdempotencyScope {
+        store_id: store.clone(),
+        credential_id: credential.clone(),
+        key: key.into(),
+    }
+}
+
+fn response(text: &str) -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        body: text.as_bytes().to_vec(),
+    }
+}
+
+fn proceed(claim: &str) -> Begin {
+    Begin::Proceed {
+        claim: claim.into(),
+    }
+}
+
+/// `begin` at `at(minutes)` with the usual lease and lifetime.
+async fn begin(
+    db: &Database,
+    scope: &IdempotencyScope,
+    digest: &str,
+    claim: &str,
+    minutes: i64,
+) -> Begin {
+    db.begin(scope, digest, claim, at(minutes), LEASE, LIFETIME)
+        .await
+        .expect("begin works")
+}
+
+pub async fn a_new_key_proceeds_and_a_repeat_replays(t: &TestDatabase) {
+    let db = t.database();
+    let (store, credential) = new_store_with_token(db).await;
+    let key = scope(&store, &credential, "7f3a9b2c-0001");
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-1", 0).await,
+        proceed("claim-1")
+    );
+    // Large and binary bodies come back byte for byte.
+    let mut body = vec![0_u8, 255, 10, 13];
+    body.extend(std::iter::repeat_n(b'x', 70_000));
+    let stored = StoredResponse { status: 201, body };
+    db.complete(&key, "claim-1", &stored).await.unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-2", 1).await,
+        Begin::Replay(stored.clone())
+    );
+    // Long after the lease, still a replay.
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-3", 600).await,
+        Begin::Replay(stored)
+    );
+}
+
+pub async fn another_request_with_the_key_is_a_mismatch(t: &TestDatabase) {
+    let db = t.database();
+    let (store, credential) = new_store_with_token(db).await;
+    let key = scope(&store, &credential, "k1");
+    begin(db, &key, "digest-a", "claim-1", 0).await;
+    assert_eq!(
+        begin(db, &key, "digest-b", "claim-2", 0).await,
+        Begin::Mismatch
+    );
+    db.complete(&key, "claim-1", &response("done"))
+        .await
+        .unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-b", "claim-3", 1).await,
+        Begin::Mismatch
+    );
+}
+
+pub async fn a_running_request_holds_its_key_until_its_lease_ends(t: &TestDatabase) {
+    let db = t.database();
+    let (store, credential) = new_store_with_token(db).await;
+    let key = scope(&store, &credential, "k1");
+    let start = at(0);
+    let begin_at = |seconds: i64, claim: &'static str| {
+        let key = key.clone();
+        async move {
+            db.begin(
+                &key,
+                "digest-a",
+                claim,
+                start + Duration::seconds(seconds),
+                LEASE,
+                LIFETIME,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(begin_at(0, "claim-1").await, proceed("claim-1"));
+    assert_eq!(begin_at(29, "claim-2").await, Begin::InProgress);
+    // The holder crashed: the lease ran out; the next request takes over with the first
+    // claim, so that anything the first wrote counts as its own.
+    assert_eq!(begin_at(31, "claim-3").await, proceed("claim-1"));
+    // The takeover holds a new lease.
+    assert_eq!(begin_at(60, "claim-4").await, Begin::InProgress);
+    assert_eq!(begin_at(62, "claim-5").await, proceed("claim-1"));
+    // The claim (whoever runs it) completes the key.
+    db.complete(&key, "claim-1", &response("done"))
+        .await
+        .unwrap();
+    assert_eq!(
+        begin_at(63, "claim-6").await,
+        Begin::Replay(response("done"))
+    );
+}
+
+pub async fn keys_are_forgotten_after_their_lifetime(t: &TestDatabase) {
+    let db = t.database();
+    let (store, credential) = new_store_with_token(db).await;
+    let key = scope(&store, &credential, "k1");
+    let stale = scope(&store, &credential, "k2");
+    begin(db, &key, "digest-a", "claim-1", 0).await;
+    db.complete(&key, "claim-1", &response("first"))
+        .await
+        .unwrap();
+    begin(db, &stale, "digest-a", "claim-2", 0).await;
+    let day = 24 * 60;
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-3", day - 1).await,
+        Begin::Replay(response("first"))
+    );
+    // A day later the key is new, whatever the request.
+    assert_eq!(
+        begin(db, &key, "digest-b", "claim-4", day + 1).await,
+        proceed("claim-4")
+    );
+    // The old claim can no longer complete it.
+    db.complete(&key, "claim-1", &response("late"))
+        .await
+        .unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-b", "claim-5", day + 1).await,
+        Begin::InProgress
+    );
+    db.complete(&key, "claim-4", &response("second"))
+        .await
+        .unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-b", "claim-6", day + 2).await,
+        Begin::Replay(response("second"))
+    );
+    // The other old key was swept too: it is new again.
+    assert_eq!(
+        begin(db, &stale, "digest-c", "claim-7", day + 2).await,
+        proceed("claim-7")
+    );
+}
+
+pub async fn a_released_key_is_free(t: &TestDatabase) {
+    let db = t.database();
+    let (store, credential) = new_store_with_token(db).await;
+    let key = scope(&store, &credential, "k1");
+    begin(db, &key, "digest-a", "claim-1", 0).await;
+    // Only the holder's claim releases it.
+    db.release(&key, "claim-other").await.unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-2", 0).await,
+        Begin::InProgress
+    );
+    db.release(&key, "claim-1").await.unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-b", "claim-3", 0).await,
+        proceed("claim-3")
+    );
+    // A completed key is not released.
+    db.complete(&key, "claim-3", &response("kept"))
+        .await
+        .unwrap();
+    db.release(&key, "claim-3").await.unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-b", "claim-4", 1).await,
+        Begin::Replay(response("kept"))
+    );
+}
+
+/// Ten requests with one new key at once: exactly one proceeds.
+pub async fn concurrent_first_requests_let_exactly_one_proceed(t: &TestDatabase) {
+    let db = t.database();
+    let (store, credential) = new_store_with_token(db).await;
+    let key = scope(&store, &credential, "k-race");
+    let racers: Vec<_> = (0..10)
+        .map(|n| {
+            let (db, key) = (db.clone(), key.clone());
+            tokio::spawn(async move {
+                db.begin(
+                    &key,
+                    "digest-a",
+                    &format!("claim-{n}"),
+                    at(0),
+                    LEASE,
+                    LIFETIME,
+                )
+                .await
+                .unwrap()
+            })
+        })
+        .collect();
+    let mut proceeded = Vec::new();
+    for racer in racers {
+        match racer.await.unwrap() {
+            Begin::Proceed { claim } => proceeded.push(claim),
+            Begin::InProgress => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(proceeded.len(), 1, "{proceeded:?}");
+    db.complete(&key, &proceeded[0], &response("once"))
+        .await
+        .unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-x", 1).await,
+        Begin::Replay(response("once"))
+    );
+}
+
+pub async fn keys_belong_to_one_store_and_credential(t: &TestDatabase) {
+    let db = t.database();
+    let (store, credential) = new_store_with_token(db).await;
+    let (other_store, other_token) = new_store_with_token(db).await;
+    let api_key = Credential {
+        id: CredentialId::from_stored(new_id("key")),
+        store_id: store.clone(),
+        kind: SecretKind::ApiKey,
+        user_id: None,
+        name: "POS".into(),
+        scopes: vec![],
+        digest: new_id("digest"),
+        created_at: at(0),
+        expires_at: None,
+    };
+    CredentialRepository::insert(db, &api_key).await.unwrap();
+    let mine = scope(&store, &credential, "shared-key");
+    begin(db, &mine, "digest-a", "claim-1", 0).await;
+    db.complete(&mine, "claim-1", &response("mine"))
+        .await
+        .unwrap();
+    let theirs = scope(&store, &api_key.id, "shared-key");
+    assert_eq!(
+        begin(db, &theirs, "digest-b", "claim-2", 0).await,
+        proceed("claim-2")
+    );
+    let elsewhere = scope(&other_store, &other_token, "shared-key");
+    assert_eq!(
+        begin(db, &elsewhere, "digest-c", "claim-3", 0).await,
+        proceed("claim-3")
+    );
+    // Completing or releasing through another scope touches nothing.
+    db.complete(&theirs, "claim-1", &response("hijack"))
+        .await
+        .unwrap();
+    db.release(&elsewhere, "claim-1").await.unwrap();
+    assert_eq!(
+        begin(db, &mine, "digest-a", "claim-4", 1).await,
+        Begin::Replay(response("mine"))
+    );
+    assert_eq!(
+        begin(db, &theirs, "digest-b", "claim-5", 0).await,
+        Begin::InProgress
+    );
+}
