@@ -209,8 +209,40 @@ async fn sample_request(s: &TestServer, endpoint: Endpoint, n: usize) -> (String
         Endpoint::ListUsers => ("/users".into(), None),
         Endpoint::Me => ("/auth/me".into(), None),
         Endpoint::Logout => ("/auth/logout".into(), None),
+        Endpoint::CreateReview => {
+            let order = s.order(order_body()).await["id"].clone();
+            (
+                "/reviews".into(),
+                Some(json!({"orderId": order, "rating": 5})),
+            )
+        }
+        Endpoint::ListReviews => ("/reviews".into(), None),
+        Endpoint::ReviewStats => ("/reviews/stats".into(), None),
+        Endpoint::GetReview => (format!("/reviews/{}", review(s).await), None),
+        Endpoint::ModerateReview => (
+            format!("/reviews/{}", review(s).await),
+            Some(json!({"isApproved": true})),
+        ),
+        Endpoint::RespondToReview => (
+            format!("/reviews/{}/response", review(s).await),
+            Some(json!({"responseText": "Thank you"})),
+        ),
+        Endpoint::DeleteReview => (format!("/reviews/{}", review(s).await), None),
         Endpoint::Login | Endpoint::Health | Endpoint::Ready => (String::new(), None),
     }
+}
+
+/// A review of a new order, made by the owner.
+async fn review(s: &TestServer) -> String {
+    let order = s.order(order_body()).await["id"].clone();
+    let reply = s
+        .post(
+            "/reviews",
+            &s.owner_token,
+            json!({"orderId": order, "rating": 4}),
+        )
+        .await;
+    reply.data()["id"].as_str().expect("a review").to_owned()
 }
 
 fn order_body() -> Value {

@@ -6,3 +6,4 @@ mod listing;
 mod loyalty;
 mod orders;
 mod protocol;
+mod reviews;

@@ -6,6 +6,7 @@
 //! - [`access`]: staff users, roles, credentials, the access rules and the auth use cases.
 //! - [`order`]: orders, the points they earn, and purchase analytics.
 //! - [`loyalty`]: the loyalty ledger and its rules.
+//! - [`review`]: reviews of orders, their moderation, responses and statistics.
 //! - [`idempotency`]: replaying a repeated write instead of doing it twice.
 //! - [`store`]: the restaurant (tenant) every record belongs to.
 //! - [`ports`]: what the use cases need from the outside world, as traits.
@@ -20,6 +21,7 @@ pub mod loyalty;
 pub mod order;
 pub mod page;
 pub mod ports;
+pub mod review;
 pub mod store;
 pub mod validation;
 

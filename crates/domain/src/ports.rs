@@ -11,10 +11,11 @@ use chrono::{DateTime, Utc};
 use crate::access::{Credential, Principal, StaffUser};
 use crate::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
 use crate::idempotency::{Begin, IdempotencyScope, StoredResponse};
-use crate::ids::{CredentialId, CustomerId, LedgerEntryId, OrderId, StoreId};
+use crate::ids::{CredentialId, CustomerId, LedgerEntryId, OrderId, ReviewId, StoreId};
 use crate::loyalty::LedgerEntry;
 use crate::order::{CustomerAnalytics, Order, Recorded};
 use crate::page::PageRequest;
+use crate::review::{Moderation, Review, ReviewFilter, ReviewResponse, ReviewStats};
 use crate::store::Store;
 
 /// A storage failure, as far as the use cases care.
@@ -83,7 +84,7 @@ pub trait CustomerRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 
     /// Erases the customer: the customer row, addresses and ledger entries go; orders and
-    /// reviews stay with no customer; the email and phone become free. `false` when there was
+    /// reviews stay with no customer (in the same transaction); the email and phone become free. `false` when there was
     /// none.
     fn delete(
         &self,
@@ -219,6 +220,65 @@ pub trait IdempotencyRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), RepoError>> + Send;
 }
 
+/// Why a review could not be stored.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewWriteError {
+    #[error("this order already has a review")]
+    AlreadyReviewed,
+    #[error(transparent)]
+    Storage(#[from] RepoError),
+}
+
+#[cfg_attr(test, mockall::automock)]
+pub trait ReviewRepository: Send + Sync + 'static {
+    /// Stores a new review; `AlreadyReviewed` when its order has one. Keeps the store's review
+    /// statistics in the same transaction.
+    fn insert(&self, review: &Review) -> impl Future<Output = Result<(), ReviewWriteError>> + Send;
+
+    fn find(
+        &self,
+        store: &StoreId,
+        id: &ReviewId,
+    ) -> impl Future<Output = Result<Option<Review>, RepoError>> + Send;
+
+    /// One page of reviews matching the filter, newest first, and how many match.
+    fn list(
+        &self,
+        store: &StoreId,
+        filter: &ReviewFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<(Vec<Review>, u64), RepoError>> + Send;
+
+    /// The store's review statistics, without reading every review.
+    fn stats(&self, store: &StoreId)
+    -> impl Future<Output = Result<ReviewStats, RepoError>> + Send;
+
+    /// Sets the moderation flags if the review is still at `expected_version` (the version goes
+    /// up by one); `false` when it is gone or was changed meanwhile.
+    fn set_moderation(
+        &self,
+        store: &StoreId,
+        id: &ReviewId,
+        moderation: Moderation,
+        expected_version: i64,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    /// Sets (or replaces) the store's response; `false` when there is no such review.
+    fn respond(
+        &self,
+        store: &StoreId,
+        id: &ReviewId,
+        response: &ReviewResponse,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    /// Deletes the review; `false` when there was none.
+    fn delete(
+        &self,
+        store: &StoreId,
+        id: &ReviewId,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+}
+
 #[cfg_attr(test, mockall::automock)]
 pub trait StoreRepository: Send + Sync + 'static {
     fn find(&self, id: &StoreId) -> impl Future<Output = Result<Option<Store>, RepoError>> + Send;
@@ -323,6 +383,7 @@ pub trait Ports: Send + Sync + 'static {
     type Orders: OrderRepository;
     type Loyalty: LoyaltyRepository;
     type Idempotency: IdempotencyRepository;
+    type Reviews: ReviewRepository;
     type Clock: Clock;
     type Ids: IdGenerator;
     type Passwords: PasswordHasher;
@@ -335,6 +396,7 @@ pub trait Ports: Send + Sync + 'static {
     fn orders(&self) -> &Self::Orders;
     fn loyalty(&self) -> &Self::Loyalty;
     fn idempotency(&self) -> &Self::Idempotency;
+    fn reviews(&self) -> &Self::Reviews;
     fn clock(&self) -> &Self::Clock;
     fn ids(&self) -> &Self::Ids;
     fn passwords(&self) -> &Self::Passwords;

@@ -47,6 +47,7 @@ pub struct TestPorts {
     pub orders: MockOrderRepository,
     pub loyalty: MockLoyaltyRepository,
     pub idempotency: MockIdempotencyRepository,
+    pub reviews: MockReviewRepository,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
     pub passwords: MockPasswordHasher,
@@ -74,6 +75,7 @@ impl TestPorts {
             orders: MockOrderRepository::new(),
             loyalty: MockLoyaltyRepository::new(),
             idempotency: MockIdempotencyRepository::new(),
+            reviews: MockReviewRepository::new(),
             clock,
             ids,
             passwords: MockPasswordHasher::new(),
@@ -90,6 +92,7 @@ impl Ports for TestPorts {
     type Orders = MockOrderRepository;
     type Loyalty = MockLoyaltyRepository;
     type Idempotency = MockIdempotencyRepository;
+    type Reviews = MockReviewRepository;
     type Clock = MockClock;
     type Ids = MockIdGenerator;
     type Passwords = MockPasswordHasher;
@@ -115,6 +118,9 @@ impl Ports for TestPorts {
     }
     fn idempotency(&self) -> &Self::Idempotency {
         &self.idempotency
+    }
+    fn reviews(&self) -> &Self::Reviews {
+        &self.reviews
     }
     fn clock(&self) -> &Self::Clock {
         &self.clock

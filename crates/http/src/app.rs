@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::middleware::{authorize, request_context};
 use crate::routes::{self, Endpoint, ROUTES};
 use crate::state::AppState;
-use crate::{customers, health, loyalty, orders, session, users};
+use crate::{customers, health, loyalty, orders, reviews, session, users};
 
 /// The handler of an endpoint, for the method its table row names.
 fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
@@ -30,6 +30,13 @@ fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
         Endpoint::RecordOrder => method.to(orders::record::<P>),
         Endpoint::GetOrder => method.to(orders::get::<P>),
         Endpoint::CancelOrder => method.to(orders::cancel::<P>),
+        Endpoint::CreateReview => method.to(reviews::create::<P>),
+        Endpoint::ListReviews => method.to(reviews::list::<P>),
+        Endpoint::ReviewStats => method.to(reviews::stats::<P>),
+        Endpoint::GetReview => method.to(reviews::get::<P>),
+        Endpoint::ModerateReview => method.to(reviews::moderate::<P>),
+        Endpoint::RespondToReview => method.to(reviews::respond::<P>),
+        Endpoint::DeleteReview => method.to(reviews::delete::<P>),
         Endpoint::Login => method.to(session::login::<P>),
         Endpoint::Logout => method.to(session::logout::<P>),
         Endpoint::Me => method.to(session::me),

@@ -10,6 +10,7 @@ use customers_domain::customer::CustomerError;
 use customers_domain::loyalty::LoyaltyError;
 use customers_domain::order::OrderError;
 use customers_domain::ports::RepoError;
+use customers_domain::review::ReviewError;
 use customers_domain::validation::ValidationErrors;
 use serde::Serialize;
 
@@ -298,6 +299,27 @@ impl From<LoyaltyError> for ApiError {
                 format!("The balance of {balance} points cannot take this adjustment"),
             ),
             LoyaltyError::Storage(error) => error.into(),
+        }
+    }
+}
+
+impl From<ReviewError> for ApiError {
+    fn from(error: ReviewError) -> Self {
+        match error {
+            ReviewError::Invalid(errors) => Self::validation(&errors),
+            ReviewError::NotFound => Self::not_found(),
+            ReviewError::AlreadyReviewed => Self::conflict(
+                "REVIEW_EXISTS",
+                "orderId",
+                "This order already has a review",
+            ),
+            ReviewError::NotFeaturable(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "REVIEW_NOT_FEATURABLE",
+                "Only an approved and public review can be featured",
+            ),
+            ReviewError::Forbidden => Self::forbidden(),
+            ReviewError::Storage(error) => error.into(),
         }
     }
 }

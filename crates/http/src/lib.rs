@@ -8,7 +8,7 @@
 //! - [`body`] and [`query`]: strict decoding of JSON bodies and query strings.
 //! - [`views`]: JSON shapes of responses; [`envelope`]: `{"success": true, "data": …}`.
 //! - [`idempotent`]: `Idempotency-Key` for writes that take one.
-//! - handlers by area: [`customers`], [`orders`], [`loyalty`], [`session`], [`users`],
+//! - handlers by area: [`customers`], [`orders`], [`loyalty`], [`reviews`], [`session`], [`users`],
 //!   [`health`].
 
 mod app;
@@ -22,6 +22,7 @@ pub mod loyalty;
 pub mod middleware;
 pub mod orders;
 pub mod query;
+pub mod reviews;
 pub mod routes;
 pub mod session;
 mod state;

@@ -10,6 +10,7 @@ use customers_domain::customer::CustomerService;
 use customers_domain::idempotency::Idempotency;
 use customers_domain::loyalty::LoyaltyService;
 use customers_domain::order::OrderService;
+use customers_domain::review::ReviewService;
 
 /// Answers whether the database answers (for `/readyz`).
 pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
@@ -20,6 +21,7 @@ pub struct AppState<P> {
     pub orders: OrderService<P>,
     pub loyalty: LoyaltyService<P>,
     pub idempotency: Idempotency<P>,
+    pub reviews: ReviewService<P>,
     pub access: AccessService<P>,
     pub ready: ReadinessCheck,
 }
@@ -31,6 +33,7 @@ impl<P: Ports> AppState<P> {
             orders: OrderService::new(Arc::clone(&ports)),
             loyalty: LoyaltyService::new(Arc::clone(&ports)),
             idempotency: Idempotency::new(Arc::clone(&ports)),
+            reviews: ReviewService::new(Arc::clone(&ports)),
             access: AccessService::new(ports),
             ready,
         }
@@ -44,6 +47,7 @@ impl<P> Clone for AppState<P> {
             orders: self.orders.clone(),
             loyalty: self.loyalty.clone(),
             idempotency: self.idempotency.clone(),
+            reviews: self.reviews.clone(),
             access: self.access.clone(),
             ready: Arc::clone(&self.ready),
         }

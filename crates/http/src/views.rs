@@ -5,6 +5,7 @@ use customers_domain::access::{Holder, Principal, StaffUser};
 use customers_domain::customer::{Customer, CustomerSummary};
 use customers_domain::loyalty::{AdjustOutcome, LedgerEntry};
 use customers_domain::order::{CustomerAnalytics, Order};
+use customers_domain::review::{Review, ReviewStats};
 use serde::Serialize;
 
 /// `2026-03-15T10:00:00.000Z`.
@@ -402,6 +403,106 @@ impl From<&CustomerAnalytics> for AnalyticsView {
                     order_count: r.order_count,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// The store's answer to a review.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseView {
+    pub response_text: String,
+    pub responded_at: String,
+    pub responded_by: String,
+}
+
+/// A review, as the seed shows it.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewView {
+    pub id: String,
+    pub order_id: String,
+    pub customer_id: Option<String>,
+    pub rating: u8,
+    pub food_rating: Option<u8>,
+    pub delivery_rating: Option<u8>,
+    pub packaging_rating: Option<u8>,
+    pub comment: Option<String>,
+    pub is_approved: bool,
+    pub is_public: bool,
+    pub is_featured: bool,
+    pub response: Option<ResponseView>,
+    pub created_at: String,
+}
+
+fn response_view(review: &Review) -> Option<ResponseView> {
+    review.response.as_ref().map(|r| ResponseView {
+        response_text: r.text.clone(),
+        responded_at: timestamp(r.responded_at),
+        responded_by: r.responded_by.to_string(),
+    })
+}
+
+impl From<&Review> for ReviewView {
+    fn from(r: &Review) -> Self {
+        Self {
+            id: r.id.to_string(),
+            order_id: r.order_id.to_string(),
+            customer_id: r.customer_id.as_ref().map(ToString::to_string),
+            rating: r.rating.value(),
+            food_rating: r.food_rating.map(|x| x.value()),
+            delivery_rating: r.delivery_rating.map(|x| x.value()),
+            packaging_rating: r.packaging_rating.map(|x| x.value()),
+            comment: r.comment.clone(),
+            is_approved: r.moderation.is_approved,
+            is_public: r.moderation.is_public,
+            is_featured: r.moderation.is_featured,
+            response: response_view(r),
+            created_at: timestamp(r.created_at),
+        }
+    }
+}
+
+/// The seed's answer to `POST /reviews/:id/response`.
+#[derive(Serialize, Debug)]
+pub struct ReviewResponseView {
+    pub id: String,
+    pub response: Option<ResponseView>,
+}
+
+impl From<&Review> for ReviewResponseView {
+    fn from(r: &Review) -> Self {
+        Self {
+            id: r.id.to_string(),
+            response: response_view(r),
+        }
+    }
+}
+
+/// The seed's review statistics; the distribution always has "1" to "5".
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewStatsView {
+    pub total_reviews: i64,
+    pub average_rating: Option<f64>,
+    pub rating_distribution: std::collections::BTreeMap<String, i64>,
+    pub approved_count: i64,
+    pub pending_count: i64,
+}
+
+impl From<&ReviewStats> for ReviewStatsView {
+    fn from(s: &ReviewStats) -> Self {
+        Self {
+            total_reviews: s.total,
+            average_rating: s.average(),
+            rating_distribution: s
+                .distribution
+                .iter()
+                .enumerate()
+                .map(|(i, n)| ((i + 1).to_string(), *n))
+                .collect(),
+            approved_count: s.approved,
+            pending_count: s.pending(),
         }
     }
 }

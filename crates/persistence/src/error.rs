@@ -85,6 +85,18 @@ pub(crate) fn is_unique_violation(error: &DieselError) -> bool {
     )
 }
 
+/// Whether a write broke the unique index `index` (its PostgreSQL name), whose columns
+/// SQLite names as `sqlite_columns` ("table.a, table.b").
+pub(crate) fn breaks_unique_index(error: &DieselError, index: &str, sqlite_columns: &str) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            info.constraint_name() == Some(index)
+                || info.message().strip_prefix("UNIQUE constraint failed: ") == Some(sqlite_columns)
+        }
+        _ => false,
+    }
+}
+
 /// No connection in time, or none could be opened.
 pub(crate) fn from_pool(error: PoolError) -> RepoError {
     RepoError::Unavailable(format!("no database connection: {error}"))
@@ -192,6 +204,35 @@ mod tests {
         assert_eq!(phone, RepoError::Conflict(Unique::CustomerPhone));
         let digest = unique(message, Some("credentials_digest_unique"));
         assert!(matches!(digest, RepoError::Internal(_)));
+    }
+
+    #[test]
+    fn a_unique_index_is_recognised_on_both_backends() {
+        let violation = |message, constraint| {
+            DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                Box::new(Info {
+                    message,
+                    constraint,
+                }),
+            )
+        };
+        let (index, columns) = ("reviews_order_unique", "reviews.store_id, reviews.order_id");
+        let sqlite = violation(
+            "UNIQUE constraint failed: reviews.store_id, reviews.order_id",
+            None,
+        );
+        assert!(breaks_unique_index(&sqlite, index, columns));
+        let postgres = violation("duplicate key value", Some("reviews_order_unique"));
+        assert!(breaks_unique_index(&postgres, index, columns));
+        let primary_key = violation(
+            "UNIQUE constraint failed: reviews.store_id, reviews.id",
+            None,
+        );
+        assert!(!breaks_unique_index(&primary_key, index, columns));
+        let pkey = violation("duplicate key value", Some("reviews_pkey"));
+        assert!(!breaks_unique_index(&pkey, index, columns));
+        assert!(!breaks_unique_index(&DieselError::NotFound, index, columns));
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - `orders`: recording and cancelling orders (with the customer's totals and points), a
 //!   customer's history and analytics.
 //! - `loyalty`: the loyalty ledger, moved only by conditional updates.
+//! - `reviews`: reviews of orders, their moderation and responses, the list, and each store's
+//!   review counters (the statistics), kept in the transaction of every review write.
 //! - `idempotency`: idempotency keys, claimed, completed and released.
 //! - `error`: [`DatabaseError`], and how storage failures become the domain's `RepoError`.
 //! - [`testing`]: fresh, migrated databases for the tests of this and other crates.
@@ -24,6 +26,7 @@ mod loyalty;
 mod migrations;
 mod orders;
 mod pool;
+mod reviews;
 mod schema;
 mod stores;
 mod time;

@@ -155,6 +155,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reviews (store_id, id) {
+        store_id -> Text,
+        id -> Text,
+        order_id -> Text,
+        customer_id -> Nullable<Text>,
+        rating -> Integer,
+        food_rating -> Nullable<Integer>,
+        delivery_rating -> Nullable<Integer>,
+        packaging_rating -> Nullable<Integer>,
+        comment -> Nullable<Text>,
+        is_approved -> Bool,
+        is_public -> Bool,
+        is_featured -> Bool,
+        response_text -> Nullable<Text>,
+        responded_at -> Nullable<Timestamp>,
+        responded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    review_stats (store_id) {
+        store_id -> Text,
+        total -> BigInt,
+        rated_1 -> BigInt,
+        rated_2 -> BigInt,
+        rated_3 -> BigInt,
+        rated_4 -> BigInt,
+        rated_5 -> BigInt,
+        approved -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
     users,
@@ -166,4 +201,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_items,
     ledger_entries,
     idempotency_keys,
+    reviews,
+    review_stats,
 );

@@ -15,6 +15,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use customers_domain::customer::{Activity, Block};
 use customers_domain::ids::{CustomerId, StoreId};
 use customers_domain::ports::RepoError;
+use customers_domain::review::ReviewStats;
+use diesel::dsl::count_star;
 use diesel::sql_types::Text;
 use diesel::{ExpressionMethods, QueryDsl, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -22,7 +24,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::config::{DatabaseConfig, redact_url};
 use crate::pool::{Backend, Database, open_postgres, with_connection};
 
-use crate::schema::customers;
+use crate::schema::{customers, reviews};
 use crate::time::to_db;
 
 /// The PostgreSQL server used when `TEST_DATABASE_URL` is not set.
@@ -177,6 +179,32 @@ impl TestDatabase {
                 .await
         })?;
         Ok(updated > 0)
+    }
+
+    /// The store's review statistics counted afresh from its reviews (`COUNT(*) … GROUP BY
+    /// rating, is_approved`), to hold the kept counters against.
+    pub async fn recount_reviews(&self, store: &StoreId) -> Result<ReviewStats, RepoError> {
+        let groups = with_connection!(self.database, |conn| {
+            reviews::table
+                .filter(reviews::store_id.eq(store.as_str()))
+                .group_by((reviews::rating, reviews::is_approved))
+                .select((reviews::rating, reviews::is_approved, count_star()))
+                .load::<(i32, bool, i64)>(conn)
+                .await
+        })?;
+        let mut stats = ReviewStats::default();
+        for (rating, approved, count) in groups {
+            let slot = usize::try_from(rating - 1)
+                .ok()
+                .and_then(|slot| stats.distribution.get_mut(slot))
+                .ok_or_else(|| RepoError::Internal(format!("a review is rated {rating}")))?;
+            *slot += count;
+            stats.total += count;
+            if approved {
+                stats.approved += count;
+            }
+        }
+        Ok(stats)
     }
 }
 

@@ -147,6 +147,7 @@ impl Ports for Adapters {
     type Orders = Database;
     type Loyalty = Database;
     type Idempotency = Database;
+    type Reviews = Database;
     type Clock = SystemClock;
     type Ids = RandomIds;
     type Passwords = Argon2Passwords;
@@ -171,6 +172,9 @@ impl Ports for Adapters {
         &self.database
     }
     fn idempotency(&self) -> &Database {
+        &self.database
+    }
+    fn reviews(&self) -> &Database {
         &self.database
     }
     fn clock(&self) -> &SystemClock {

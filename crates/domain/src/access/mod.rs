@@ -4,6 +4,7 @@ mod principal;
 mod role;
 pub mod secret;
 mod service;
+pub mod throttle;
 mod user;
 
 pub use principal::{Access, Forbidden, Holder, Principal};

@@ -3,7 +3,7 @@
 //! A customer is one `customers` row, at most one `customer_addresses` row marked default,
 //! and one `customer_allergens` row per allergen. Inserts and deletes also move
 //! `stores.customer_count`, in the same transaction. Erasing a customer detaches their orders
-//! and removes their ledger.
+//! and reviews and removes their ledger.
 
 mod list;
 mod rows;
@@ -21,7 +21,7 @@ use diesel::{
 use diesel_async::RunQueryDsl;
 
 use crate::pool::{Database, with_connection, write_transaction};
-use crate::schema::{customer_addresses, customer_allergens, customers, orders, stores};
+use crate::schema::{customer_addresses, customer_allergens, customers, orders, reviews, stores};
 use crate::time::to_db;
 use rows::{AddressRow, CustomerRow, NewAddress, NewAllergen, NewCustomer, ProfileColumns};
 
@@ -249,8 +249,9 @@ impl CustomerRepository for Database {
     async fn delete(&self, store: &StoreId, id: &CustomerId) -> Result<bool, RepoError> {
         let (store, id) = (store.as_str().to_owned(), id.as_str().to_owned());
         write_transaction!(self, |conn| {
-            // Locks the row first: an order being recorded for this customer meanwhile either
-            // committed before (and is detached below) or waits and then finds no customer.
+            // Locks the row first: an order or review being stored for this customer meanwhile
+            // either committed before (and is detached below) or waits and then finds no
+            // customer.
             let found = lock_customer!(&store, &id)
                 .get_result::<(i64, bool)>(conn)
                 .await
@@ -265,6 +266,18 @@ impl CustomerRepository for Database {
                     .filter(orders::customer_id.eq(&id)),
             )
             .set(orders::customer_id.eq(None::<String>))
+            .execute(conn)
+            .await?;
+            // So do their reviews (a changed review gets a new version).
+            diesel::update(
+                reviews::table
+                    .filter(reviews::store_id.eq(&store))
+                    .filter(reviews::customer_id.eq(&id)),
+            )
+            .set((
+                reviews::customer_id.eq(None::<String>),
+                reviews::version.eq(reviews::version + 1),
+            ))
             .execute(conn)
             .await?;
             // Addresses, allergens and ledger entries go with it (ON DELETE CASCADE).

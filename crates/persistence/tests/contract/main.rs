@@ -12,6 +12,7 @@ mod idempotency;
 mod listing;
 mod loyalty;
 mod orders;
+mod reviews;
 mod support;
 
 /// Generates `sqlite::<case>` and `postgres::<case>` tests from `async fn <case>(&TestDatabase)`.
@@ -96,4 +97,16 @@ on_every_backend!(
     database::ping_and_pool_status,
     database::parallel_writes_all_succeed,
     database::closed_database_is_unavailable,
+    reviews::reviews_round_trip_every_field,
+    reviews::one_review_per_order,
+    reviews::another_store_sees_no_review,
+    reviews::review_list_filters_and_totals_match_the_model,
+    reviews::review_pages_never_repeat_or_skip,
+    reviews::stale_moderation_changes_nothing,
+    reviews::responding_again_replaces_the_response,
+    reviews::deleting_a_review_counts_it_out,
+    reviews::erasing_a_customer_keeps_their_reviews,
+    reviews::a_review_of_an_erased_customer_is_kept_without_them,
+    reviews::review_counters_equal_a_recount,
+    reviews::concurrent_review_writes_keep_the_counters_exact,
 );

@@ -1,0 +1,563 @@
+//! The review use cases: create, read, list, statistics, moderate, respond, delete.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::access::Principal;
+use crate::ids::{CustomerId, ReviewId};
+use crate::page::{Page, PageRequest};
+use crate::ports::{
+    IdGenerator, OrderRepository, Ports, RepoError, ReviewRepository, ReviewWriteError,
+    StoreRepository,
+};
+use crate::review::model::{
+    Moderation, ModerationChange, NotFeaturable, Rating, Review, ReviewFilter, ReviewInput,
+    ReviewResponse, ReviewStats, parse_day, parse_response_text,
+};
+use crate::validation::ValidationErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    #[error("review not found")]
+    NotFound,
+    #[error("this order already has a review")]
+    AlreadyReviewed,
+    #[error(transparent)]
+    NotFeaturable(#[from] NotFeaturable),
+    #[error("only a staff user can respond")]
+    Forbidden,
+    #[error(transparent)]
+    Storage(RepoError),
+}
+
+impl From<RepoError> for ReviewError {
+    fn from(error: RepoError) -> Self {
+        Self::Storage(error)
+    }
+}
+
+impl From<ReviewWriteError> for ReviewError {
+    fn from(error: ReviewWriteError) -> Self {
+        match error {
+            ReviewWriteError::AlreadyReviewed => Self::AlreadyReviewed,
+            ReviewWriteError::Storage(e) => Self::Storage(e),
+        }
+    }
+}
+
+/// The list's query parameters as they arrive (numbers and booleans already typed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReviewListParams {
+    pub page: Option<i64>,
+    pub limit: Option<i64>,
+    pub is_approved: Option<bool>,
+    pub is_featured: Option<bool>,
+    pub has_response: Option<bool>,
+    pub min_rating: Option<i64>,
+    pub customer_id: Option<String>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+}
+
+/// The instant a local day starts in `timezone`.
+fn start_of(day: NaiveDate, timezone: Tz) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    timezone
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&midnight))
+}
+
+impl ReviewListParams {
+    fn has_dates(&self) -> bool {
+        self.date_from.is_some() || self.date_to.is_some()
+    }
+
+    /// Validates every parameter; dates are whole days in `timezone`, both inclusive.
+    pub fn validate(&self, timezone: Tz) -> Result<(ReviewFilter, PageRequest), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let page = match PageRequest::new(self.page, self.limit) {
+            Ok(page) => page,
+            Err(page_errors) => {
+                for e in page_errors.fields() {
+                    errors.add(e.field.clone(), e.message.clone());
+                }
+                PageRequest::first()
+            }
+        };
+        let min_rating = self
+            .min_rating
+            .and_then(|r| errors.check("minRating", Rating::parse(r)));
+        let customer_id = self.customer_id.as_deref().and_then(|id| {
+            let parsed = CustomerId::parse(id);
+            if parsed.is_none() {
+                errors.add("customerId", "is not a customer id");
+            }
+            parsed
+        });
+        let from = self
+            .date_from
+            .as_deref()
+            .and_then(|d| errors.check("dateFrom", parse_day(d)));
+        let to = self
+            .date_to
+            .as_deref()
+            .and_then(|d| errors.check("dateTo", parse_day(d)));
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            errors.add("dateTo", "must not be before dateFrom");
+        }
+        let filter = ReviewFilter {
+            is_approved: self.is_approved,
+            is_featured: self.is_featured,
+            has_response: self.has_response,
+            min_rating,
+            customer_id,
+            created_from: from.map(|d| start_of(d, timezone)),
+            created_before: to
+                .and_then(|d| d.checked_add_days(Days::new(1)))
+                .map(|d| start_of(d, timezone)),
+        };
+        errors.into_result(|| (filter, page))
+    }
+}
+
+/// How often a moderation change is retried when another one came first.
+const MODERATION_ATTEMPTS: usize = 5;
+
+pub struct ReviewService<P> {
+    ports: Arc<P>,
+}
+
+impl<P> Clone for ReviewService<P> {
+    fn clone(&self) -> Self {
+        Self {
+            ports: Arc::clone(&self.ports),
+        }
+    }
+}
+
+impl<P: Ports> ReviewService<P> {
+    pub fn new(ports: Arc<P>) -> Self {
+        Self { ports }
+    }
+
+    /// A review of an order of the caller's store; one per order. The customer is the order's
+    /// and may not be contradicted.
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        input: &ReviewInput,
+    ) -> Result<Review, ReviewError> {
+        let valid = input.validate()?;
+        let order = self
+            .ports
+            .orders()
+            .find(&caller.store_id, &valid.order_id)
+            .await?
+            .ok_or_else(|| ValidationErrors::single("orderId", "is not an order of this store"))?;
+        if let Some(given) = &valid.customer_id
+            && order.customer_id.as_ref() != Some(given)
+        {
+            return Err(ValidationErrors::single(
+                "customerId",
+                "is not the customer of this order",
+            )
+            .into());
+        }
+        let review = Review {
+            id: ReviewId::from_stored(self.ports.ids().new_id(ReviewId::PREFIX)),
+            store_id: caller.store_id.clone(),
+            order_id: order.id,
+            customer_id: order.customer_id,
+            rating: valid.rating,
+            food_rating: valid.food_rating,
+            delivery_rating: valid.delivery_rating,
+            packaging_rating: valid.packaging_rating,
+            comment: valid.comment,
+            moderation: Moderation::NEW,
+            response: None,
+            created_at: self.ports.now(),
+            version: 1,
+        };
+        self.ports.reviews().insert(&review).await?;
+        Ok(review)
+    }
+
+    pub async fn get(&self, caller: &Principal, id: &str) -> Result<Review, ReviewError> {
+        let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;
+        self.ports
+            .reviews()
+            .find(&caller.store_id, &id)
+            .await?
+            .ok_or(ReviewError::NotFound)
+    }
+
+    /// Newest first.
+    pub async fn list(
+        &self,
+        caller: &Principal,
+        params: &ReviewListParams,
+    ) -> Result<Page<Review>, ReviewError> {
+        let timezone = if params.has_dates() {
+            self.ports
+                .stores()
+                .find(&caller.store_id)
+                .await?
+                .map_or(Tz::UTC, |store| store.timezone)
+        } else {
+            Tz::UTC
+        };
+        let (filter, page) = params.validate(timezone)?;
+        let (items, total) = self
+            .ports
+            .reviews()
+            .list(&caller.store_id, &filter, page)
+            .await?;
+        Ok(Page {
+            items,
+            total,
+            request: page,
+        })
+    }
+
+    pub async fn stats(&self, caller: &Principal) -> Result<ReviewStats, ReviewError> {
+        Ok(self.ports.reviews().stats(&caller.store_id).await?)
+    }
+
+    /// Changes approval, visibility and featuring under the moderation rules.
+    pub async fn moderate(
+        &self,
+        caller: &Principal,
+        id: &str,
+        change: ModerationChange,
+    ) -> Result<Review, ReviewError> {
+        let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;
+        let repo = self.ports.reviews();
+        for _ in 0..MODERATION_ATTEMPTS {
+            let current = repo
+                .find(&caller.store_id, &id)
+                .await?
+                .ok_or(ReviewError::NotFound)?;
+            let moderation = current.moderation.apply(change)?;
+            if moderation == current.moderation {
+                return Ok(current);
+            }
+            if repo
+                .set_moderation(&caller.store_id, &id, moderation, current.version)
+                .await?
+            {
+                return Ok(Review {
+                    moderation,
+                    version: current.version + 1,
+                    ..current
+                });
+            }
+        }
+        Err(ReviewError::Storage(RepoError::Internal(
+            "the review kept changing during moderation".into(),
+        )))
+    }
+
+    /// Adds or replaces the store's response; the caller is recorded as the responder.
+    pub async fn respond(
+        &self,
+        caller: &Principal,
+        id: &str,
+        text: Option<&str>,
+    ) -> Result<Review, ReviewError> {
+        let text = parse_response_text(text)?;
+        let responder = caller.user_id().cloned().ok_or(ReviewError::Forbidden)?;
+        let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;
+        let response = ReviewResponse {
+            text,
+            responded_at: self.ports.now(),
+            responded_by: responder,
+        };
+        if !self
+            .ports
+            .reviews()
+            .respond(&caller.store_id, &id, &response)
+            .await?
+        {
+            return Err(ReviewError::NotFound);
+        }
+        self.get(caller, id.as_str()).await
+    }
+
+    pub async fn delete(&self, caller: &Principal, id: &str) -> Result<(), ReviewError> {
+        let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;
+        if self.ports.reviews().delete(&caller.store_id, &id).await? {
+            Ok(())
+        } else {
+            Err(ReviewError::NotFound)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::access::{Holder, Role};
+    use crate::ids::{CustomerId, OrderId};
+    use crate::order::{Order, OrderStatus};
+    use crate::store::StoreSettings;
+    use crate::testing::{TestPorts, now, ready, staff, store_id};
+
+    fn service(ports: TestPorts) -> ReviewService<TestPorts> {
+        ReviewService::new(Arc::new(ports))
+    }
+
+    fn order(customer: Option<&str>) -> Order {
+        Order {
+            id: OrderId::parse("ord_000000000001").unwrap(),
+            store_id: store_id(),
+            customer_id: customer.map(|c| CustomerId::parse(c).unwrap()),
+            external_id: None,
+            status: OrderStatus::Recorded,
+            total_minor: 100,
+            currency: "DKK".into(),
+            placed_at: now(),
+            cancelled_at: None,
+            points_earned: 1,
+            items: vec![],
+        }
+    }
+
+    fn input(customer: Option<&str>) -> ReviewInput {
+        ReviewInput {
+            order_id: Some("ord_000000000001".into()),
+            customer_id: customer.map(str::to_owned),
+            rating: Some(5),
+            ..ReviewInput::default()
+        }
+    }
+
+    fn stored(moderation: Moderation, version: i64) -> Review {
+        Review {
+            id: ReviewId::parse("rev_000000000001").unwrap(),
+            store_id: store_id(),
+            order_id: OrderId::parse("ord_000000000001").unwrap(),
+            customer_id: None,
+            rating: Rating::parse(4).unwrap(),
+            food_rating: None,
+            delivery_rating: None,
+            packaging_rating: None,
+            comment: None,
+            moderation,
+            response: None,
+            created_at: now(),
+            version,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_review_takes_the_orders_customer_and_starts_unapproved() {
+        let mut ports = TestPorts::new();
+        ports
+            .orders
+            .expect_find()
+            .returning(|_, _| ready(Ok(Some(order(Some("cust_000000000009"))))));
+        ports
+            .reviews
+            .expect_insert()
+            .withf(|r| {
+                r.customer_id.as_ref().map(|c| c.as_str()) == Some("cust_000000000009")
+                    && r.moderation == Moderation::NEW
+                    && r.store_id == store_id()
+                    && r.created_at == now()
+            })
+            .times(1)
+            .returning(|_| ready(Ok(())));
+        let review = service(ports)
+            .create(&staff(Role::Staff), &input(None))
+            .await
+            .unwrap();
+        assert_eq!(review.rating.value(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_review_may_not_contradict_its_order() {
+        let mut ports = TestPorts::new();
+        ports
+            .orders
+            .expect_find()
+            .returning(|_, _| ready(Ok(Some(order(Some("cust_000000000009"))))));
+        ports.reviews.expect_insert().never();
+        let error = service(ports)
+            .create(&staff(Role::Staff), &input(Some("cust_000000000008")))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ReviewError::Invalid(e) if e.fields()[0].field == "customerId"));
+    }
+
+    #[tokio::test]
+    async fn a_review_needs_an_order_of_the_store_and_one_per_order() {
+        let mut ports = TestPorts::new();
+        let mut found = vec![None, Some(order(None))].into_iter();
+        ports
+            .orders
+            .expect_find()
+            .returning(move |_, _| ready(Ok(found.next().unwrap())));
+        ports
+            .reviews
+            .expect_insert()
+            .times(1)
+            .returning(|_| ready(Err(ReviewWriteError::AlreadyReviewed)));
+        let service = service(ports);
+        let missing = service
+            .create(&staff(Role::Staff), &input(None))
+            .await
+            .unwrap_err();
+        assert!(matches!(missing, ReviewError::Invalid(e) if e.fields()[0].field == "orderId"));
+        let twice = service
+            .create(&staff(Role::Staff), &input(None))
+            .await
+            .unwrap_err();
+        assert!(matches!(twice, ReviewError::AlreadyReviewed));
+    }
+
+    #[tokio::test]
+    async fn featuring_an_unapproved_review_writes_nothing() {
+        let mut ports = TestPorts::new();
+        ports
+            .reviews
+            .expect_find()
+            .returning(|_, _| ready(Ok(Some(stored(Moderation::NEW, 1)))));
+        ports.reviews.expect_set_moderation().never();
+        let change = ModerationChange {
+            is_featured: Some(true),
+            ..ModerationChange::default()
+        };
+        let error = service(ports)
+            .moderate(&staff(Role::Manager), "rev_000000000001", change)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ReviewError::NotFeaturable(_)));
+    }
+
+    #[tokio::test]
+    async fn moderation_retries_after_a_concurrent_change() {
+        let mut ports = TestPorts::new();
+        let mut version = 0;
+        ports.reviews.expect_find().returning(move |_, _| {
+            version += 1;
+            ready(Ok(Some(stored(Moderation::NEW, version))))
+        });
+        ports
+            .reviews
+            .expect_set_moderation()
+            .times(2)
+            .returning(|_, _, moderation, expected| {
+                assert!(moderation.is_approved);
+                ready(Ok(expected == 2))
+            });
+        let change = ModerationChange {
+            is_approved: Some(true),
+            ..ModerationChange::default()
+        };
+        let review = service(ports)
+            .moderate(&staff(Role::Manager), "rev_000000000001", change)
+            .await
+            .unwrap();
+        assert_eq!((review.version, review.moderation.is_approved), (3, true));
+    }
+
+    #[tokio::test]
+    async fn only_staff_users_respond_and_texts_are_checked_first() {
+        let mut ports = TestPorts::new();
+        ports.reviews.expect_respond().never();
+        let service = service(ports);
+        let empty = service
+            .respond(&staff(Role::Manager), "rev_000000000001", Some(" "))
+            .await;
+        assert!(matches!(empty, Err(ReviewError::Invalid(_))));
+        let mut key = staff(Role::Owner);
+        key.holder = Holder::ApiKey {
+            name: "pos".into(),
+            scopes: vec![],
+        };
+        let by_key = service
+            .respond(&key, "rev_000000000001", Some("Thanks"))
+            .await;
+        assert!(matches!(by_key, Err(ReviewError::Forbidden)));
+    }
+
+    #[tokio::test]
+    async fn a_response_names_its_responder() {
+        let mut ports = TestPorts::new();
+        ports
+            .reviews
+            .expect_respond()
+            .withf(|_, _, r| {
+                r.text == "Thanks"
+                    && r.responded_by.as_str() == "usr_aaaaaaaaaaaa"
+                    && r.responded_at == now()
+            })
+            .returning(|_, _, _| ready(Ok(false)));
+        let missing = service(ports)
+            .respond(&staff(Role::Manager), "rev_000000000001", Some("Thanks"))
+            .await;
+        assert!(matches!(missing, Err(ReviewError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn date_filters_are_whole_local_days() {
+        let mut ports = TestPorts::new();
+        ports.stores.expect_find().returning(|id| {
+            ready(Ok(Some(
+                StoreSettings::default()
+                    .validate(id.clone(), now())
+                    .unwrap(),
+            )))
+        });
+        ports
+            .reviews
+            .expect_list()
+            .withf(|_, filter, _| {
+                filter.created_from == Some("2026-03-14T23:00:00Z".parse().unwrap())
+                    && filter.created_before == Some("2026-03-15T23:00:00Z".parse().unwrap())
+            })
+            .returning(|_, _, _| ready(Ok((vec![], 0))));
+        let params = ReviewListParams {
+            date_from: Some("2026-03-15".into()),
+            date_to: Some("2026-03-15".into()),
+            ..ReviewListParams::default()
+        };
+        service(ports)
+            .list(&staff(Role::Staff), &params)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn bad_list_parameters_are_refused_before_querying() {
+        let mut ports = TestPorts::new();
+        ports.reviews.expect_list().never();
+        let params = ReviewListParams {
+            min_rating: Some(0),
+            date_from: Some("2026-03-16".into()),
+            date_to: Some("2026-03-15".into()),
+            customer_id: Some("maria".into()),
+            ..ReviewListParams::default()
+        };
+        ports.stores.expect_find().returning(|_| ready(Ok(None)));
+        let error = service(ports)
+            .list(&staff(Role::Staff), &params)
+            .await
+            .unwrap_err();
+        let ReviewError::Invalid(errors) = error else {
+            panic!("expected invalid")
+        };
+        let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["minRating", "customerId", "dateTo"]);
+    }
+}

@@ -1,0 +1,180 @@
+//! `/reviews`: create, list, statistics, read, moderate, respond, delete.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use customers_domain::Ports;
+use customers_domain::review::{ModerationChange, ReviewInput, ReviewListParams};
+use serde::Deserialize;
+
+use crate::body::{Body, JsonObject};
+use crate::envelope::{self, Meta};
+use crate::error::ApiError;
+use crate::middleware::Caller;
+use crate::query::QueryParams;
+use crate::state::AppState;
+use crate::views::{ReviewResponseView, ReviewStatsView, ReviewView};
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewBody {
+    order_id: Option<String>,
+    customer_id: Option<String>,
+    rating: Option<i64>,
+    food_rating: Option<i64>,
+    delivery_rating: Option<i64>,
+    packaging_rating: Option<i64>,
+    comment: Option<String>,
+}
+
+impl Body for ReviewBody {
+    const FIELDS: &'static [&'static str] = &[
+        "orderId",
+        "customerId",
+        "rating",
+        "foodRating",
+        "deliveryRating",
+        "packagingRating",
+        "comment",
+    ];
+}
+
+/// A moderation change: each flag absent or a boolean (`null` is refused: a flag is never
+/// empty).
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ModerationBody {
+    #[serde(default, deserialize_with = "not_null")]
+    is_approved: Option<bool>,
+    #[serde(default, deserialize_with = "not_null")]
+    is_public: Option<bool>,
+    #[serde(default, deserialize_with = "not_null")]
+    is_featured: Option<bool>,
+}
+
+fn not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    bool::deserialize(d).map(Some)
+}
+
+impl Body for ModerationBody {
+    const FIELDS: &'static [&'static str] = &["isApproved", "isPublic", "isFeatured"];
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseBody {
+    response_text: Option<String>,
+}
+
+impl Body for ResponseBody {
+    const FIELDS: &'static [&'static str] = &["responseText"];
+}
+
+/// Query parameters of `GET /reviews`.
+pub const LIST_PARAMETERS: &[&str] = &[
+    "page",
+    "limit",
+    "isApproved",
+    "minRating",
+    "dateFrom",
+    "dateTo",
+    "isFeatured",
+    "customerId",
+    "hasResponse",
+];
+
+pub async fn create<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.decode::<ReviewBody>()?;
+    let input = ReviewInput {
+        order_id: b.order_id,
+        customer_id: b.customer_id,
+        rating: b.rating,
+        food_rating: b.food_rating,
+        delivery_rating: b.delivery_rating,
+        packaging_rating: b.packaging_rating,
+        comment: b.comment,
+    };
+    let review = state.reviews.create(&caller, &input).await?;
+    Ok(envelope::created(&ReviewView::from(&review)))
+}
+
+pub async fn list<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let mut query = QueryParams::parse(req.query_string(), LIST_PARAMETERS)?;
+    let params = ReviewListParams {
+        page: query.integer("page"),
+        limit: query.integer("limit"),
+        is_approved: query.boolean("isApproved"),
+        is_featured: query.boolean("isFeatured"),
+        has_response: query.boolean("hasResponse"),
+        min_rating: query.integer("minRating"),
+        customer_id: query.text("customerId"),
+        date_from: query.text("dateFrom"),
+        date_to: query.text("dateTo"),
+    };
+    let params = query.finish(params)?;
+    let page = state.reviews.list(&caller, &params).await?;
+    let rows: Vec<ReviewView> = page.items.iter().map(ReviewView::from).collect();
+    Ok(envelope::list(&rows, Meta::of(&page)))
+}
+
+pub async fn stats<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let stats = state.reviews.stats(&caller).await?;
+    Ok(envelope::ok(&ReviewStatsView::from(&stats)))
+}
+
+pub async fn get<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let review = state.reviews.get(&caller, &id).await?;
+    Ok(envelope::ok(&ReviewView::from(&review)))
+}
+
+pub async fn moderate<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.decode::<ModerationBody>()?;
+    let change = ModerationChange {
+        is_approved: b.is_approved,
+        is_public: b.is_public,
+        is_featured: b.is_featured,
+    };
+    let review = state.reviews.moderate(&caller, &id, change).await?;
+    Ok(envelope::ok(&ReviewView::from(&review)))
+}
+
+pub async fn respond<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.decode::<ResponseBody>()?;
+    let review = state
+        .reviews
+        .respond(&caller, &id, b.response_text.as_deref())
+        .await?;
+    Ok(envelope::ok(&ReviewResponseView::from(&review)))
+}
+
+pub async fn delete<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.reviews.delete(&caller, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

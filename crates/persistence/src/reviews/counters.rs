@@ -1,0 +1,207 @@
+//! A store's review counters (`review_stats`): how a write moves them, and which list totals
+//! they answer without counting rows.
+
+use customers_domain::review::{Rating, ReviewFilter, ReviewStats};
+
+/// What one review write adds to (or, negative, takes from) its store's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct CounterChange {
+    pub(super) total: i64,
+    /// Per rating, index 0 for 1 star … index 4 for 5 stars.
+    pub(super) rated: [i64; 5],
+    pub(super) approved: i64,
+}
+
+impl CounterChange {
+    /// A review stored.
+    pub(super) fn added(rating: Rating, approved: bool) -> Self {
+        let mut rated = [0; 5];
+        rated[usize::from(rating.value() - 1)] = 1;
+        Self {
+            total: 1,
+            rated,
+            approved: i64::from(approved),
+        }
+    }
+
+    /// A review deleted.
+    pub(super) fn removed(rating: Rating, approved: bool) -> Self {
+        let added = Self::added(rating, approved);
+        Self {
+            total: -added.total,
+            rated: added.rated.map(|n| -n),
+            approved: -added.approved,
+        }
+    }
+
+    /// A review's approval set from `was` to `now`.
+    pub(super) fn approval(was: bool, now: bool) -> Self {
+        Self {
+            approved: i64::from(now) - i64::from(was),
+            ..Self::default()
+        }
+    }
+
+    pub(super) fn is_none(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Creates the store's counter row (all zeros) unless it exists.
+macro_rules! open_counters {
+    ($store:expr) => {
+        ::diesel::insert_into($crate::schema::review_stats::table)
+            .values($crate::schema::review_stats::store_id.eq($store))
+            .on_conflict_do_nothing()
+    };
+}
+pub(super) use open_counters;
+
+/// Applies a [`CounterChange`] to the store's counter row (which must exist). On PostgreSQL
+/// the row stays locked until the transaction ends: the store's review writes take turns here,
+/// so each should come to it last.
+macro_rules! change_counters {
+    ($store:expr, $change:expr) => {{
+        use $crate::schema::review_stats::dsl as counters;
+        let change: $crate::reviews::counters::CounterChange = $change;
+        ::diesel::update(counters::review_stats.find($store)).set((
+            counters::total.eq(counters::total + change.total),
+            counters::rated_1.eq(counters::rated_1 + change.rated[0]),
+            counters::rated_2.eq(counters::rated_2 + change.rated[1]),
+            counters::rated_3.eq(counters::rated_3 + change.rated[2]),
+            counters::rated_4.eq(counters::rated_4 + change.rated[3]),
+            counters::rated_5.eq(counters::rated_5 + change.rated[4]),
+            counters::approved.eq(counters::approved + change.approved),
+        ))
+    }};
+}
+pub(super) use change_counters;
+
+/// A list total the counters hold: filters on approval alone or on the minimum rating alone
+/// (or none). Any other filter is counted row by row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Tally {
+    All,
+    Approved(bool),
+    AtLeast(Rating),
+}
+
+impl Tally {
+    /// The tally that answers this filter's total, if one does.
+    pub(super) fn of(filter: &ReviewFilter) -> Option<Tally> {
+        // Spelled out, so that a new filter cannot be forgotten here.
+        let ReviewFilter {
+            is_approved,
+            is_featured,
+            has_response,
+            min_rating,
+            customer_id,
+            created_from,
+            created_before,
+        } = filter;
+        let others_unset = is_featured.is_none()
+            && has_response.is_none()
+            && customer_id.is_none()
+            && created_from.is_none()
+            && created_before.is_none();
+        match (is_approved, min_rating) {
+            _ if !others_unset => None,
+            (None, None) => Some(Tally::All),
+            (Some(approved), None) => Some(Tally::Approved(*approved)),
+            (None, Some(rating)) => Some(Tally::AtLeast(*rating)),
+            (Some(_), Some(_)) => None,
+        }
+    }
+
+    pub(super) fn read(self, stats: &ReviewStats) -> i64 {
+        match self {
+            Tally::All => stats.total,
+            Tally::Approved(true) => stats.approved,
+            Tally::Approved(false) => stats.total - stats.approved,
+            Tally::AtLeast(rating) => stats.distribution[usize::from(rating.value() - 1)..]
+                .iter()
+                .sum(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use customers_domain::ids::CustomerId;
+
+    fn rating(n: i64) -> Rating {
+        Rating::parse(n).unwrap()
+    }
+
+    #[test]
+    fn changes_move_the_rating_the_total_and_approval() {
+        assert_eq!(
+            CounterChange::added(rating(4), true),
+            CounterChange {
+                total: 1,
+                rated: [0, 0, 0, 1, 0],
+                approved: 1
+            }
+        );
+        assert_eq!(
+            CounterChange::removed(rating(1), false),
+            CounterChange {
+                total: -1,
+                rated: [-1, 0, 0, 0, 0],
+                approved: 0
+            }
+        );
+        assert_eq!(CounterChange::approval(false, true).approved, 1);
+        assert_eq!(CounterChange::approval(true, false).approved, -1);
+        assert!(CounterChange::approval(true, true).is_none());
+        assert!(!CounterChange::added(rating(5), false).is_none());
+    }
+
+    #[test]
+    fn tallies_answer_single_filters_only() {
+        let empty = ReviewFilter::default();
+        assert_eq!(Tally::of(&empty), Some(Tally::All));
+        let approved = ReviewFilter {
+            is_approved: Some(false),
+            ..ReviewFilter::default()
+        };
+        assert_eq!(Tally::of(&approved), Some(Tally::Approved(false)));
+        let good = ReviewFilter {
+            min_rating: Some(rating(4)),
+            ..ReviewFilter::default()
+        };
+        assert_eq!(Tally::of(&good), Some(Tally::AtLeast(rating(4))));
+        let both = ReviewFilter {
+            is_approved: Some(true),
+            min_rating: Some(rating(4)),
+            ..ReviewFilter::default()
+        };
+        assert_eq!(Tally::of(&both), None);
+        let customer = ReviewFilter {
+            customer_id: CustomerId::parse("cust_000000000001"),
+            ..ReviewFilter::default()
+        };
+        assert_eq!(Tally::of(&customer), None);
+        let featured = ReviewFilter {
+            is_featured: Some(false),
+            ..ReviewFilter::default()
+        };
+        assert_eq!(Tally::of(&featured), None);
+    }
+
+    #[test]
+    fn tallies_read_the_counters() {
+        let stats = ReviewStats {
+            total: 156,
+            distribution: [3, 8, 21, 52, 72],
+            approved: 142,
+        };
+        assert_eq!(Tally::All.read(&stats), 156);
+        assert_eq!(Tally::Approved(true).read(&stats), 142);
+        assert_eq!(Tally::Approved(false).read(&stats), 14);
+        assert_eq!(Tally::AtLeast(rating(1)).read(&stats), 156);
+        assert_eq!(Tally::AtLeast(rating(4)).read(&stats), 124);
+        assert_eq!(Tally::AtLeast(rating(5)).read(&stats), 72);
+    }
+}

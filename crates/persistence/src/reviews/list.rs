@@ -1,0 +1,94 @@
+//! The review list: filters, newest first, offset pages and the exact total.
+//!
+//! The order is `created_at DESC, id DESC`: total, so pages never repeat or skip a review.
+//! Each filter has an index that starts with `store_id` and ends in that order (see the
+//! migrations). Totals the counters hold (no filter, approval alone, minimum rating alone)
+//! are read from `review_stats`; any other is a `COUNT(*)` with the same filters.
+
+use customers_domain::ids::StoreId;
+use customers_domain::page::PageRequest;
+use customers_domain::ports::RepoError;
+use customers_domain::review::{Review, ReviewFilter, ReviewStats};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel_async::RunQueryDsl;
+
+use crate::pool::{Database, with_connection};
+use crate::reviews::counters::Tally;
+use crate::reviews::rows::{ReviewRow, StatsRow, rating_to_db};
+use crate::schema::{review_stats, reviews};
+use crate::time::to_db;
+
+pub(super) async fn list(
+    database: &Database,
+    store: &StoreId,
+    filter: &ReviewFilter,
+    page: PageRequest,
+) -> Result<(Vec<Review>, u64), RepoError> {
+    let store = store.as_str();
+    let customer = filter.customer_id.as_ref().map(|id| id.as_str());
+    let min_rating = filter.min_rating.map(rating_to_db);
+    let from = filter.created_from.map(to_db);
+    let before = filter.created_before.map(to_db);
+    let tally = Tally::of(filter);
+    let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+    let limit = i64::from(page.limit());
+    let (rows, total) = with_connection!(database, |conn| {
+        // The store's reviews with every filter applied.
+        let matching = || {
+            let mut matching = reviews::table
+                .filter(reviews::store_id.eq(store))
+                .into_boxed();
+            if let Some(approved) = filter.is_approved {
+                matching = matching.filter(reviews::is_approved.eq(approved));
+            }
+            if let Some(featured) = filter.is_featured {
+                matching = matching.filter(reviews::is_featured.eq(featured));
+            }
+            // `responded_at` is set exactly when there is a response (a CHECK says so), and
+            // the partial indexes of this filter carry it.
+            match filter.has_response {
+                Some(true) => matching = matching.filter(reviews::responded_at.is_not_null()),
+                Some(false) => matching = matching.filter(reviews::responded_at.is_null()),
+                None => {}
+            }
+            if let Some(min_rating) = min_rating {
+                matching = matching.filter(reviews::rating.ge(min_rating));
+            }
+            if let Some(customer) = customer {
+                matching = matching.filter(reviews::customer_id.eq(customer));
+            }
+            if let Some(from) = from {
+                matching = matching.filter(reviews::created_at.ge(from));
+            }
+            if let Some(before) = before {
+                matching = matching.filter(reviews::created_at.lt(before));
+            }
+            matching
+        };
+        let rows = matching()
+            .order_by((reviews::created_at.desc(), reviews::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select(ReviewRow::as_select())
+            .load::<ReviewRow>(conn)
+            .await?;
+        let total = match tally {
+            Some(tally) => {
+                let stats = review_stats::table
+                    .find(store)
+                    .select(StatsRow::as_select())
+                    .first::<StatsRow>(conn)
+                    .await
+                    .optional()?;
+                tally.read(&stats.map(ReviewStats::from).unwrap_or_default())
+            }
+            None => matching().count().get_result::<i64>(conn).await?,
+        };
+        Ok((rows, total))
+    })?;
+    let reviews = rows
+        .into_iter()
+        .map(ReviewRow::into_review)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((reviews, u64::try_from(total).unwrap_or(0)))
+}

@@ -1,0 +1,2 @@
+DROP TABLE review_stats;
+DROP TABLE reviews;
