@@ -228,6 +228,15 @@ async fn sample_request(s: &TestServer, endpoint: Endpoint, n: usize) -> (String
             Some(json!({"responseText": "Thank you"})),
         ),
         Endpoint::DeleteReview => (format!("/reviews/{}", review(s).await), None),
+        Endpoint::CreateApiKey => (
+            "/api-keys".into(),
+            Some(json!({"name": format!("cell {n}"), "scopes": ["read:orders"]})),
+        ),
+        Endpoint::ListApiKeys => ("/api-keys".into(), None),
+        Endpoint::RevokeApiKey => (
+            format!("/api-keys/{}", s.api_key(&["read:orders"]).await.0),
+            None,
+        ),
         Endpoint::Login | Endpoint::Health | Endpoint::Ready => (String::new(), None),
     }
 }
@@ -258,55 +267,212 @@ fn method(verb: Verb) -> Method {
     }
 }
 
+/// What a cell of the matrix must answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    Success,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+}
+
+fn check(expect: Expect, reply: &customers_tests::Reply, cell: &str) {
+    let ok = match expect {
+        Expect::Success => reply.status.is_success(),
+        Expect::Unauthorized => {
+            reply.status == StatusCode::UNAUTHORIZED && reply.code() == "UNAUTHORIZED"
+        }
+        Expect::Forbidden => reply.status == StatusCode::FORBIDDEN && reply.code() == "FORBIDDEN",
+        Expect::NotFound => reply.status == StatusCode::NOT_FOUND && reply.code() == "NOT_FOUND",
+    };
+    assert!(
+        ok,
+        "{cell}: expected {expect:?}, got {} {:?}",
+        reply.status, reply.body
+    );
+}
+
+const ALL_SCOPES: [&str; 4] = [
+    "read:customers",
+    "read:orders",
+    "read:analytics",
+    "write:orders",
+];
+
+/// Every non-public route of the access table, against every kind of caller: no credential,
+/// a malformed one, a revoked staff token, a revoked API key, each role, API keys with all
+/// scopes, with exactly the scopes the row lists and with each of those missing, and another
+/// store's owner for routes that name one of this store's resources.
 async fn every_route_enforces_its_row_of_the_access_table(s: TestServer) {
-    let mut cells = 0;
+    let mut tokens = std::collections::HashMap::new();
     for role in Role::ALL {
-        for (n, route) in ROUTES.iter().enumerate() {
-            if route.access == Access::Public {
-                continue;
+        let token = match role {
+            Role::Owner => s.owner_token.clone(),
+            _ => s.staff_token(role.as_str()).await,
+        };
+        tokens.insert(role, token);
+    }
+    let revoked_token = s.staff_token("admin").await;
+    assert_eq!(
+        s.send(Method::POST, "/auth/logout", Some(&revoked_token), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let (revoked_key_id, revoked_key) = s.api_key(&ALL_SCOPES).await;
+    assert_eq!(
+        s.delete(&format!("/api-keys/{revoked_key_id}"), &s.owner_token)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let (_, all_scopes_key) = s.api_key(&ALL_SCOPES).await;
+    let (_, other_owner) = s.other_store().await;
+
+    let mut cells = 0usize;
+    for (n, route) in ROUTES.iter().enumerate() {
+        if route.access == Access::Public {
+            continue;
+        }
+        let name = |who: &str| format!("{who} {:?} {}", route.verb, route.path);
+        let logout = route.endpoint == Endpoint::Logout;
+        let mut seq = n * 100;
+        let mut cell = |who: &str, credential: Option<String>, expect: Expect| {
+            seq += 1;
+            let label = name(who);
+            let s = &s;
+            async move {
+                let (path, body) = sample_request(s, route.endpoint, seq).await;
+                let reply = s
+                    .send(
+                        method(route.verb),
+                        &path,
+                        credential.as_deref(),
+                        body.as_ref(),
+                    )
+                    .await;
+                check(expect, &reply, &label);
             }
-            // A fresh token per cell: logout revokes the token it is called with.
-            let token = if role == Role::Owner && route.endpoint != Endpoint::Logout {
-                s.owner_token.clone()
-            } else {
-                s.staff_token(role.as_str()).await
-            };
-            let (path, body) = sample_request(&s, route.endpoint, n * 10 + role as usize).await;
-            let reply = s
-                .send(method(route.verb), &path, Some(&token), body.as_ref())
-                .await;
+        };
+        cell("anonymous", None, Expect::Unauthorized).await;
+        cell(
+            "malformed",
+            Some("ord_live_sk_nonsense".into()),
+            Expect::Unauthorized,
+        )
+        .await;
+        cell(
+            "revoked token",
+            Some(revoked_token.clone()),
+            Expect::Unauthorized,
+        )
+        .await;
+        cell(
+            "revoked key",
+            Some(revoked_key.clone()),
+            Expect::Unauthorized,
+        )
+        .await;
+        cells += 4;
+        for role in Role::ALL {
             let allowed = match route.access {
                 Access::Staff(min) => role >= min,
                 _ => true,
             };
-            if allowed {
-                assert!(
-                    reply.status.is_success(),
-                    "{role} {:?} {path}: {} {:?}",
-                    route.verb,
-                    reply.status,
-                    reply.body
-                );
+            let token = if logout {
+                s.staff_token(role.as_str()).await
             } else {
-                assert_eq!(
-                    reply.status,
-                    StatusCode::FORBIDDEN,
-                    "{role} {:?} {path}",
-                    route.verb
-                );
-                assert_eq!(reply.code(), "FORBIDDEN");
+                tokens[&role].clone()
+            };
+            cell(
+                role.as_str(),
+                Some(token),
+                if allowed {
+                    Expect::Success
+                } else {
+                    Expect::Forbidden
+                },
+            )
+            .await;
+            cells += 1;
+        }
+        let key_with = |scopes: Vec<&'static str>| {
+            let s = &s;
+            let reuse =
+                (!logout && scopes.len() == ALL_SCOPES.len()).then(|| all_scopes_key.clone());
+            async move {
+                match reuse {
+                    Some(key) => key,
+                    None => s.api_key(&scopes).await.1,
+                }
             }
-            let anonymous = s.send(method(route.verb), &path, None, body.as_ref()).await;
-            assert_eq!(
-                anonymous.status,
-                StatusCode::UNAUTHORIZED,
-                "{:?} {path}",
-                route.verb
-            );
-            cells += 2;
+        };
+        match route.access {
+            Access::Staff(_) => {
+                cell(
+                    "key with every scope",
+                    Some(key_with(ALL_SCOPES.to_vec()).await),
+                    Expect::Forbidden,
+                )
+                .await;
+                cells += 1;
+            }
+            Access::AnyCredential => {
+                cell(
+                    "key with every scope",
+                    Some(key_with(ALL_SCOPES.to_vec()).await),
+                    Expect::Success,
+                )
+                .await;
+                cells += 1;
+            }
+            Access::StaffOrKey(needed) => {
+                let needed: Vec<&'static str> = needed.iter().map(|scope| scope.as_str()).collect();
+                cell(
+                    "key with every scope",
+                    Some(key_with(ALL_SCOPES.to_vec()).await),
+                    Expect::Success,
+                )
+                .await;
+                cell(
+                    "key with the listed scopes",
+                    Some(key_with(needed.clone()).await),
+                    Expect::Success,
+                )
+                .await;
+                cells += 2;
+                for missing in &needed {
+                    let others: Vec<&'static str> = ALL_SCOPES
+                        .iter()
+                        .copied()
+                        .filter(|scope| scope != missing)
+                        .collect();
+                    cell(
+                        &format!("key without {missing}"),
+                        Some(key_with(others).await),
+                        Expect::Forbidden,
+                    )
+                    .await;
+                    cells += 1;
+                }
+            }
+            Access::Public => {}
+        }
+        let names_a_resource = route.path.contains("{id}");
+        let allowed_for_owner = !matches!(route.access, Access::Staff(Role::Owner));
+        if names_a_resource && allowed_for_owner {
+            cell(
+                "another store's owner",
+                Some(other_owner.clone()),
+                Expect::NotFound,
+            )
+            .await;
+            cells += 1;
         }
     }
-    assert!(cells >= 64, "{cells} cells");
+    eprintln!("access matrix: {cells} cells");
+    let protected = ROUTES.iter().filter(|r| r.access != Access::Public).count();
+    assert!(cells >= protected * 9, "every protected route got its credential cells: {cells}");
 }
 
 async fn missing_bad_and_forged_credentials_are_unauthorized(s: TestServer) {

@@ -2,6 +2,7 @@
 
 mod access;
 mod customers;
+mod keys;
 mod listing;
 mod loyalty;
 mod orders;

@@ -278,6 +278,23 @@ impl TestServer {
         reply.data()["token"].as_str().expect("a token").to_owned()
     }
 
+    /// Creates an API key with `scopes` as the owner; returns (id, secret).
+    pub async fn api_key(&self, scopes: &[&str]) -> (String, String) {
+        let reply = self
+            .post(
+                "/api-keys",
+                &self.owner_token,
+                json!({"name": "integration", "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        let data = reply.data();
+        (
+            data["id"].as_str().expect("an id").to_owned(),
+            data["key"].as_str().expect("a secret").to_owned(),
+        )
+    }
+
     /// A second store on the same database, with its owner's token.
     pub async fn other_store(&self) -> (String, String) {
         let settings = customers_domain::store::StoreSettings {

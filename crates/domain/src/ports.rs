@@ -8,7 +8,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use crate::access::{Credential, Principal, StaffUser};
+use crate::access::{ApiKey, Credential, Principal, StaffUser};
 use crate::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
 use crate::idempotency::{Begin, IdempotencyScope, StoredResponse};
 use crate::ids::{CredentialId, CustomerId, LedgerEntryId, OrderId, ReviewId, StoreId};
@@ -333,6 +333,22 @@ pub trait CredentialRepository: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<Principal>, RepoError>> + Send;
 
+    /// The store's API keys (revoked ones too), newest first, and how many there are.
+    fn list_api_keys(
+        &self,
+        store: &StoreId,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<(Vec<ApiKey>, u64), RepoError>> + Send;
+
+    /// Revokes an API key of the store (never a staff token); `false` when there is no such
+    /// active key.
+    fn revoke_api_key(
+        &self,
+        store: &StoreId,
+        id: &CredentialId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
     /// Marks the credential revoked; `false` when it was not active.
     fn revoke(
         &self,
@@ -340,6 +356,28 @@ pub trait CredentialRepository: Send + Sync + 'static {
         id: &CredentialId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+}
+
+/// Failed logins, counted per throttle key (see [`crate::access::throttle`]).
+#[cfg_attr(test, mockall::automock)]
+pub trait LoginFailureRepository: Send + Sync + 'static {
+    /// The failures recorded under any of `keys` at or after `since`.
+    fn failures_since(
+        &self,
+        keys: Vec<String>,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<(String, DateTime<Utc>)>, RepoError>> + Send;
+
+    /// Records one failure under each of `keys`, and forgets failures older than `forget_before`.
+    fn record_failure(
+        &self,
+        keys: Vec<String>,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
+
+    /// Forgets the failures recorded under `key` (after a successful login).
+    fn clear(&self, key: String) -> impl Future<Output = Result<(), RepoError>> + Send;
 }
 
 /// The time, for every rule that depends on it.
@@ -384,6 +422,7 @@ pub trait Ports: Send + Sync + 'static {
     type Loyalty: LoyaltyRepository;
     type Idempotency: IdempotencyRepository;
     type Reviews: ReviewRepository;
+    type LoginFailures: LoginFailureRepository;
     type Clock: Clock;
     type Ids: IdGenerator;
     type Passwords: PasswordHasher;
@@ -397,6 +436,7 @@ pub trait Ports: Send + Sync + 'static {
     fn loyalty(&self) -> &Self::Loyalty;
     fn idempotency(&self) -> &Self::Idempotency;
     fn reviews(&self) -> &Self::Reviews;
+    fn login_failures(&self) -> &Self::LoginFailures;
     fn clock(&self) -> &Self::Clock;
     fn ids(&self) -> &Self::Ids;
     fn passwords(&self) -> &Self::Passwords;

@@ -48,6 +48,7 @@ pub struct TestPorts {
     pub loyalty: MockLoyaltyRepository,
     pub idempotency: MockIdempotencyRepository,
     pub reviews: MockReviewRepository,
+    pub login_failures: MockLoginFailureRepository,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
     pub passwords: MockPasswordHasher,
@@ -76,6 +77,7 @@ impl TestPorts {
             loyalty: MockLoyaltyRepository::new(),
             idempotency: MockIdempotencyRepository::new(),
             reviews: MockReviewRepository::new(),
+            login_failures: MockLoginFailureRepository::new(),
             clock,
             ids,
             passwords: MockPasswordHasher::new(),
@@ -93,6 +95,7 @@ impl Ports for TestPorts {
     type Loyalty = MockLoyaltyRepository;
     type Idempotency = MockIdempotencyRepository;
     type Reviews = MockReviewRepository;
+    type LoginFailures = MockLoginFailureRepository;
     type Clock = MockClock;
     type Ids = MockIdGenerator;
     type Passwords = MockPasswordHasher;
@@ -121,6 +124,9 @@ impl Ports for TestPorts {
     }
     fn reviews(&self) -> &Self::Reviews {
         &self.reviews
+    }
+    fn login_failures(&self) -> &Self::LoginFailures {
+        &self.login_failures
     }
     fn clock(&self) -> &Self::Clock {
         &self.clock

@@ -42,6 +42,9 @@ fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
         Endpoint::Me => method.to(session::me),
         Endpoint::CreateUser => method.to(users::create::<P>),
         Endpoint::ListUsers => method.to(users::list::<P>),
+        Endpoint::CreateApiKey => method.to(users::create_api_key::<P>),
+        Endpoint::ListApiKeys => method.to(users::list_api_keys::<P>),
+        Endpoint::RevokeApiKey => method.to(users::revoke_api_key::<P>),
         Endpoint::Health => method.to(health::health),
         Endpoint::Ready => method.to(health::ready::<P>),
     }

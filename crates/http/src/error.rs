@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::middleware::current_request_id;
 
 /// Seconds a client should wait before retrying after a 503.
-pub const RETRY_AFTER_UNAVAILABLE: u32 = 2;
+pub const RETRY_AFTER_UNAVAILABLE: u64 = 2;
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Detail {
@@ -34,6 +34,8 @@ pub struct ApiError {
     pub details: Vec<Detail>,
     /// Methods for `Allow` on a 405.
     pub allow: Option<String>,
+    /// Seconds for `Retry-After` (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -44,6 +46,7 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -115,11 +118,25 @@ impl ApiError {
     }
 
     pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVICE_UNAVAILABLE",
-            "The service cannot reach its database; try again shortly",
-        )
+        Self {
+            retry_after: Some(RETRY_AFTER_UNAVAILABLE),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "The service cannot reach its database; try again shortly",
+            )
+        }
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                "Too many failed attempts; try again later",
+            )
+        }
     }
 
     pub fn internal() -> Self {
@@ -193,15 +210,11 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
-        match self.status {
-            StatusCode::UNAUTHORIZED => {
-                response
-                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
-            }
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
-                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE));
-            }
-            _ => {}
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds));
         }
         if let Some(allow) = &self.allow {
             response.insert_header((header::ALLOW, allow.as_str()));
@@ -268,6 +281,7 @@ impl From<AuthError> for ApiError {
                 "email",
                 "Another user of this store has this email",
             ),
+            AuthError::Throttled { retry_after_secs } => Self::rate_limited(retry_after_secs),
             AuthError::Storage(error) => error.into(),
         }
     }

@@ -69,6 +69,9 @@ pub enum Endpoint {
     Me,
     CreateUser,
     ListUsers,
+    CreateApiKey,
+    ListApiKeys,
+    RevokeApiKey,
     Health,
     Ready,
 }
@@ -138,6 +141,9 @@ pub const ROUTES: &[Route] = &[
     route(Get, "/auth/me", Access::AnyCredential, E::Me, "Describe the credential in use"),
     route(Post, "/users", Access::Staff(Role::Admin), E::CreateUser, "Add a staff user"),
     route(Get, "/users", Access::Staff(Role::Admin), E::ListUsers, "List staff users"),
+    route(Post, "/api-keys", Access::Staff(Role::Admin), E::CreateApiKey, "Create an API key (its secret is shown once)"),
+    route(Get, "/api-keys", Access::Staff(Role::Admin), E::ListApiKeys, "List the store's API keys"),
+    route(Delete, "/api-keys/{id}", Access::Staff(Role::Admin), E::RevokeApiKey, "Revoke an API key at once"),
     route(Get, "/healthz", Access::Public, E::Health, "Liveness: the process answers"),
     route(Get, "/readyz", Access::Public, E::Ready, "Readiness: the database answers"),
 ];

@@ -1,6 +1,6 @@
 //! `/auth`: login, logout, and who am I.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,7 @@ struct LoginView {
 
 pub async fn login<P: Ports>(
     state: web::Data<AppState<P>>,
+    req: HttpRequest,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.decode::<LoginBody>()?;
@@ -51,7 +52,12 @@ pub async fn login<P: Ports>(
     else {
         return Err(ApiError::validation(&errors));
     };
-    let outcome = state.access.login(&store_id, &email, &password).await?;
+    // The socket's address: headers such as X-Forwarded-For are the client's to forge.
+    let client = req.peer_addr().map(|addr| addr.ip().to_string());
+    let outcome = state
+        .access
+        .login(&store_id, &email, &password, client.as_deref())
+        .await?;
     Ok(envelope::ok(&LoginView {
         token: outcome.token,
         expires_at: timestamp(outcome.expires_at),

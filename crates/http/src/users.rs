@@ -1,8 +1,8 @@
-//! `/users`: the store's staff.
+//! `/users` and `/api-keys`: who may use the store's data.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
-use customers_domain::access::NewUserInput;
+use customers_domain::access::{NewApiKeyInput, NewUserInput};
 use serde::Deserialize;
 
 use crate::body::{Body, JsonObject};
@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::middleware::Caller;
 use crate::query::page_only;
 use crate::state::AppState;
-use crate::views::UserView;
+use crate::views::{ApiKeyView, NewApiKeyView, UserView};
 
 #[derive(Deserialize, Debug)]
 pub struct NewUserBody {
@@ -52,4 +52,55 @@ pub async fn list<P: Ports>(
         .await?;
     let rows: Vec<UserView> = page.items.iter().map(UserView::from).collect();
     Ok(envelope::list(&rows, Meta::of(&page)))
+}
+
+#[derive(Deserialize, Debug)]
+pub struct NewApiKeyBody {
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+}
+
+impl Body for NewApiKeyBody {
+    const FIELDS: &'static [&'static str] = &["name", "scopes"];
+}
+
+/// 201 with the key's secret, shown this once.
+pub async fn create_api_key<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.decode::<NewApiKeyBody>()?;
+    let input = NewApiKeyInput {
+        name: body.name,
+        scopes: body.scopes,
+    };
+    let created = state.access.create_api_key(&caller, &input).await?;
+    Ok(envelope::created(&NewApiKeyView::from(&created)))
+}
+
+pub async fn list_api_keys<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .access
+        .list_api_keys(&caller, page_only(req.query_string())?)
+        .await?;
+    let rows: Vec<ApiKeyView> = page.items.iter().map(ApiKeyView::from).collect();
+    Ok(envelope::list(&rows, Meta::of(&page)))
+}
+
+/// Revokes at once: the key is refused from the next request on.
+pub async fn revoke_api_key<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if state.access.revoke_api_key(&caller, &id).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::not_found())
+    }
 }

@@ -1,7 +1,7 @@
 //! The JSON shapes of responses, field for field as the seed and CONTRACT §4 name them.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use customers_domain::access::{Holder, Principal, StaffUser};
+use customers_domain::access::{ApiKey, Holder, NewApiKey, Principal, StaffUser};
 use customers_domain::customer::{Customer, CustomerSummary};
 use customers_domain::loyalty::{AdjustOutcome, LedgerEntry};
 use customers_domain::order::{CustomerAnalytics, Order};
@@ -503,6 +503,52 @@ impl From<&ReviewStats> for ReviewStatsView {
                 .collect(),
             approved_count: s.approved,
             pending_count: s.pending(),
+        }
+    }
+}
+
+/// An API key, never its secret.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<&'static str>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl From<&ApiKey> for ApiKeyView {
+    fn from(k: &ApiKey) -> Self {
+        Self {
+            id: k.id.to_string(),
+            name: k.name.clone(),
+            scopes: k.scopes.iter().map(|s| s.as_str()).collect(),
+            created_at: timestamp(k.created_at),
+            revoked_at: timestamp_opt(k.revoked_at),
+        }
+    }
+}
+
+/// `POST /api-keys`: the key with its secret, shown this once.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct NewApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<&'static str>,
+    pub key: String,
+    pub created_at: String,
+}
+
+impl From<&NewApiKey> for NewApiKeyView {
+    fn from(n: &NewApiKey) -> Self {
+        Self {
+            id: n.key.id.to_string(),
+            name: n.key.name.clone(),
+            scopes: n.key.scopes.iter().map(|s| s.as_str()).collect(),
+            key: n.secret.clone(),
+            created_at: timestamp(n.key.created_at),
         }
     }
 }

@@ -1,20 +1,22 @@
-//! Staff tokens and API keys ([`CredentialRepository`]), found by the digest of their secret.
+//! Staff tokens and API keys ([`CredentialRepository`]), found by the digest of their secret;
+//! a store's API keys listed newest first and revoked by id.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use customers_domain::access::SecretKind;
-use customers_domain::access::{Credential, Holder, Principal, Role, Scope};
+use customers_domain::access::{ApiKey, Credential, Holder, Principal, Role, Scope};
 use customers_domain::ids::{CredentialId, StoreId, UserId};
+use customers_domain::page::PageRequest;
 use customers_domain::ports::{CredentialRepository, RepoError};
 use diesel::{
     BoolExpressionMethods, ExpressionMethods, Insertable, JoinOnDsl, NullableExpressionMethods,
-    OptionalExtension, QueryDsl,
+    OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
 
 use crate::error::corrupt;
 use crate::pool::{Database, with_connection};
 use crate::schema::{credentials, users};
-use crate::time::to_db;
+use crate::time::{from_db, to_db};
 
 #[derive(Insertable)]
 #[diesel(table_name = credentials)]
@@ -47,6 +49,43 @@ impl NewCredential {
     }
 }
 
+/// The stored space-separated scopes; an unknown one (from a newer version) is skipped.
+fn parse_scopes(stored: &str) -> Vec<Scope> {
+    stored
+        .split_whitespace()
+        .filter_map(|scope| {
+            let parsed = scope.parse::<Scope>().ok();
+            if parsed.is_none() {
+                tracing::warn!(scope, "ignoring an unknown stored API key scope");
+            }
+            parsed
+        })
+        .collect()
+}
+
+/// An API key as its store lists it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = credentials, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ApiKeyRow {
+    id: String,
+    name: String,
+    scopes: String,
+    created_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+impl ApiKeyRow {
+    fn into_api_key(self) -> ApiKey {
+        ApiKey {
+            id: CredentialId::from_stored(self.id),
+            name: self.name,
+            scopes: parse_scopes(&self.scopes),
+            created_at: from_db(self.created_at),
+            revoked_at: self.revoked_at.map(from_db),
+        }
+    }
+}
+
 /// A credential with its user's email and role (for staff tokens).
 type HolderRow = (
     String,
@@ -75,16 +114,7 @@ fn principal(row: HolderRow) -> Result<Option<Principal>, RepoError> {
         }
         Some(SecretKind::ApiKey) => Holder::ApiKey {
             name,
-            scopes: scopes
-                .split_whitespace()
-                .filter_map(|scope| {
-                    let parsed = scope.parse::<Scope>().ok();
-                    if parsed.is_none() {
-                        tracing::warn!(scope, "ignoring an unknown stored API key scope");
-                    }
-                    parsed
-                })
-                .collect(),
+            scopes: parse_scopes(&scopes),
         },
         None => return Err(corrupt("credential kind", &kind)),
     };
@@ -142,6 +172,57 @@ impl CredentialRepository for Database {
                 .optional()
         })?;
         Ok(row.map(principal).transpose()?.flatten())
+    }
+
+    async fn list_api_keys(
+        &self,
+        store: &StoreId,
+        page: PageRequest,
+    ) -> Result<(Vec<ApiKey>, u64), RepoError> {
+        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+        let api_key = SecretKind::ApiKey.as_str();
+        // Both read `credentials_store_kind_newest`: (store_id, kind, created_at DESC, id DESC).
+        let (rows, total) = with_connection!(self, |conn| {
+            let of_store = || {
+                credentials::table
+                    .filter(credentials::store_id.eq(store.as_str()))
+                    .filter(credentials::kind.eq(api_key))
+            };
+            let rows = of_store()
+                .order_by((credentials::created_at.desc(), credentials::id.desc()))
+                .select(ApiKeyRow::as_select())
+                .offset(offset)
+                .limit(i64::from(page.limit()))
+                .load::<ApiKeyRow>(conn)
+                .await?;
+            let total = of_store().count().get_result::<i64>(conn).await?;
+            Ok((rows, total))
+        })?;
+        let keys = rows.into_iter().map(ApiKeyRow::into_api_key).collect();
+        Ok((keys, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        store: &StoreId,
+        id: &CredentialId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let now = to_db(now);
+        let revoked = with_connection!(self, |conn| {
+            diesel::update(credentials::table.find((store.as_str(), id.as_str())))
+                .filter(credentials::kind.eq(SecretKind::ApiKey.as_str()))
+                .filter(credentials::revoked_at.is_null())
+                .filter(
+                    credentials::expires_at
+                        .is_null()
+                        .or(credentials::expires_at.gt(now)),
+                )
+                .set(credentials::revoked_at.eq(now))
+                .execute(conn)
+                .await
+        })?;
+        Ok(revoked > 0)
     }
 
     async fn revoke(

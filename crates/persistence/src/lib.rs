@@ -14,6 +14,8 @@
 //! - `reviews`: reviews of orders, their moderation and responses, the list, and each store's
 //!   review counters (the statistics), kept in the transaction of every review write.
 //! - `idempotency`: idempotency keys, claimed, completed and released.
+//! - `login_failures`: failed logins per throttle key (not per store), for slowing down
+//!   password guessing.
 //! - `error`: [`DatabaseError`], and how storage failures become the domain's `RepoError`.
 //! - [`testing`]: fresh, migrated databases for the tests of this and other crates.
 
@@ -22,6 +24,7 @@ mod credentials;
 mod customers;
 mod error;
 mod idempotency;
+mod login_failures;
 mod loyalty;
 mod migrations;
 mod orders;

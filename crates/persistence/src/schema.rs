@@ -190,6 +190,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Failed logins by throttle key: the one table without `store_id` (a client address
+    /// spans stores).
+    login_failures (id) {
+        id -> BigInt,
+        throttle_key -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
     users,

@@ -148,6 +148,7 @@ impl Ports for Adapters {
     type Loyalty = Database;
     type Idempotency = Database;
     type Reviews = Database;
+    type LoginFailures = Database;
     type Clock = SystemClock;
     type Ids = RandomIds;
     type Passwords = Argon2Passwords;
@@ -175,6 +176,9 @@ impl Ports for Adapters {
         &self.database
     }
     fn reviews(&self) -> &Database {
+        &self.database
+    }
+    fn login_failures(&self) -> &Database {
         &self.database
     }
     fn clock(&self) -> &SystemClock {

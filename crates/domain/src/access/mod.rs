@@ -11,6 +11,6 @@ pub use principal::{Access, Forbidden, Holder, Principal};
 pub use role::{Role, Scope};
 pub use secret::SecretKind;
 pub use service::{
-    AccessService, AuthError, LoginOutcome, NewStoreOutcome, STAFF_TOKEN_LIFETIME_DAYS,
+    AccessService, AuthError, LoginOutcome, NewApiKey, NewStoreOutcome, STAFF_TOKEN_LIFETIME_DAYS,
 };
-pub use user::{Credential, NewUserInput, Password, StaffUser};
+pub use user::{ApiKey, Credential, NewApiKeyInput, NewUserInput, Password, StaffUser};

@@ -8,13 +8,14 @@ use chrono::{DateTime, Duration, Utc};
 use crate::access::principal::{Forbidden, Principal};
 use crate::access::role::Role;
 use crate::access::secret::{self, SecretKind};
-use crate::access::user::{Credential, NewUserInput, Password, StaffUser};
+use crate::access::throttle::{self, ThrottleKey};
+use crate::access::user::{ApiKey, Credential, NewApiKeyInput, NewUserInput, Password, StaffUser};
 use crate::customer::Email;
 use crate::ids::{CredentialId, StoreId, UserId};
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    CredentialRepository, IdGenerator, PasswordHasher, Ports, RepoError, StoreRepository,
-    TokenDigester, Unique, UserRepository,
+    CredentialRepository, IdGenerator, LoginFailureRepository, PasswordHasher, Ports, RepoError,
+    StoreRepository, TokenDigester, Unique, UserRepository,
 };
 use crate::store::{Store, StoreSettings};
 use crate::validation::ValidationErrors;
@@ -33,6 +34,9 @@ pub enum AuthError {
     Invalid(#[from] ValidationErrors),
     #[error("a user with this email already exists")]
     EmailTaken,
+    /// Too many failed logins for this email or from this address: wait this many seconds.
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     #[error(transparent)]
     Storage(RepoError),
 }
@@ -58,6 +62,13 @@ pub struct LoginOutcome {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub user: StaffUser,
+}
+
+/// A new API key and its secret (shown once).
+#[derive(Debug)]
+pub struct NewApiKey {
+    pub key: ApiKey,
+    pub secret: String,
 }
 
 /// A new store, its owner, and the owner's first token (shown once).
@@ -101,12 +112,68 @@ impl<P: Ports> AccessService<P> {
 
     /// Exchanges a store id, email and password for a new staff token. Every kind of failure
     /// answers the same `Unauthorized`, and an unknown email costs a full password check.
+    /// After [`throttle::MAX_FAILURES`] failures for the email or from `client` within
+    /// [`throttle::WINDOW`], attempts are `Throttled` until the oldest failure expires.
     pub async fn login(
         &self,
         store_id: &str,
         email: &str,
         password: &str,
+        client: Option<&str>,
     ) -> Result<LoginOutcome, AuthError> {
+        let now = self.ports.now();
+        let account = ThrottleKey::Account {
+            store: store_id.to_owned(),
+            email: email.trim().to_lowercase(),
+        }
+        .as_text();
+        let mut keys = vec![account.clone()];
+        keys.extend(client.map(|c| ThrottleKey::Client(c.to_owned()).as_text()));
+        let failures = self
+            .ports
+            .login_failures()
+            .failures_since(keys.clone(), now - throttle::WINDOW)
+            .await?;
+        for key in &keys {
+            let times: Vec<_> = failures
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, at)| *at)
+                .collect();
+            if let Err(retry_after_secs) = throttle::verdict(&times, now) {
+                return Err(AuthError::Throttled { retry_after_secs });
+            }
+        }
+        match self.check_password(store_id, email, password).await? {
+            Some(user) => {
+                self.ports.login_failures().clear(account).await?;
+                let expires_at = now + Duration::days(STAFF_TOKEN_LIFETIME_DAYS);
+                let (token, credential) =
+                    self.new_staff_token(&user, "login", now, Some(expires_at));
+                self.ports.credentials().insert(&credential).await?;
+                Ok(LoginOutcome {
+                    token,
+                    expires_at,
+                    user,
+                })
+            }
+            None => {
+                self.ports
+                    .login_failures()
+                    .record_failure(keys, now, now - throttle::WINDOW)
+                    .await?;
+                Err(AuthError::Unauthorized)
+            }
+        }
+    }
+
+    /// The user whose password this is, or `None`, after the same work either way.
+    async fn check_password(
+        &self,
+        store_id: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<StaffUser>, AuthError> {
         let store_id = StoreId::parse(store_id);
         let email = Email::parse(email).ok();
         let found = match (&store_id, &email) {
@@ -129,16 +196,72 @@ impl<P: Ports> AccessService<P> {
             .verify(password.to_owned(), hash)
             .await
             && has_password;
-        let user = user.filter(|_| matches).ok_or(AuthError::Unauthorized)?;
+        Ok(user.filter(|_| matches))
+    }
+
+    /// Creates an API key for the caller's store (admins and owners).
+    pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        input: &NewApiKeyInput,
+    ) -> Result<NewApiKey, AuthError> {
+        principal.require_role(Role::Admin)?;
+        let (name, scopes) = input.validate()?;
         let now = self.ports.now();
-        let expires_at = now + Duration::days(STAFF_TOKEN_LIFETIME_DAYS);
-        let (token, credential) = self.new_staff_token(&user, "login", now, Some(expires_at));
+        let secret = secret::compose(SecretKind::ApiKey, &self.ports.ids().secret_bytes());
+        let credential = Credential {
+            id: CredentialId::from_stored(self.ports.ids().new_id(CredentialId::PREFIX)),
+            store_id: principal.store_id.clone(),
+            kind: SecretKind::ApiKey,
+            user_id: None,
+            name,
+            scopes,
+            digest: self.ports.digests().digest(&secret),
+            created_at: now,
+            expires_at: None,
+        };
         self.ports.credentials().insert(&credential).await?;
-        Ok(LoginOutcome {
-            token,
-            expires_at,
-            user,
+        Ok(NewApiKey {
+            key: ApiKey {
+                id: credential.id,
+                name: credential.name,
+                scopes: credential.scopes,
+                created_at: now,
+                revoked_at: None,
+            },
+            secret,
         })
+    }
+
+    pub async fn list_api_keys(
+        &self,
+        principal: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<ApiKey>, AuthError> {
+        principal.require_role(Role::Admin)?;
+        let (items, total) = self
+            .ports
+            .credentials()
+            .list_api_keys(&principal.store_id, page)
+            .await?;
+        Ok(Page {
+            items,
+            total,
+            request: page,
+        })
+    }
+
+    /// Revokes an API key at once; `NotFound` is reported as `Ok(false)`.
+    pub async fn revoke_api_key(&self, principal: &Principal, id: &str) -> Result<bool, AuthError> {
+        principal.require_role(Role::Admin)?;
+        let Some(id) = CredentialId::parse(id) else {
+            return Ok(false);
+        };
+        Ok(self
+            .ports
+            .credentials()
+            .revoke_api_key(&principal.store_id, &id, self.ports.now())
+            .await?)
     }
 
     /// Revokes the credential the caller used.
@@ -282,7 +405,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::access::Holder;
+    use crate::access::{Holder, Scope};
     use crate::testing::{TestPorts, now, ready, staff, store_id};
 
     fn service(ports: TestPorts) -> AccessService<TestPorts> {
@@ -302,6 +425,22 @@ mod tests {
             role,
             created_at: now(),
         }
+    }
+
+    /// No earlier failures; failures and successes are recorded.
+    fn no_failures(ports: &mut TestPorts) {
+        ports
+            .login_failures
+            .expect_failures_since()
+            .returning(|_, _| ready(Ok(vec![])));
+        ports
+            .login_failures
+            .expect_record_failure()
+            .returning(|_, _, _| ready(Ok(())));
+        ports
+            .login_failures
+            .expect_clear()
+            .returning(|_| ready(Ok(())));
     }
 
     fn digest_as_reversed(ports: &mut TestPorts) {
@@ -359,6 +498,7 @@ mod tests {
     #[tokio::test]
     async fn login_with_an_unknown_email_still_checks_a_password() {
         let mut ports = TestPorts::new();
+        no_failures(&mut ports);
         ports
             .users
             .expect_find_by_email()
@@ -376,6 +516,7 @@ mod tests {
                 "store_aaaaaaaaaaaa",
                 "Nobody@example.dk",
                 "whatever password",
+                None,
             )
             .await;
         assert!(matches!(result, Err(AuthError::Unauthorized)));
@@ -384,19 +525,23 @@ mod tests {
     #[tokio::test]
     async fn login_with_a_malformed_store_id_looks_like_a_wrong_password() {
         let mut ports = TestPorts::new();
+        no_failures(&mut ports);
         ports.users.expect_find_by_email().never();
         ports
             .passwords
             .expect_verify()
             .times(1)
             .returning(|_, _| ready(false));
-        let result = service(ports).login("nope", "chef@example.dk", "pw").await;
+        let result = service(ports)
+            .login("nope", "chef@example.dk", "pw", None)
+            .await;
         assert!(matches!(result, Err(AuthError::Unauthorized)));
     }
 
     #[tokio::test]
     async fn login_with_a_wrong_password_is_unauthorized() {
         let mut ports = TestPorts::new();
+        no_failures(&mut ports);
         ports
             .users
             .expect_find_by_email()
@@ -408,7 +553,12 @@ mod tests {
             .returning(|_, _| ready(false));
         ports.credentials.expect_insert().never();
         let result = service(ports)
-            .login("store_aaaaaaaaaaaa", "chef@example.dk", "wrong password")
+            .login(
+                "store_aaaaaaaaaaaa",
+                "chef@example.dk",
+                "wrong password",
+                Some("127.0.0.1"),
+            )
             .await;
         assert!(matches!(result, Err(AuthError::Unauthorized)));
     }
@@ -416,6 +566,7 @@ mod tests {
     #[tokio::test]
     async fn a_user_without_a_password_cannot_log_in() {
         let mut ports = TestPorts::new();
+        no_failures(&mut ports);
         ports
             .users
             .expect_find_by_email()
@@ -426,7 +577,12 @@ mod tests {
             .withf(|_, hash| hash.is_none())
             .returning(|_, _| ready(true));
         let result = service(ports)
-            .login("store_aaaaaaaaaaaa", "chef@example.dk", "")
+            .login(
+                "store_aaaaaaaaaaaa",
+                "chef@example.dk",
+                "",
+                Some("127.0.0.1"),
+            )
             .await;
         assert!(matches!(result, Err(AuthError::Unauthorized)));
     }
@@ -434,6 +590,7 @@ mod tests {
     #[tokio::test]
     async fn login_issues_a_thirty_day_token_stored_as_a_digest() {
         let mut ports = TestPorts::new();
+        no_failures(&mut ports);
         digest_as_reversed(&mut ports);
         ports
             .users
@@ -455,7 +612,12 @@ mod tests {
             .times(1)
             .returning(|_| ready(Ok(())));
         let outcome = service(ports)
-            .login("store_aaaaaaaaaaaa", "chef@example.dk", "right password")
+            .login(
+                "store_aaaaaaaaaaaa",
+                "chef@example.dk",
+                "right password",
+                Some("127.0.0.1"),
+            )
             .await
             .unwrap();
         assert_eq!(outcome.token, token());
@@ -645,6 +807,123 @@ mod tests {
         };
         let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["currency", "ownerEmail", "ownerPassword"]);
+    }
+
+    #[tokio::test]
+    async fn repeated_failures_are_throttled_before_any_password_work() {
+        let mut ports = TestPorts::new();
+        let key = "account:store_aaaaaaaaaaaa:chef@example.dk".to_owned();
+        ports
+            .login_failures
+            .expect_failures_since()
+            .withf(|keys, since| {
+                keys == &[
+                    "account:store_aaaaaaaaaaaa:chef@example.dk",
+                    "client:10.0.0.1",
+                ] && *since == now() - throttle::WINDOW
+            })
+            .returning(move |_, _| {
+                let at = now() - Duration::minutes(3);
+                ready(Ok((0..5).map(|_| (key.clone(), at)).collect()))
+            });
+        ports.passwords.expect_verify().never();
+        ports.users.expect_find_by_email().never();
+        let result = service(ports)
+            .login(
+                "store_aaaaaaaaaaaa",
+                " Chef@Example.dk",
+                "guess",
+                Some("10.0.0.1"),
+            )
+            .await;
+        assert!(matches!(
+            result,
+            Err(AuthError::Throttled {
+                retry_after_secs: 720
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_failure_is_counted_for_the_email_and_the_address() {
+        let mut ports = TestPorts::new();
+        ports
+            .login_failures
+            .expect_failures_since()
+            .returning(|_, _| ready(Ok(vec![])));
+        ports
+            .login_failures
+            .expect_record_failure()
+            .withf(|keys, at, _| keys.len() == 2 && keys[1] == "client:10.0.0.1" && *at == now())
+            .times(1)
+            .returning(|_, _, _| ready(Ok(())));
+        ports
+            .users
+            .expect_find_by_email()
+            .returning(|_, _| ready(Ok(None)));
+        ports
+            .passwords
+            .expect_verify()
+            .returning(|_, _| ready(false));
+        let result = service(ports)
+            .login(
+                "store_aaaaaaaaaaaa",
+                "chef@example.dk",
+                "guess",
+                Some("10.0.0.1"),
+            )
+            .await;
+        assert!(matches!(result, Err(AuthError::Unauthorized)));
+    }
+
+    #[tokio::test]
+    async fn api_keys_are_made_by_admins_and_stored_as_digests() {
+        let mut ports = TestPorts::new();
+        digest_as_reversed(&mut ports);
+        ports
+            .credentials
+            .expect_insert()
+            .withf(|c| {
+                c.kind == SecretKind::ApiKey
+                    && c.user_id.is_none()
+                    && c.scopes == [Scope::ReadOrders]
+                    && c.expires_at.is_none()
+            })
+            .times(1)
+            .returning(|_| ready(Ok(())));
+        let service = service(ports);
+        let input = NewApiKeyInput {
+            name: Some("POS".into()),
+            scopes: Some(vec!["read:orders".into()]),
+        };
+        assert!(matches!(
+            service.create_api_key(&staff(Role::Manager), &input).await,
+            Err(AuthError::Forbidden)
+        ));
+        let created = service
+            .create_api_key(&staff(Role::Admin), &input)
+            .await
+            .unwrap();
+        assert_eq!(secret::recognize(&created.secret), Some(SecretKind::ApiKey));
+        assert_eq!(created.key.name, "POS");
+        assert_eq!(created.key.revoked_at, None);
+    }
+
+    #[tokio::test]
+    async fn revoking_a_malformed_key_id_finds_nothing() {
+        let mut ports = TestPorts::new();
+        ports.credentials.expect_revoke_api_key().never();
+        let service = service(ports);
+        assert!(
+            !service
+                .revoke_api_key(&staff(Role::Owner), "nope")
+                .await
+                .unwrap()
+        );
+        assert!(matches!(
+            service.revoke_api_key(&staff(Role::Staff), "nope").await,
+            Err(AuthError::Forbidden)
+        ));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Stores, staff users and credentials.
 
-use customers_domain::access::{Credential, Holder, Principal, Role, Scope, SecretKind, StaffUser};
+use customers_domain::access::{
+    ApiKey, Credential, Holder, Principal, Role, Scope, SecretKind, StaffUser,
+};
 use customers_domain::customer::{Email, PersonName};
 use customers_domain::ids::{CredentialId, StoreId, UserId};
 use customers_domain::page::PageRequest;
@@ -226,6 +228,135 @@ pub async fn revoking_needs_the_right_store(t: &TestDatabase) {
         CredentialRepository::insert(db, &clash).await,
         Err(RepoError::Internal(_))
     ));
+}
+
+/// An API key created at `at(minutes)`.
+fn api_key_at(store: &StoreId, minutes: i64) -> Credential {
+    Credential {
+        created_at: at(minutes),
+        ..api_key(store, &new_id("digest"), &[Scope::ReadOrders])
+    }
+}
+
+/// How the store's list shows a credential that has not been revoked.
+fn listed(key: &Credential) -> ApiKey {
+    ApiKey {
+        id: key.id.clone(),
+        name: key.name.clone(),
+        scopes: key.scopes.clone(),
+        created_at: key.created_at,
+        revoked_at: None,
+    }
+}
+
+async fn api_keys(db: &Database, store: &StoreId, page: i64, limit: i64) -> (Vec<ApiKey>, u64) {
+    let request = PageRequest::new(Some(page), Some(limit)).expect("a valid page");
+    db.list_api_keys(store, request)
+        .await
+        .expect("the API keys are listed")
+}
+
+pub async fn api_keys_are_listed_newest_first_with_the_revoked(t: &TestDatabase) {
+    let db = t.database();
+    let fixture = store_fixture();
+    db.create_with_owner(&fixture.store, &fixture.owner, "", &fixture.token)
+        .await
+        .unwrap();
+    let store = fixture.store.id.clone();
+    let other = new_store(db).await;
+    // Only the owner's staff token so far: no API key.
+    assert_eq!(api_keys(db, &store, 1, 10).await, (vec![], 0));
+
+    let oldest = Credential {
+        name: "Kiosk".into(),
+        scopes: vec![Scope::ReadCustomers, Scope::WriteOrders],
+        ..api_key_at(&store, 1)
+    };
+    let (tied_a, tied_b) = (api_key_at(&store, 2), api_key_at(&store, 2));
+    let newest = api_key_at(&store, 3);
+    for key in [&tied_a, &oldest, &newest, &tied_b] {
+        add_credential(db, key).await;
+    }
+    let manager = user(&store, "manager@example.dk", Role::Manager, 1);
+    add_user(db, &manager).await;
+    add_credential(db, &staff_token(&manager, "digest-of-login", Some(600))).await;
+    add_credential(db, &api_key_at(&other, 4)).await;
+    assert_eq!(db.revoke_api_key(&store, &newest.id, at(5)).await, Ok(true));
+
+    // Ties by id, newest (largest) first; the revoked key is listed with its revocation.
+    let mut tied = [listed(&tied_a), listed(&tied_b)];
+    tied.sort_by(|a, b| b.id.cmp(&a.id));
+    let expected = vec![
+        ApiKey {
+            revoked_at: Some(at(5)),
+            ..listed(&newest)
+        },
+        tied[0].clone(),
+        tied[1].clone(),
+        listed(&oldest),
+    ];
+    assert_eq!(api_keys(db, &store, 1, 10).await, (expected.clone(), 4));
+    assert_eq!(
+        api_keys(db, &store, 1, 3).await,
+        (expected[..3].to_vec(), 4)
+    );
+    assert_eq!(
+        api_keys(db, &store, 2, 3).await,
+        (expected[3..].to_vec(), 4)
+    );
+    assert_eq!(api_keys(db, &store, 3, 3).await, (vec![], 4));
+
+    // Another store sees only its own key.
+    let (theirs, total) = api_keys(db, &other, 1, 10).await;
+    assert_eq!((theirs.len(), total), (1, 1));
+    let unknown = StoreId::from_stored(new_id("store"));
+    assert_eq!(api_keys(db, &unknown, 1, 10).await, (vec![], 0));
+}
+
+pub async fn only_an_active_api_key_of_the_store_is_revoked(t: &TestDatabase) {
+    let db = t.database();
+    let fixture = store_fixture();
+    db.create_with_owner(&fixture.store, &fixture.owner, "", &fixture.token)
+        .await
+        .unwrap();
+    let store = fixture.store.id.clone();
+    let other = new_store(db).await;
+    let key = api_key_at(&store, 1);
+    let theirs = api_key_at(&other, 1);
+    add_credential(db, &key).await;
+    add_credential(db, &theirs).await;
+
+    // A staff token is not an API key, even of the right store: it stays active.
+    assert_eq!(
+        db.revoke_api_key(&store, &fixture.token.id, at(2)).await,
+        Ok(false)
+    );
+    assert!(
+        db.find_active(&fixture.token.digest, at(3))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Another store's key is not found from this store.
+    assert_eq!(
+        db.revoke_api_key(&store, &theirs.id, at(2)).await,
+        Ok(false)
+    );
+    assert!(
+        db.find_active(&theirs.digest, at(3))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let unknown = CredentialId::from_stored(new_id("key"));
+    assert_eq!(db.revoke_api_key(&store, &unknown, at(2)).await, Ok(false));
+
+    assert_eq!(db.revoke_api_key(&store, &key.id, at(4)).await, Ok(true));
+    assert_eq!(db.find_active(&key.digest, at(5)).await, Ok(None));
+    // Twice: already revoked, and the first revocation time is kept.
+    assert_eq!(db.revoke_api_key(&store, &key.id, at(6)).await, Ok(false));
+    let (listed_keys, _) = api_keys(db, &store, 1, 10).await;
+    assert_eq!(listed_keys[0].revoked_at, Some(at(4)));
 }
 
 pub async fn stores_are_created_with_their_owner(t: &TestDatabase) {

@@ -10,6 +10,7 @@ mod customers;
 mod database;
 mod idempotency;
 mod listing;
+mod login_failures;
 mod loyalty;
 mod orders;
 mod reviews;
@@ -92,8 +93,13 @@ on_every_backend!(
     access::users_are_unique_per_store_and_listed_oldest_first,
     access::staff_tokens_and_api_keys_are_found_while_active,
     access::revoking_needs_the_right_store,
+    access::api_keys_are_listed_newest_first_with_the_revoked,
+    access::only_an_active_api_key_of_the_store_is_revoked,
     access::stores_are_created_with_their_owner,
     access::store_creation_is_all_or_nothing,
+    login_failures::login_failures_are_counted_per_key_since_an_instant,
+    login_failures::old_login_failures_are_forgotten_when_a_key_fails_again,
+    login_failures::clearing_forgets_only_that_key,
     database::ping_and_pool_status,
     database::parallel_writes_all_succeed,
     database::closed_database_is_unavailable,

@@ -1,0 +1,1 @@
+DROP INDEX credentials_store_kind_newest;
