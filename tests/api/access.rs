@@ -181,6 +181,7 @@ async fn sample_request(s: &TestServer, endpoint: Endpoint, n: usize) -> (String
         Endpoint::CustomerOrders => (format!("/customers/{}/orders", customer().await), None),
         Endpoint::CustomerLoyalty => (format!("/customers/{}/loyalty", customer().await), None),
         Endpoint::CustomerAnalytics => (format!("/customers/{}/analytics", customer().await), None),
+        Endpoint::ExportCustomer => (format!("/customers/{}/export", customer().await), None),
         Endpoint::AdjustLoyalty => (
             format!("/customers/{}/loyalty/adjust", customer().await),
             Some(json!({"delta": 10, "reason": "cell"})),
@@ -472,7 +473,10 @@ async fn every_route_enforces_its_row_of_the_access_table(s: TestServer) {
     }
     eprintln!("access matrix: {cells} cells");
     let protected = ROUTES.iter().filter(|r| r.access != Access::Public).count();
-    assert!(cells >= protected * 9, "every protected route got its credential cells: {cells}");
+    assert!(
+        cells >= protected * 9,
+        "every protected route got its credential cells: {cells}"
+    );
 }
 
 async fn missing_bad_and_forged_credentials_are_unauthorized(s: TestServer) {

@@ -14,6 +14,7 @@ on_both_databases!(
     patch_manages_the_default_address,
     delete_erases_the_customer_and_frees_email_and_phone,
     another_stores_customer_does_not_exist,
+    an_export_holds_everything_about_the_customer,
 );
 
 async fn the_seed_example_is_created_with_its_fields_and_defaults(s: TestServer) {
@@ -428,4 +429,74 @@ async fn another_stores_customer_does_not_exist(s: TestServer) {
             "{malformed}"
         );
     }
+}
+
+async fn an_export_holds_everything_about_the_customer(s: TestServer) {
+    let id = s
+        .customer(
+            json!({"firstName": "Maria", "email": "maria@example.dk", "defaultCity": "Aarhus",
+                         "adminNotes": "VIP", "allergens": ["NUTS"]}),
+        )
+        .await;
+    let order = s
+        .order(json!({"customerId": id, "items": [{"productId": "p", "productName": "Pizza", "quantity": 1, "unitPriceMinor": 12_000}]}))
+        .await;
+    s.post(
+        &format!("/customers/{id}/loyalty/adjust"),
+        &s.owner_token,
+        json!({"delta": 30, "reason": "Bonus"}),
+    )
+    .await;
+    let review = s
+        .post(
+            "/reviews",
+            &s.owner_token,
+            json!({"orderId": order["id"], "rating": 5, "comment": "Great"}),
+        )
+        .await;
+    s.customer(json!({"firstName": "Someone else"})).await;
+    let reply = s
+        .get(&format!("/customers/{id}/export"), &s.owner_token)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let e = reply.data();
+    let mut keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "addresses",
+            "customer",
+            "exportedAt",
+            "loyaltyEntries",
+            "orders",
+            "reviews"
+        ]
+    );
+    assert_eq!(e["customer"]["email"], "maria@example.dk");
+    assert_eq!(e["customer"]["adminNotes"], "VIP");
+    assert_eq!(e["addresses"][0]["city"], "Aarhus");
+    assert_eq!(e["orders"].as_array().unwrap().len(), 1);
+    assert_eq!(e["orders"][0]["id"], order["id"]);
+    assert_eq!(e["reviews"][0]["id"], review.data()["id"]);
+    assert_eq!(
+        e["loyaltyEntries"].as_array().unwrap().len(),
+        2,
+        "earned and adjusted"
+    );
+    assert!(e["exportedAt"].as_str().unwrap().ends_with('Z'));
+    let manager = s.staff_token("manager").await;
+    assert_eq!(
+        s.get(&format!("/customers/{id}/export"), &manager)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    s.delete(&format!("/customers/{id}"), &s.owner_token).await;
+    assert_eq!(
+        s.get(&format!("/customers/{id}/export"), &s.owner_token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -7,6 +7,7 @@
 //! - [`order`]: orders, the points they earn, and purchase analytics.
 //! - [`loyalty`]: the loyalty ledger and its rules.
 //! - [`review`]: reviews of orders, their moderation, responses and statistics.
+//! - [`privacy`]: exporting everything held about a customer.
 //! - [`idempotency`]: replaying a repeated write instead of doing it twice.
 //! - [`store`]: the restaurant (tenant) every record belongs to.
 //! - [`ports`]: what the use cases need from the outside world, as traits.
@@ -21,6 +22,7 @@ pub mod loyalty;
 pub mod order;
 pub mod page;
 pub mod ports;
+pub mod privacy;
 pub mod review;
 pub mod store;
 pub mod validation;

@@ -25,6 +25,7 @@ fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
         Endpoint::UnblockCustomer => method.to(customers::unblock::<P>),
         Endpoint::CustomerOrders => method.to(customers::orders::<P>),
         Endpoint::CustomerAnalytics => method.to(customers::analytics::<P>),
+        Endpoint::ExportCustomer => method.to(customers::export::<P>),
         Endpoint::AdjustLoyalty => method.to(loyalty::adjust::<P>),
         Endpoint::CustomerLoyalty => method.to(loyalty::ledger::<P>),
         Endpoint::RecordOrder => method.to(orders::record::<P>),

@@ -11,7 +11,9 @@ use crate::error::ApiError;
 use crate::middleware::Caller;
 use crate::query::{QueryParams, page_only};
 use crate::state::AppState;
-use crate::views::{AnalyticsView, BlockView, CustomerSummaryView, CustomerView, OrderView};
+use crate::views::{
+    AnalyticsView, BlockView, CustomerSummaryView, CustomerView, ExportView, OrderView,
+};
 
 /// The profile fields of create and PATCH. Absent, `null` and a value are told apart.
 #[derive(Deserialize, Debug, Default)]
@@ -228,4 +230,14 @@ pub async fn analytics<P: Ports>(
 ) -> Result<HttpResponse, ApiError> {
     let analytics = state.orders.analytics(&caller, &id).await?;
     Ok(envelope::ok(&AnalyticsView::from(&analytics)))
+}
+
+/// Everything held about the customer, in one JSON document (data portability).
+pub async fn export<P: Ports>(
+    state: web::Data<AppState<P>>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let export = state.privacy.export(&caller, &id).await?;
+    Ok(envelope::ok(&ExportView::from(&export)))
 }

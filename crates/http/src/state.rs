@@ -10,6 +10,7 @@ use customers_domain::customer::CustomerService;
 use customers_domain::idempotency::Idempotency;
 use customers_domain::loyalty::LoyaltyService;
 use customers_domain::order::OrderService;
+use customers_domain::privacy::PrivacyService;
 use customers_domain::review::ReviewService;
 
 /// Answers whether the database answers (for `/readyz`).
@@ -22,6 +23,7 @@ pub struct AppState<P> {
     pub loyalty: LoyaltyService<P>,
     pub idempotency: Idempotency<P>,
     pub reviews: ReviewService<P>,
+    pub privacy: PrivacyService<P>,
     pub access: AccessService<P>,
     pub ready: ReadinessCheck,
 }
@@ -34,6 +36,7 @@ impl<P: Ports> AppState<P> {
             loyalty: LoyaltyService::new(Arc::clone(&ports)),
             idempotency: Idempotency::new(Arc::clone(&ports)),
             reviews: ReviewService::new(Arc::clone(&ports)),
+            privacy: PrivacyService::new(Arc::clone(&ports)),
             access: AccessService::new(ports),
             ready,
         }
@@ -48,6 +51,7 @@ impl<P> Clone for AppState<P> {
             loyalty: self.loyalty.clone(),
             idempotency: self.idempotency.clone(),
             reviews: self.reviews.clone(),
+            privacy: self.privacy.clone(),
             access: self.access.clone(),
             ready: Arc::clone(&self.ready),
         }

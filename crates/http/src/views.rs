@@ -5,6 +5,7 @@ use customers_domain::access::{ApiKey, Holder, NewApiKey, Principal, StaffUser};
 use customers_domain::customer::{Customer, CustomerSummary};
 use customers_domain::loyalty::{AdjustOutcome, LedgerEntry};
 use customers_domain::order::{CustomerAnalytics, Order};
+use customers_domain::privacy::CustomerExport;
 use customers_domain::review::{Review, ReviewStats};
 use serde::Serialize;
 
@@ -549,6 +550,47 @@ impl From<&NewApiKey> for NewApiKeyView {
             scopes: n.key.scopes.iter().map(|s| s.as_str()).collect(),
             key: n.secret.clone(),
             created_at: timestamp(n.key.created_at),
+        }
+    }
+}
+
+/// `GET /customers/:id/export` (CONTRACT §5).
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportView {
+    pub customer: CustomerView,
+    pub addresses: Vec<AddressView>,
+    pub orders: Vec<OrderView>,
+    pub reviews: Vec<ReviewView>,
+    pub loyalty_entries: Vec<LedgerEntryView>,
+    pub exported_at: String,
+}
+
+impl From<&CustomerExport> for ExportView {
+    fn from(e: &CustomerExport) -> Self {
+        let customer = CustomerView::from(&e.customer);
+        let addresses = customer
+            .addresses
+            .iter()
+            .map(|a| AddressView {
+                id: a.id.clone(),
+                line: a.line.clone(),
+                zipcode: a.zipcode.clone(),
+                city: a.city.clone(),
+                is_default: a.is_default,
+            })
+            .collect();
+        Self {
+            customer,
+            addresses,
+            orders: e.orders.iter().map(OrderView::from).collect(),
+            reviews: e.reviews.iter().map(ReviewView::from).collect(),
+            loyalty_entries: e
+                .loyalty_entries
+                .iter()
+                .map(LedgerEntryView::from)
+                .collect(),
+            exported_at: timestamp(e.exported_at),
         }
     }
 }

@@ -1,0 +1,199 @@
+//! Data portability: everything held about one customer, in one document.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::access::Principal;
+use crate::customer::{Customer, CustomerError};
+use crate::ids::CustomerId;
+use crate::loyalty::LedgerEntry;
+use crate::order::Order;
+use crate::page::{MAX_LIMIT, PageRequest};
+use crate::ports::{
+    CustomerRepository, LoyaltyRepository, OrderRepository, Ports, RepoError, ReviewRepository,
+};
+use crate::review::{Review, ReviewFilter};
+
+/// Everything the store holds about a customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerExport {
+    pub customer: Customer,
+    pub orders: Vec<Order>,
+    pub reviews: Vec<Review>,
+    pub loyalty_entries: Vec<LedgerEntry>,
+    pub exported_at: DateTime<Utc>,
+}
+
+pub struct PrivacyService<P> {
+    ports: Arc<P>,
+}
+
+impl<P> Clone for PrivacyService<P> {
+    fn clone(&self) -> Self {
+        Self {
+            ports: Arc::clone(&self.ports),
+        }
+    }
+}
+
+/// Reads every page of a list, a hundred rows at a time.
+async fn all_pages<T, F, Fut>(mut page_of: F) -> Result<Vec<T>, RepoError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, u64), RepoError>>,
+{
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let request = PageRequest::new(Some(page), Some(i64::from(MAX_LIMIT)))
+            .map_err(|e| RepoError::Internal(e.to_string()))?;
+        let (items, total) = page_of(request).await?;
+        let done = items.is_empty() || (rows.len() + items.len()) as u64 >= total;
+        rows.extend(items);
+        if done {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+impl<P: Ports> PrivacyService<P> {
+    pub fn new(ports: Arc<P>) -> Self {
+        Self { ports }
+    }
+
+    /// The customer's profile, orders, reviews and loyalty entries (CONTRACT §4 "Export").
+    pub async fn export(
+        &self,
+        caller: &Principal,
+        id: &str,
+    ) -> Result<CustomerExport, CustomerError> {
+        let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
+        let store = &caller.store_id;
+        let customer = self
+            .ports
+            .customers()
+            .find(store, &id)
+            .await?
+            .ok_or(CustomerError::NotFound)?;
+        let id = &id;
+        let orders = all_pages(|page| async move {
+            Ok(self
+                .ports
+                .orders()
+                .list_for_customer(store, id, page)
+                .await?
+                .unwrap_or_default())
+        })
+        .await?;
+        let filter = ReviewFilter {
+            customer_id: Some(id.clone()),
+            ..ReviewFilter::default()
+        };
+        let reviews = all_pages(|page| self.ports.reviews().list(store, &filter, page)).await?;
+        let loyalty_entries = all_pages(|page| async move {
+            Ok(self
+                .ports
+                .loyalty()
+                .ledger(store, id, page)
+                .await?
+                .map(|(_, entries, total)| (entries, total))
+                .unwrap_or_default())
+        })
+        .await?;
+        Ok(CustomerExport {
+            customer,
+            orders,
+            reviews,
+            loyalty_entries,
+            exported_at: self.ports.now(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+    use crate::customer::{Activity, Profile};
+    use crate::testing::{TestPorts, now, ready, staff, store_id};
+
+    fn customer() -> Customer {
+        Customer {
+            id: CustomerId::parse("cust_000000000009").unwrap(),
+            store_id: store_id(),
+            profile: Profile::default(),
+            activity: Activity::default(),
+            block: None,
+            created_at: now(),
+            updated_at: now(),
+            version: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_export_reads_every_page_of_every_list() {
+        let mut ports = TestPorts::new();
+        ports
+            .customers
+            .expect_find()
+            .returning(|_, _| ready(Ok(Some(customer()))));
+        // 250 ledger entries: three pages of at most a hundred.
+        ports
+            .loyalty
+            .expect_ledger()
+            .times(3)
+            .returning(|_, _, page| {
+                let start = page.offset() as i64;
+                let entries: Vec<LedgerEntry> = (start..(start + 100).min(250))
+                    .map(|i| LedgerEntry {
+                        id: crate::ids::LedgerEntryId::from_stored(format!("loy_{i:012}")),
+                        store_id: store_id(),
+                        customer_id: CustomerId::parse("cust_000000000009").unwrap(),
+                        delta: 1,
+                        balance_after: i + 1,
+                        reason: "r".into(),
+                        source: crate::loyalty::LedgerSource::Manual,
+                        order_id: None,
+                        actor_id: None,
+                        created_at: now(),
+                    })
+                    .collect();
+                ready(Ok(Some((250, entries, 250))))
+            });
+        ports
+            .orders
+            .expect_list_for_customer()
+            .times(1)
+            .returning(|_, _, _| ready(Ok(Some((vec![], 0)))));
+        ports
+            .reviews
+            .expect_list()
+            .withf(|_, filter, _| {
+                filter.customer_id.as_ref().map(|c| c.as_str()) == Some("cust_000000000009")
+            })
+            .times(1)
+            .returning(|_, _, _| ready(Ok((vec![], 0))));
+        let export = PrivacyService::new(Arc::new(ports))
+            .export(&staff(Role::Admin), "cust_000000000009")
+            .await
+            .unwrap();
+        assert_eq!(export.loyalty_entries.len(), 250);
+        assert_eq!(export.exported_at, now());
+    }
+
+    #[tokio::test]
+    async fn another_stores_customer_has_nothing_to_export() {
+        let mut ports = TestPorts::new();
+        ports
+            .customers
+            .expect_find()
+            .returning(|_, _| ready(Ok(None)));
+        ports.orders.expect_list_for_customer().never();
+        let error = PrivacyService::new(Arc::new(ports))
+            .export(&staff(Role::Admin), "cust_000000000009")
+            .await
+            .unwrap_err();
+        assert!(matches!(error, CustomerError::NotFound));
+    }
+}
