@@ -6,7 +6,7 @@ use customers_domain::customer::{CustomerListParams, Patch, ProfileInput};
 use serde::Deserialize;
 
 use crate::body::{Body, JsonObject, OptionalJsonObject, patch};
-use crate::envelope::{self, Meta};
+use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
 use crate::query::{QueryParams, page_only};
@@ -133,8 +133,7 @@ pub async fn list<P: Ports>(
 ) -> Result<HttpResponse, ApiError> {
     let params = list_params(&req)?;
     let page = state.customers.list(&caller, &params).await?;
-    let rows: Vec<CustomerSummaryView> = page.items.iter().map(CustomerSummaryView::from).collect();
-    Ok(envelope::list(&rows, Meta::of(&page)))
+    Ok(envelope::page::<_, CustomerSummaryView>(&page))
 }
 
 pub async fn get<P: Ports>(
@@ -219,8 +218,7 @@ pub async fn orders<P: Ports>(
         .orders
         .history(&caller, &id, page_only(req.query_string())?)
         .await?;
-    let rows: Vec<OrderView> = page.items.iter().map(OrderView::from).collect();
-    Ok(envelope::list(&rows, Meta::of(&page)))
+    Ok(envelope::page::<_, OrderView>(&page))
 }
 
 pub async fn analytics<P: Ports>(

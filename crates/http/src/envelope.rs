@@ -51,6 +51,15 @@ pub fn created<T: Serialize>(data: &T) -> HttpResponse {
     respond(StatusCode::CREATED, data)
 }
 
+/// A page of a list, each row shown as a `V`.
+pub fn page<T, V>(page: &Page<T>) -> HttpResponse
+where
+    V: Serialize + for<'a> From<&'a T>,
+{
+    let rows: Vec<V> = page.items.iter().map(V::from).collect();
+    list(&rows, Meta::of(page))
+}
+
 /// A list: `data` and `meta` side by side.
 pub fn list<T: Serialize>(data: &T, meta: Meta) -> HttpResponse {
     HttpResponse::Ok().json(Envelope {

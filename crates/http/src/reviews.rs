@@ -6,7 +6,7 @@ use customers_domain::review::{ModerationChange, ReviewInput, ReviewListParams};
 use serde::Deserialize;
 
 use crate::body::{Body, JsonObject};
-use crate::envelope::{self, Meta};
+use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
 use crate::query::QueryParams;
@@ -119,8 +119,7 @@ pub async fn list<P: Ports>(
     };
     let params = query.finish(params)?;
     let page = state.reviews.list(&caller, &params).await?;
-    let rows: Vec<ReviewView> = page.items.iter().map(ReviewView::from).collect();
-    Ok(envelope::list(&rows, Meta::of(&page)))
+    Ok(envelope::page::<_, ReviewView>(&page))
 }
 
 pub async fn stats<P: Ports>(

@@ -6,7 +6,7 @@ use customers_domain::access::{NewApiKeyInput, NewUserInput};
 use serde::Deserialize;
 
 use crate::body::{Body, JsonObject};
-use crate::envelope::{self, Meta};
+use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
 use crate::query::page_only;
@@ -50,8 +50,7 @@ pub async fn list<P: Ports>(
         .access
         .list_users(&caller, page_only(req.query_string())?)
         .await?;
-    let rows: Vec<UserView> = page.items.iter().map(UserView::from).collect();
-    Ok(envelope::list(&rows, Meta::of(&page)))
+    Ok(envelope::page::<_, UserView>(&page))
 }
 
 #[derive(Deserialize, Debug)]
@@ -88,8 +87,7 @@ pub async fn list_api_keys<P: Ports>(
         .access
         .list_api_keys(&caller, page_only(req.query_string())?)
         .await?;
-    let rows: Vec<ApiKeyView> = page.items.iter().map(ApiKeyView::from).collect();
-    Ok(envelope::list(&rows, Meta::of(&page)))
+    Ok(envelope::page::<_, ApiKeyView>(&page))
 }
 
 /// Revokes at once: the key is refused from the next request on.
