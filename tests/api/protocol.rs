@@ -9,6 +9,7 @@ on_both_databases!(
     unknown_paths_and_methods_answer_in_the_envelope,
     bodies_must_be_json_objects_within_the_limit,
     health_and_readiness_answer,
+    metrics_count_requests_by_route_pattern,
 );
 
 async fn request_ids_are_echoed_or_made(s: TestServer) {
@@ -127,4 +128,62 @@ async fn health_and_readiness_answer(s: TestServer) {
     let ready = s.send(Method::GET, "/readyz", None, None).await;
     assert_eq!(ready.status, StatusCode::OK);
     assert_eq!(ready.data()["status"], "ready");
+}
+
+async fn metrics_count_requests_by_route_pattern(s: TestServer) {
+    let id = s.customer(json!({})).await;
+    for _ in 0..3 {
+        s.get(&format!("/customers/{id}"), &s.owner_token).await;
+    }
+    s.get("/customers/cust_zzzzzzzzzzzz", &s.owner_token).await;
+    let response = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; version=0.0.4"
+    );
+    let text = response.text().await.unwrap();
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    let ok = r#"method="GET",route="/customers/{id}",status="200""#;
+    let missing = r#"method="GET",route="/customers/{id}",status="404""#;
+    assert_eq!(
+        line(&format!("customers_http_requests_total{{{ok}}}")),
+        3.0,
+        "one series for every id"
+    );
+    assert_eq!(
+        line(&format!("customers_http_requests_total{{{missing}}}")),
+        1.0
+    );
+    assert_eq!(
+        line(&format!(
+            "customers_http_request_duration_seconds_count{{{ok}}}"
+        )),
+        3.0
+    );
+    assert_eq!(
+        line(&format!(
+            r#"customers_http_request_duration_seconds_bucket{{{ok},le="+Inf"}}"#
+        )),
+        3.0
+    );
+    assert!(line("customers_db_pool_max_connections") >= 1.0);
+    assert!(line("customers_db_pool_connections") >= 1.0);
+    assert_eq!(line("customers_db_pool_waiting"), 0.0);
+    assert!(text.contains("customers_build_info{version="));
+    assert!(!text.contains(&id), "no raw paths, so no ids");
 }

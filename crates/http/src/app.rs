@@ -1,5 +1,7 @@
 //! The actix `App`: routes from the access table, strict extractors, the middleware.
 
+use std::sync::Arc;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
@@ -48,6 +50,7 @@ fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
         Endpoint::RevokeApiKey => method.to(users::revoke_api_key::<P>),
         Endpoint::Health => method.to(health::health),
         Endpoint::Ready => method.to(health::ready::<P>),
+        Endpoint::Metrics => method.to(health::metrics::<P>),
     }
 }
 
@@ -75,7 +78,9 @@ pub fn app<P: Ports>(
         InitError = (),
     >,
 > {
+    let metrics = web::Data::from(Arc::clone(&state.metrics));
     let mut app = App::new()
+        .app_data(metrics)
         .app_data(web::Data::new(state))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
         .default_service(web::to(not_found));

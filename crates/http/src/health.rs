@@ -1,4 +1,4 @@
-//! `/healthz` (the process answers) and `/readyz` (and so does its database).
+//! `/healthz` (the process answers), `/readyz` (and so does its database) and `/metrics`.
 
 use actix_web::{HttpResponse, web};
 use customers_domain::Ports;
@@ -18,4 +18,11 @@ pub async fn ready<P: Ports>(state: web::Data<AppState<P>>) -> Result<HttpRespon
     } else {
         Err(ApiError::unavailable())
     }
+}
+
+/// Prometheus text format 0.0.4.
+pub async fn metrics<P: Ports>(state: web::Data<AppState<P>>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(state.pool_gauges()))
 }

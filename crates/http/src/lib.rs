@@ -4,6 +4,7 @@
 //!   the auth middleware, `405 Allow` and the tests all read it.
 //! - [`app`]: builds the actix `App` from the table and the middleware.
 //! - [`middleware`]: request ids, security headers, authentication and authorization, logging.
+//! - [`metrics`]: Prometheus counters and histograms per route, pool gauges.
 //! - [`error`]: the one mapping from domain errors to status codes and error codes.
 //! - [`body`] and [`query`]: strict decoding of JSON bodies and query strings.
 //! - [`views`]: JSON shapes of responses; [`envelope`]: `{"success": true, "data": …}`.
@@ -19,6 +20,7 @@ pub mod error;
 pub mod health;
 pub mod idempotent;
 pub mod loyalty;
+pub mod metrics;
 pub mod middleware;
 pub mod orders;
 pub mod query;

@@ -13,6 +13,7 @@ use customers_domain::Ports;
 use customers_domain::access::{Access, Principal};
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::AppState;
 
@@ -61,6 +62,7 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request_id(&req);
     let started = Instant::now();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().clone();
     let pattern = req
         .match_pattern()
@@ -82,12 +84,21 @@ pub async fn request_context(
         .get::<Principal>()
         .map(|p| p.store_id.to_string())
         .unwrap_or_else(|| "-".to_owned());
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(metrics) = metrics {
+        metrics.observe(
+            method.as_str(),
+            &pattern,
+            response.status().as_u16(),
+            seconds,
+        );
+    }
     tracing::info!(
         target: "customers::http",
         method = %method,
         route = %pattern,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = seconds * 1000.0,
         request_id = %id,
         store = %store,
         "request"

@@ -75,6 +75,7 @@ pub enum Endpoint {
     RevokeApiKey,
     Health,
     Ready,
+    Metrics,
 }
 
 /// One row of the access table.
@@ -148,6 +149,7 @@ pub const ROUTES: &[Route] = &[
     route(Delete, "/api-keys/{id}", Access::Staff(Role::Admin), E::RevokeApiKey, "Revoke an API key at once"),
     route(Get, "/healthz", Access::Public, E::Health, "Liveness: the process answers"),
     route(Get, "/readyz", Access::Public, E::Ready, "Readiness: the database answers"),
+    route(Get, "/metrics", Access::Public, E::Metrics, "Prometheus metrics"),
 ];
 
 /// The row for a method on a matched path pattern.

@@ -13,6 +13,8 @@ use customers_domain::order::OrderService;
 use customers_domain::privacy::PrivacyService;
 use customers_domain::review::ReviewService;
 
+use crate::metrics::{Metrics, PoolGauges, PoolProbe};
+
 /// Answers whether the database answers (for `/readyz`).
 pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
 
@@ -26,10 +28,13 @@ pub struct AppState<P> {
     pub privacy: PrivacyService<P>,
     pub access: AccessService<P>,
     pub ready: ReadinessCheck,
+    /// Shared by every worker.
+    pub metrics: Arc<Metrics>,
+    pub pool: PoolProbe,
 }
 
 impl<P: Ports> AppState<P> {
-    pub fn new(ports: Arc<P>, ready: ReadinessCheck) -> Self {
+    pub fn new(ports: Arc<P>, ready: ReadinessCheck, pool: PoolProbe) -> Self {
         Self {
             customers: CustomerService::new(Arc::clone(&ports)),
             orders: OrderService::new(Arc::clone(&ports)),
@@ -39,7 +44,15 @@ impl<P: Ports> AppState<P> {
             privacy: PrivacyService::new(Arc::clone(&ports)),
             access: AccessService::new(ports),
             ready,
+            metrics: Arc::new(Metrics::default()),
+            pool,
         }
+    }
+}
+
+impl<P> AppState<P> {
+    pub fn pool_gauges(&self) -> PoolGauges {
+        (self.pool)()
     }
 }
 
@@ -54,6 +67,8 @@ impl<P> Clone for AppState<P> {
             privacy: self.privacy.clone(),
             access: self.access.clone(),
             ready: Arc::clone(&self.ready),
+            metrics: Arc::clone(&self.metrics),
+            pool: Arc::clone(&self.pool),
         }
     }
 }

@@ -10,6 +10,7 @@ use customers_domain::Ports;
 use customers_domain::access::{AccessService, AuthError, NewStoreOutcome};
 use customers_domain::ports::StoreRepository;
 use customers_domain::store::StoreSettings;
+use customers_http::metrics::{PoolGauges, PoolProbe};
 use customers_http::{AppState, ReadinessCheck};
 use customers_persistence::{Database, DatabaseConfig, DatabaseError};
 use tokio::task::JoinHandle;
@@ -143,7 +144,17 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
         let db = ready_db.clone();
         Box::pin(async move { db.ping().await.is_ok() })
     });
-    let state = AppState::new(Arc::clone(&ports), ready);
+    let pool_db = database.clone();
+    let pool: PoolProbe = Arc::new(move || {
+        let status = pool_db.pool_status();
+        PoolGauges {
+            max_size: status.max_size,
+            size: status.size,
+            available: status.available,
+            waiting: status.waiting,
+        }
+    });
+    let state = AppState::new(Arc::clone(&ports), ready, pool);
     let mut server = HttpServer::new(move || customers_http::app(state.clone()))
         .shutdown_timeout(options.shutdown_grace.as_secs());
     if let Some(workers) = options.workers {
