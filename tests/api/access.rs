@@ -234,6 +234,7 @@ async fn sample_request(s: &TestServer, endpoint: Endpoint, n: usize) -> (String
             Some(json!({"name": format!("cell {n}"), "scopes": ["read:orders"]})),
         ),
         Endpoint::ListApiKeys => ("/api-keys".into(), None),
+        Endpoint::Audit => ("/audit".into(), None),
         Endpoint::RevokeApiKey => (
             format!("/api-keys/{}", s.api_key(&["read:orders"]).await.0),
             None,

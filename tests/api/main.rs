@@ -1,6 +1,7 @@
 //! End-to-end tests over real HTTP, each run on SQLite and on PostgreSQL.
 
 mod access;
+mod audit;
 mod customers;
 mod keys;
 mod listing;

@@ -81,6 +81,9 @@ id_type!(
 id_type!(
     /// A customer's review of an order.
     ReviewId, "rev");
+id_type!(
+    /// An entry of a store's audit trail.
+    AuditId, "aud");
 
 #[cfg(test)]
 mod tests {

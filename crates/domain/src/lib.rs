@@ -7,15 +7,19 @@
 //! - [`order`]: orders, the points they earn, and purchase analytics.
 //! - [`loyalty`]: the loyalty ledger and its rules.
 //! - [`review`]: reviews of orders, their moderation, responses and statistics.
+//! - [`audit`]: the audit trail of customer changes and credential events.
 //! - [`privacy`]: exporting everything held about a customer.
 //! - [`idempotency`]: replaying a repeated write instead of doing it twice.
 //! - [`store`]: the restaurant (tenant) every record belongs to.
 //! - [`ports`]: what the use cases need from the outside world, as traits.
 //! - [`validation`]: field errors, collected rather than stopping at the first.
 //! - [`page`]: pagination shared by every list.
+//! - [`days`]: whole local days, as date filters take them.
 
 pub mod access;
+pub mod audit;
 pub mod customer;
+pub mod days;
 pub mod idempotency;
 pub mod ids;
 pub mod loyalty;

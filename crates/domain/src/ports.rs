@@ -3,15 +3,19 @@
 //! Repositories are implemented by the persistence adapter, the rest by the binary. Every
 //! repository method names the store it works in: no method can reach another store's rows.
 //! Methods return `impl Future + Send` so that services built on them can be spawned.
+//!
+//! A write that the audit trail records takes its [`AuditEntry`] and stores it in the same
+//! transaction as the change, and only when the change happened.
 
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
 use crate::access::{ApiKey, Credential, Principal, StaffUser};
+use crate::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
 use crate::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
 use crate::idempotency::{Begin, IdempotencyScope, StoredResponse};
-use crate::ids::{CredentialId, CustomerId, LedgerEntryId, OrderId, ReviewId, StoreId};
+use crate::ids::{AuditId, CredentialId, CustomerId, LedgerEntryId, OrderId, ReviewId, StoreId};
 use crate::loyalty::LedgerEntry;
 use crate::order::{CustomerAnalytics, Order, Recorded};
 use crate::page::PageRequest;
@@ -46,7 +50,11 @@ pub enum Unique {
 #[cfg_attr(test, mockall::automock)]
 pub trait CustomerRepository: Send + Sync + 'static {
     /// Stores a new customer with its default address and allergens, in one transaction.
-    fn insert(&self, customer: &Customer) -> impl Future<Output = Result<(), RepoError>> + Send;
+    fn insert(
+        &self,
+        customer: &Customer,
+        audit: &AuditEntry,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
 
     fn find(
         &self,
@@ -71,6 +79,7 @@ pub trait CustomerRepository: Send + Sync + 'static {
         profile: &Profile,
         expected_version: i64,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 
     /// Blocks (`Some`) or unblocks (`None`) the customer; blocking an already blocked customer
@@ -81,15 +90,17 @@ pub trait CustomerRepository: Send + Sync + 'static {
         id: &CustomerId,
         block: Option<Block>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 
     /// Erases the customer: the customer row, addresses and ledger entries go; orders and
-    /// reviews stay with no customer (in the same transaction); the email and phone become free. `false` when there was
-    /// none.
+    /// reviews stay with no customer (in the same transaction); the email and phone become
+    /// free. `false` when there was none.
     fn delete(
         &self,
         store: &StoreId,
         id: &CustomerId,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 }
 
@@ -178,6 +189,7 @@ pub trait LoyaltyRepository: Send + Sync + 'static {
         &self,
         entry: &LedgerEntry,
         claim: Option<String>,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<LedgerEntry, AdjustError>> + Send;
 
     /// The balance and one page of entries, newest first, with their total; `None` when there
@@ -293,6 +305,7 @@ pub trait StoreRepository: Send + Sync + 'static {
         owner: &StaffUser,
         password_hash: &str,
         token: &Credential,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<(), RepoError>> + Send;
 }
 
@@ -303,6 +316,7 @@ pub trait UserRepository: Send + Sync + 'static {
         &self,
         user: &StaffUser,
         password_hash: &str,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<(), RepoError>> + Send;
 
     /// The user with this (lower-cased) email and their password hash.
@@ -322,8 +336,11 @@ pub trait UserRepository: Send + Sync + 'static {
 
 #[cfg_attr(test, mockall::automock)]
 pub trait CredentialRepository: Send + Sync + 'static {
-    fn insert(&self, credential: &Credential)
-    -> impl Future<Output = Result<(), RepoError>> + Send;
+    fn insert(
+        &self,
+        credential: &Credential,
+        audit: &AuditEntry,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
 
     /// The holder of the credential with this digest, if it is neither revoked nor expired at
     /// `now`: one indexed lookup.
@@ -347,6 +364,7 @@ pub trait CredentialRepository: Send + Sync + 'static {
         store: &StoreId,
         id: &CredentialId,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 
     /// Marks the credential revoked; `false` when it was not active.
@@ -355,6 +373,7 @@ pub trait CredentialRepository: Send + Sync + 'static {
         store: &StoreId,
         id: &CredentialId,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 }
 
@@ -368,16 +387,32 @@ pub trait LoginFailureRepository: Send + Sync + 'static {
         since: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<(String, DateTime<Utc>)>, RepoError>> + Send;
 
-    /// Records one failure under each of `keys`, and forgets failures older than `forget_before`.
+    /// Records one failure under each of `keys`, and forgets failures older than
+    /// `forget_before`; stores `audit` (when the store is known) in the same transaction.
     fn record_failure(
         &self,
         keys: Vec<String>,
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
+        audit: Option<AuditEntry>,
     ) -> impl Future<Output = Result<(), RepoError>> + Send;
 
     /// Forgets the failures recorded under `key` (after a successful login).
     fn clear(&self, key: String) -> impl Future<Output = Result<(), RepoError>> + Send;
+}
+
+#[cfg_attr(test, mockall::automock)]
+pub trait AuditRepository: Send + Sync + 'static {
+    /// Stores an entry on its own, for what is not a change (an export).
+    fn record(&self, entry: &AuditEntry) -> impl Future<Output = Result<(), RepoError>> + Send;
+
+    /// One page of the store's entries matching the filter, newest first, and how many match.
+    fn list(
+        &self,
+        store: &StoreId,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<(Vec<AuditEntry>, u64), RepoError>> + Send;
 }
 
 /// The time, for every rule that depends on it.
@@ -423,6 +458,7 @@ pub trait Ports: Send + Sync + 'static {
     type Idempotency: IdempotencyRepository;
     type Reviews: ReviewRepository;
     type LoginFailures: LoginFailureRepository;
+    type Audit: AuditRepository;
     type Clock: Clock;
     type Ids: IdGenerator;
     type Passwords: PasswordHasher;
@@ -437,6 +473,7 @@ pub trait Ports: Send + Sync + 'static {
     fn idempotency(&self) -> &Self::Idempotency;
     fn reviews(&self) -> &Self::Reviews;
     fn login_failures(&self) -> &Self::LoginFailures;
+    fn audit(&self) -> &Self::Audit;
     fn clock(&self) -> &Self::Clock;
     fn ids(&self) -> &Self::Ids;
     fn passwords(&self) -> &Self::Passwords;
@@ -447,5 +484,16 @@ pub trait Ports: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc> {
         let now = self.clock().now();
         DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    }
+
+    /// A new audit entry, dated now, of `actor` doing `action` in `store`.
+    fn audit_entry(&self, store: &StoreId, actor: Actor, action: AuditAction) -> AuditEntry {
+        AuditEntry::new(
+            AuditId::from_stored(self.ids().new_id(AuditId::PREFIX)),
+            store.clone(),
+            self.now(),
+            actor,
+            action,
+        )
     }
 }

@@ -5,13 +5,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::access::Principal;
+use crate::audit::{Actor, AuditAction};
 use crate::customer::{Customer, CustomerError};
 use crate::ids::CustomerId;
 use crate::loyalty::LedgerEntry;
 use crate::order::Order;
 use crate::page::{MAX_LIMIT, PageRequest};
 use crate::ports::{
-    CustomerRepository, LoyaltyRepository, OrderRepository, Ports, RepoError, ReviewRepository,
+    AuditRepository, CustomerRepository, LoyaltyRepository, OrderRepository, Ports, RepoError,
+    ReviewRepository,
 };
 use crate::review::{Review, ReviewFilter};
 
@@ -101,12 +103,18 @@ impl<P: Ports> PrivacyService<P> {
                 .unwrap_or_default())
         })
         .await?;
+        // Accounted for before anything leaves the service.
+        let audit = self
+            .ports
+            .audit_entry(store, Actor::of(caller), AuditAction::CustomerExported)
+            .about(id);
+        self.ports.audit().record(&audit).await?;
         Ok(CustomerExport {
             customer,
             orders,
             reviews,
             loyalty_entries,
-            exported_at: self.ports.now(),
+            exported_at: audit.at,
         })
     }
 }
@@ -174,6 +182,16 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _| ready(Ok((vec![], 0))));
+        ports
+            .audit
+            .expect_record()
+            .withf(|entry| {
+                entry.action == AuditAction::CustomerExported
+                    && entry.customer_id.as_ref().map(|c| c.as_str()) == Some("cust_000000000009")
+                    && entry.actor == Actor::of(&staff(Role::Admin))
+            })
+            .times(1)
+            .returning(|_| ready(Ok(())));
         let export = PrivacyService::new(Arc::new(ports))
             .export(&staff(Role::Admin), "cust_000000000009")
             .await
@@ -190,6 +208,7 @@ mod tests {
             .expect_find()
             .returning(|_, _| ready(Ok(None)));
         ports.orders.expect_list_for_customer().never();
+        ports.audit.expect_record().never();
         let error = PrivacyService::new(Arc::new(ports))
             .export(&staff(Role::Admin), "cust_000000000009")
             .await

@@ -49,6 +49,7 @@ pub struct TestPorts {
     pub idempotency: MockIdempotencyRepository,
     pub reviews: MockReviewRepository,
     pub login_failures: MockLoginFailureRepository,
+    pub audit: MockAuditRepository,
     pub clock: MockClock,
     pub ids: MockIdGenerator,
     pub passwords: MockPasswordHasher,
@@ -78,6 +79,7 @@ impl TestPorts {
             idempotency: MockIdempotencyRepository::new(),
             reviews: MockReviewRepository::new(),
             login_failures: MockLoginFailureRepository::new(),
+            audit: MockAuditRepository::new(),
             clock,
             ids,
             passwords: MockPasswordHasher::new(),
@@ -96,6 +98,7 @@ impl Ports for TestPorts {
     type Idempotency = MockIdempotencyRepository;
     type Reviews = MockReviewRepository;
     type LoginFailures = MockLoginFailureRepository;
+    type Audit = MockAuditRepository;
     type Clock = MockClock;
     type Ids = MockIdGenerator;
     type Passwords = MockPasswordHasher;
@@ -127,6 +130,9 @@ impl Ports for TestPorts {
     }
     fn login_failures(&self) -> &Self::LoginFailures {
         &self.login_failures
+    }
+    fn audit(&self) -> &Self::Audit {
+        &self.audit
     }
     fn clock(&self) -> &Self::Clock {
         &self.clock

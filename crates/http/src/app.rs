@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::middleware::{authorize, request_context};
 use crate::routes::{self, Endpoint, ROUTES};
 use crate::state::AppState;
-use crate::{customers, health, loyalty, orders, reviews, session, users};
+use crate::{audit, customers, health, loyalty, orders, reviews, session, users};
 
 /// The handler of an endpoint, for the method its table row names.
 fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
@@ -48,6 +48,7 @@ fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
         Endpoint::CreateApiKey => method.to(users::create_api_key::<P>),
         Endpoint::ListApiKeys => method.to(users::list_api_keys::<P>),
         Endpoint::RevokeApiKey => method.to(users::revoke_api_key::<P>),
+        Endpoint::Audit => method.to(audit::list::<P>),
         Endpoint::Health => method.to(health::health),
         Endpoint::Ready => method.to(health::ready::<P>),
         Endpoint::Metrics => method.to(health::metrics::<P>),

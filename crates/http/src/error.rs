@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use customers_domain::access::AuthError;
+use customers_domain::audit::AuditError;
 use customers_domain::customer::CustomerError;
 use customers_domain::loyalty::LoyaltyError;
 use customers_domain::order::OrderError;
@@ -266,6 +267,16 @@ impl From<CustomerError> for ApiError {
                 "Another customer of this store has this phone",
             ),
             CustomerError::Storage(error) => error.into(),
+        }
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(error: AuditError) -> Self {
+        match error {
+            AuditError::Forbidden => Self::forbidden(),
+            AuditError::Invalid(errors) => Self::validation(&errors),
+            AuditError::Storage(error) => error.into(),
         }
     }
 }

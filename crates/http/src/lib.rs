@@ -10,9 +10,10 @@
 //! - [`views`]: JSON shapes of responses; [`envelope`]: `{"success": true, "data": …}`.
 //! - [`idempotent`]: `Idempotency-Key` for writes that take one.
 //! - handlers by area: [`customers`], [`orders`], [`loyalty`], [`reviews`], [`session`], [`users`],
-//!   [`health`].
+//!   [`audit`], [`health`].
 
 mod app;
+pub mod audit;
 pub mod body;
 pub mod customers;
 pub mod envelope;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use customers_domain::Ports;
 use customers_domain::access::AccessService;
+use customers_domain::audit::AuditService;
 use customers_domain::customer::CustomerService;
 use customers_domain::idempotency::Idempotency;
 use customers_domain::loyalty::LoyaltyService;
@@ -27,6 +28,7 @@ pub struct AppState<P> {
     pub reviews: ReviewService<P>,
     pub privacy: PrivacyService<P>,
     pub access: AccessService<P>,
+    pub audit: AuditService<P>,
     pub ready: ReadinessCheck,
     /// Shared by every worker.
     pub metrics: Arc<Metrics>,
@@ -42,6 +44,7 @@ impl<P: Ports> AppState<P> {
             idempotency: Idempotency::new(Arc::clone(&ports)),
             reviews: ReviewService::new(Arc::clone(&ports)),
             privacy: PrivacyService::new(Arc::clone(&ports)),
+            audit: AuditService::new(Arc::clone(&ports)),
             access: AccessService::new(ports),
             ready,
             metrics: Arc::new(Metrics::default()),
@@ -66,6 +69,7 @@ impl<P> Clone for AppState<P> {
             reviews: self.reviews.clone(),
             privacy: self.privacy.clone(),
             access: self.access.clone(),
+            audit: self.audit.clone(),
             ready: Arc::clone(&self.ready),
             metrics: Arc::clone(&self.metrics),
             pool: Arc::clone(&self.pool),

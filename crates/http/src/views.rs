@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use customers_domain::access::{ApiKey, Holder, NewApiKey, Principal, StaffUser};
+use customers_domain::audit::AuditEntry;
 use customers_domain::customer::{Customer, CustomerSummary};
 use customers_domain::loyalty::{AdjustOutcome, LedgerEntry};
 use customers_domain::order::{CustomerAnalytics, Order};
@@ -527,6 +528,45 @@ impl From<&ApiKey> for ApiKeyView {
             scopes: k.scopes.iter().map(|s| s.as_str()).collect(),
             created_at: timestamp(k.created_at),
             revoked_at: timestamp_opt(k.revoked_at),
+        }
+    }
+}
+
+/// Who an audit entry names as its actor: `{"type", "id"}`, the id `null` for the system
+/// and for anonymous callers.
+#[derive(Serialize, Debug)]
+pub struct ActorView {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: Option<String>,
+}
+
+/// One entry of the audit trail: ids and field names, never personal values or secrets.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntryView {
+    pub id: String,
+    pub at: String,
+    pub actor: ActorView,
+    pub action: &'static str,
+    pub customer_id: Option<String>,
+    pub subject_id: Option<String>,
+    pub fields: Vec<String>,
+}
+
+impl From<&AuditEntry> for AuditEntryView {
+    fn from(e: &AuditEntry) -> Self {
+        Self {
+            id: e.id.to_string(),
+            at: timestamp(e.at),
+            actor: ActorView {
+                kind: e.actor.kind(),
+                id: e.actor.id().map(str::to_owned),
+            },
+            action: e.action.as_str(),
+            customer_id: e.customer_id.as_ref().map(ToString::to_string),
+            subject_id: e.subject_id.clone(),
+            fields: e.fields.clone(),
         }
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use customers_domain::access::SecretKind;
 use customers_domain::access::{ApiKey, Credential, Holder, Principal, Role, Scope};
+use customers_domain::audit::AuditEntry;
 use customers_domain::ids::{CredentialId, StoreId, UserId};
 use customers_domain::page::PageRequest;
 use customers_domain::ports::{CredentialRepository, RepoError};
@@ -13,8 +14,9 @@ use diesel::{
 };
 use diesel_async::RunQueryDsl;
 
+use crate::audit::{AuditRow, insert_audit};
 use crate::error::corrupt;
-use crate::pool::{Database, with_connection};
+use crate::pool::{Database, with_connection, write_transaction};
 use crate::schema::{credentials, users};
 use crate::time::{from_db, to_db};
 
@@ -126,14 +128,16 @@ fn principal(row: HolderRow) -> Result<Option<Principal>, RepoError> {
 }
 
 impl CredentialRepository for Database {
-    async fn insert(&self, credential: &Credential) -> Result<(), RepoError> {
+    async fn insert(&self, credential: &Credential, audit: &AuditEntry) -> Result<(), RepoError> {
         let row = NewCredential::new(credential);
-        with_connection!(self, |conn| {
+        let audit = AuditRow::new(audit);
+        write_transaction!(self, |conn| {
             diesel::insert_into(credentials::table)
                 .values(&row)
                 .execute(conn)
-                .await
-                .map(drop)
+                .await?;
+            insert_audit!(conn, &audit)?;
+            Ok(())
         })
     }
 
@@ -207,22 +211,9 @@ impl CredentialRepository for Database {
         store: &StoreId,
         id: &CredentialId,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<bool, RepoError> {
-        let now = to_db(now);
-        let revoked = with_connection!(self, |conn| {
-            diesel::update(credentials::table.find((store.as_str(), id.as_str())))
-                .filter(credentials::kind.eq(SecretKind::ApiKey.as_str()))
-                .filter(credentials::revoked_at.is_null())
-                .filter(
-                    credentials::expires_at
-                        .is_null()
-                        .or(credentials::expires_at.gt(now)),
-                )
-                .set(credentials::revoked_at.eq(now))
-                .execute(conn)
-                .await
-        })?;
-        Ok(revoked > 0)
+        revoke(self, store, id, Some(SecretKind::ApiKey), now, audit).await
     }
 
     async fn revoke(
@@ -230,20 +221,46 @@ impl CredentialRepository for Database {
         store: &StoreId,
         id: &CredentialId,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<bool, RepoError> {
-        let now = to_db(now);
-        let revoked = with_connection!(self, |conn| {
-            diesel::update(credentials::table.find((store.as_str(), id.as_str())))
-                .filter(credentials::revoked_at.is_null())
-                .filter(
-                    credentials::expires_at
-                        .is_null()
-                        .or(credentials::expires_at.gt(now)),
-                )
-                .set(credentials::revoked_at.eq(now))
-                .execute(conn)
-                .await
-        })?;
-        Ok(revoked > 0)
+        revoke(self, store, id, None, now, audit).await
     }
+}
+
+/// Revokes an active credential (of `kind`, when given) with its audit entry; `false` when
+/// there was no such active credential, and then nothing is written.
+async fn revoke(
+    database: &Database,
+    store: &StoreId,
+    id: &CredentialId,
+    kind: Option<SecretKind>,
+    now: DateTime<Utc>,
+    audit: &AuditEntry,
+) -> Result<bool, RepoError> {
+    let (store, id) = (store.as_str().to_owned(), id.as_str().to_owned());
+    let kind = kind.map(SecretKind::as_str);
+    let now = to_db(now);
+    let audit = AuditRow::new(audit);
+    write_transaction!(database, |conn| {
+        let mut active = diesel::update(credentials::table.find((&store, &id)))
+            .filter(credentials::revoked_at.is_null())
+            .filter(
+                credentials::expires_at
+                    .is_null()
+                    .or(credentials::expires_at.gt(now)),
+            )
+            .into_boxed();
+        if let Some(kind) = kind {
+            active = active.filter(credentials::kind.eq(kind));
+        }
+        let revoked = active
+            .set(credentials::revoked_at.eq(now))
+            .execute(conn)
+            .await?;
+        if revoked == 0 {
+            return Ok(false);
+        }
+        insert_audit!(conn, &audit)?;
+        Ok(true)
+    })
 }

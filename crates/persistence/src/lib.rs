@@ -14,11 +14,14 @@
 //! - `reviews`: reviews of orders, their moderation and responses, the list, and each store's
 //!   review counters (the statistics), kept in the transaction of every review write.
 //! - `idempotency`: idempotency keys, claimed, completed and released.
+//! - `audit`: the audit trail; the audited writes insert their entry in their own
+//!   transaction.
 //! - `login_failures`: failed logins per throttle key (not per store), for slowing down
 //!   password guessing.
 //! - `error`: [`DatabaseError`], and how storage failures become the domain's `RepoError`.
 //! - [`testing`]: fresh, migrated databases for the tests of this and other crates.
 
+mod audit;
 mod config;
 mod credentials;
 mod customers;

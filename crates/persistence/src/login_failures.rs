@@ -3,10 +3,12 @@
 //! `store_id`.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use customers_domain::audit::AuditEntry;
 use customers_domain::ports::{LoginFailureRepository, RepoError};
 use diesel::{ExpressionMethods, Insertable, QueryDsl};
 use diesel_async::RunQueryDsl;
 
+use crate::audit::{AuditRow, insert_audit};
 use crate::pool::{Database, with_connection, write_transaction};
 use crate::schema::login_failures;
 use crate::time::{from_db, to_db};
@@ -56,9 +58,11 @@ impl LoginFailureRepository for Database {
         keys: Vec<String>,
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
+        audit: Option<AuditEntry>,
     ) -> Result<(), RepoError> {
         let keys = distinct(keys);
-        if keys.is_empty() {
+        let audit = audit.as_ref().map(AuditRow::new);
+        if keys.is_empty() && audit.is_none() {
             return Ok(());
         }
         let (at, forget_before) = (to_db(at), to_db(forget_before));
@@ -84,6 +88,9 @@ impl LoginFailureRepository for Database {
                     .values(row)
                     .execute(conn)
                     .await?;
+            }
+            if let Some(audit) = &audit {
+                insert_audit!(conn, audit)?;
             }
             Ok(())
         })

@@ -7,6 +7,7 @@
 //! `ledger_seq` is how many there are. Orders write their entries the same way.
 
 use chrono::NaiveDateTime;
+use customers_domain::audit::AuditEntry;
 use customers_domain::ids::{CustomerId, LedgerEntryId, OrderId, StoreId, UserId};
 use customers_domain::loyalty::{LedgerEntry, LedgerSource, apply};
 use customers_domain::page::PageRequest;
@@ -15,6 +16,7 @@ use diesel::{ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryab
 use diesel::{SelectableHelper, result::Error as DieselError};
 use diesel_async::RunQueryDsl;
 
+use crate::audit::{AuditRow, insert_audit};
 use crate::customers::lock_customer;
 use crate::error::{corrupt, is_unique_violation};
 use crate::pool::{Database, Rollback, with_connection, write_transaction};
@@ -132,8 +134,10 @@ impl LoyaltyRepository for Database {
         &self,
         entry: &LedgerEntry,
         claim: Option<String>,
+        audit: &AuditEntry,
     ) -> Result<LedgerEntry, AdjustError> {
         let store = entry.store_id.as_str().to_owned();
+        let audit = AuditRow::new(audit);
         if let Some(claim) = &claim
             && let Some(used) = self.entry_of_claim(&store, claim).await?
         {
@@ -178,6 +182,7 @@ impl LoyaltyRepository for Database {
                         Rollback::Failed(error)
                     }
                 })?;
+            insert_audit!(conn, &audit)?;
             Ok(balance)
         })?;
         match written {

@@ -200,6 +200,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_entries (store_id, seq) {
+        seq -> BigInt,
+        store_id -> Text,
+        id -> Text,
+        at -> Timestamp,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        customer_id -> Nullable<Text>,
+        subject_id -> Nullable<Text>,
+        fields -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     stores,
     users,
@@ -213,4 +228,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     reviews,
     review_stats,
+    audit_entries,
 );

@@ -3,12 +3,14 @@
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use customers_domain::access::{Credential, StaffUser};
+use customers_domain::audit::AuditEntry;
 use customers_domain::ids::StoreId;
 use customers_domain::ports::{RepoError, StoreRepository};
 use customers_domain::store::Store;
 use diesel::{Insertable, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::RunQueryDsl;
 
+use crate::audit::{AuditRow, insert_audit};
 use crate::credentials::NewCredential;
 use crate::error::corrupt;
 use crate::pool::{Database, with_connection, write_transaction};
@@ -83,8 +85,10 @@ impl StoreRepository for Database {
         owner: &StaffUser,
         password_hash: &str,
         token: &Credential,
+        audit: &AuditEntry,
     ) -> Result<(), RepoError> {
         let store = StoreRow::new(store);
+        let audit = AuditRow::new(audit);
         let owner = NewUser::new(owner, password_hash);
         let token = NewCredential::new(token);
         write_transaction!(self, |conn| {
@@ -100,6 +104,7 @@ impl StoreRepository for Database {
                 .values(&token)
                 .execute(conn)
                 .await?;
+            insert_audit!(conn, &audit)?;
             Ok(())
         })
     }

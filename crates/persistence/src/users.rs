@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use customers_domain::access::{Role, StaffUser};
+use customers_domain::audit::AuditEntry;
 use customers_domain::customer::{Email, PersonName};
 use customers_domain::ids::{StoreId, UserId};
 use customers_domain::page::PageRequest;
@@ -12,8 +13,9 @@ use diesel::{
 };
 use diesel_async::RunQueryDsl;
 
+use crate::audit::{AuditRow, insert_audit};
 use crate::error::corrupt;
-use crate::pool::{Database, with_connection};
+use crate::pool::{Database, with_connection, write_transaction};
 use crate::schema::users;
 use crate::time::{from_db, to_db};
 
@@ -74,14 +76,21 @@ impl UserRow {
 }
 
 impl UserRepository for Database {
-    async fn insert(&self, user: &StaffUser, password_hash: &str) -> Result<(), RepoError> {
+    async fn insert(
+        &self,
+        user: &StaffUser,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), RepoError> {
         let row = NewUser::new(user, password_hash);
-        with_connection!(self, |conn| {
+        let audit = AuditRow::new(audit);
+        write_transaction!(self, |conn| {
             diesel::insert_into(users::table)
                 .values(&row)
                 .execute(conn)
-                .await
-                .map(drop)
+                .await?;
+            insert_audit!(conn, &audit)?;
+            Ok(())
         })
     }
 

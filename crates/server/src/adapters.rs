@@ -149,6 +149,7 @@ impl Ports for Adapters {
     type Idempotency = Database;
     type Reviews = Database;
     type LoginFailures = Database;
+    type Audit = Database;
     type Clock = SystemClock;
     type Ids = RandomIds;
     type Passwords = Argon2Passwords;
@@ -179,6 +180,9 @@ impl Ports for Adapters {
         &self.database
     }
     fn login_failures(&self) -> &Database {
+        &self.database
+    }
+    fn audit(&self) -> &Database {
         &self.database
     }
     fn clock(&self) -> &SystemClock {

@@ -10,6 +10,7 @@ use crate::access::role::Role;
 use crate::access::secret::{self, SecretKind};
 use crate::access::throttle::{self, ThrottleKey};
 use crate::access::user::{ApiKey, Credential, NewApiKeyInput, NewUserInput, Password, StaffUser};
+use crate::audit::{Actor, AuditAction, AuditEntry};
 use crate::customer::Email;
 use crate::ids::{CredentialId, StoreId, UserId};
 use crate::page::{Page, PageRequest};
@@ -54,6 +55,13 @@ impl From<RepoError> for AuthError {
             other => Self::Storage(other),
         }
     }
+}
+
+/// The outcome of checking a password: the user it matches, or the user whose email was
+/// given, if any.
+enum PasswordCheck {
+    Matches(StaffUser),
+    Fails { user: Option<StaffUser> },
 }
 
 /// A successful login: the new token (shown once) and who it belongs to.
@@ -145,35 +153,71 @@ impl<P: Ports> AccessService<P> {
             }
         }
         match self.check_password(store_id, email, password).await? {
-            Some(user) => {
+            PasswordCheck::Matches(user) => {
                 self.ports.login_failures().clear(account).await?;
                 let expires_at = now + Duration::days(STAFF_TOKEN_LIFETIME_DAYS);
                 let (token, credential) =
                     self.new_staff_token(&user, "login", now, Some(expires_at));
-                self.ports.credentials().insert(&credential).await?;
+                let audit = self
+                    .ports
+                    .audit_entry(
+                        &user.store_id,
+                        Actor::User(user.id.clone()),
+                        AuditAction::Login,
+                    )
+                    .subject(credential.id.as_str());
+                self.ports.credentials().insert(&credential, &audit).await?;
                 Ok(LoginOutcome {
                     token,
                     expires_at,
                     user,
                 })
             }
-            None => {
+            PasswordCheck::Fails { user } => {
+                let audit = self.failed_login_entry(store_id, user).await?;
                 self.ports
                     .login_failures()
-                    .record_failure(keys, now, now - throttle::WINDOW)
+                    .record_failure(keys, now, now - throttle::WINDOW, audit)
                     .await?;
                 Err(AuthError::Unauthorized)
             }
         }
     }
 
-    /// The user whose password this is, or `None`, after the same work either way.
+    /// The audit entry of a failed login: filed under the store when it exists, naming the
+    /// user whose email was given (never the email itself, nor the password).
+    async fn failed_login_entry(
+        &self,
+        store_id: &str,
+        user: Option<StaffUser>,
+    ) -> Result<Option<AuditEntry>, AuthError> {
+        let store = match user {
+            Some(user) => Some((user.store_id, Some(user.id))),
+            None => match StoreId::parse(store_id) {
+                Some(store) if self.ports.stores().find(&store).await?.is_some() => {
+                    Some((store, None))
+                }
+                _ => None,
+            },
+        };
+        Ok(store.map(|(store, user)| {
+            let entry = self
+                .ports
+                .audit_entry(&store, Actor::Anonymous, AuditAction::LoginFailed);
+            match user {
+                Some(user) => entry.subject(user.into_string()),
+                None => entry,
+            }
+        }))
+    }
+
+    /// Whether the password is the user's, after the same work either way.
     async fn check_password(
         &self,
         store_id: &str,
         email: &str,
         password: &str,
-    ) -> Result<Option<StaffUser>, AuthError> {
+    ) -> Result<PasswordCheck, AuthError> {
         let store_id = StoreId::parse(store_id);
         let email = Email::parse(email).ok();
         let found = match (&store_id, &email) {
@@ -196,7 +240,10 @@ impl<P: Ports> AccessService<P> {
             .verify(password.to_owned(), hash)
             .await
             && has_password;
-        Ok(user.filter(|_| matches))
+        Ok(match user {
+            Some(user) if matches => PasswordCheck::Matches(user),
+            user => PasswordCheck::Fails { user },
+        })
     }
 
     /// Creates an API key for the caller's store (admins and owners).
@@ -220,7 +267,15 @@ impl<P: Ports> AccessService<P> {
             created_at: now,
             expires_at: None,
         };
-        self.ports.credentials().insert(&credential).await?;
+        let audit = self
+            .ports
+            .audit_entry(
+                &principal.store_id,
+                Actor::of(principal),
+                AuditAction::ApiKeyCreated,
+            )
+            .subject(credential.id.as_str());
+        self.ports.credentials().insert(&credential, &audit).await?;
         Ok(NewApiKey {
             key: ApiKey {
                 id: credential.id,
@@ -257,21 +312,38 @@ impl<P: Ports> AccessService<P> {
         let Some(id) = CredentialId::parse(id) else {
             return Ok(false);
         };
+        let audit = self
+            .ports
+            .audit_entry(
+                &principal.store_id,
+                Actor::of(principal),
+                AuditAction::ApiKeyRevoked,
+            )
+            .subject(id.as_str());
         Ok(self
             .ports
             .credentials()
-            .revoke_api_key(&principal.store_id, &id, self.ports.now())
+            .revoke_api_key(&principal.store_id, &id, self.ports.now(), &audit)
             .await?)
     }
 
     /// Revokes the credential the caller used.
     pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
+        let audit = self
+            .ports
+            .audit_entry(
+                &principal.store_id,
+                Actor::of(principal),
+                AuditAction::Logout,
+            )
+            .subject(principal.credential_id.as_str());
         self.ports
             .credentials()
             .revoke(
                 &principal.store_id,
                 &principal.credential_id,
                 self.ports.now(),
+                &audit,
             )
             .await?;
         Ok(())
@@ -298,7 +370,15 @@ impl<P: Ports> AccessService<P> {
             created_at: self.ports.now(),
         };
         let hash = self.hash(password).await?;
-        self.ports.users().insert(&user, &hash).await?;
+        let audit = self
+            .ports
+            .audit_entry(
+                &principal.store_id,
+                Actor::of(principal),
+                AuditAction::UserCreated,
+            )
+            .subject(user.id.as_str());
+        self.ports.users().insert(&user, &hash, &audit).await?;
         Ok(user)
     }
 
@@ -358,9 +438,13 @@ impl<P: Ports> AccessService<P> {
             None => String::new(),
         };
         let (token, credential) = self.new_staff_token(&owner, "owner", now, None);
+        let audit = self
+            .ports
+            .audit_entry(&store.id, Actor::System, AuditAction::UserCreated)
+            .subject(owner.id.as_str());
         self.ports
             .stores()
-            .create_with_owner(&store, &owner, &hash, &credential)
+            .create_with_owner(&store, &owner, &hash, &credential, &audit)
             .await?;
         Ok(NewStoreOutcome {
             store,
@@ -436,7 +520,7 @@ mod tests {
         ports
             .login_failures
             .expect_record_failure()
-            .returning(|_, _, _| ready(Ok(())));
+            .returning(|_, _, _, _| ready(Ok(())));
         ports
             .login_failures
             .expect_clear()
@@ -511,6 +595,7 @@ mod tests {
             .times(1)
             .returning(|_, _| ready(false));
         ports.credentials.expect_insert().never();
+        ports.stores.expect_find().returning(|_| ready(Ok(None)));
         let result = service(ports)
             .login(
                 "store_aaaaaaaaaaaa",
@@ -603,14 +688,18 @@ mod tests {
         ports
             .credentials
             .expect_insert()
-            .withf(|c| {
+            .withf(|c, audit| {
                 c.kind == SecretKind::StaffToken
                     && c.user_id.as_ref().map(UserId::as_str) == Some("usr_bbbbbbbbbbbb")
                     && c.expires_at == Some(now() + Duration::days(30))
                     && c.digest == token().chars().rev().collect::<String>()
+                    && audit.action == AuditAction::Login
+                    && audit.actor == Actor::User(c.user_id.clone().unwrap())
+                    && audit.subject_id.as_deref() == Some(c.id.as_str())
+                    && audit.store_id == store_id()
             })
             .times(1)
-            .returning(|_| ready(Ok(())));
+            .returning(|_, _| ready(Ok(())));
         let outcome = service(ports)
             .login(
                 "store_aaaaaaaaaaaa",
@@ -638,11 +727,15 @@ mod tests {
         ports
             .credentials
             .expect_revoke()
-            .withf(|store, id, at| {
-                *store == store_id() && id.as_str() == "key_aaaaaaaaaaaa" && *at == now()
+            .withf(|store, id, at, audit| {
+                *store == store_id()
+                    && id.as_str() == "key_aaaaaaaaaaaa"
+                    && *at == now()
+                    && audit.action == AuditAction::Logout
+                    && audit.subject_id.as_deref() == Some("key_aaaaaaaaaaaa")
             })
             .times(1)
-            .returning(|_, _, _| ready(Ok(true)));
+            .returning(|_, _, _, _| ready(Ok(true)));
         service(ports).logout(&staff(Role::Staff)).await.unwrap();
     }
 
@@ -677,7 +770,7 @@ mod tests {
             .users
             .expect_insert()
             .times(1)
-            .returning(|_, _| ready(Ok(())));
+            .returning(|_, _, _| ready(Ok(())));
         let service = service(ports);
         let by_admin = service
             .create_user(&staff(Role::Admin), new_user("owner"))
@@ -701,10 +794,16 @@ mod tests {
         ports
             .users
             .expect_insert()
-            .withf(|user, hash| {
-                user.store_id == store_id() && user.role == Role::Staff && hash == "$argon2id$hash"
+            .withf(|user, hash, audit| {
+                user.store_id == store_id()
+                    && user.role == Role::Staff
+                    && hash == "$argon2id$hash"
+                    && audit.action == AuditAction::UserCreated
+                    && audit.actor == Actor::User(UserId::parse("usr_aaaaaaaaaaaa").unwrap())
+                    && audit.subject_id.as_deref() == Some(user.id.as_str())
+                    && audit.fields.is_empty()
             })
-            .returning(|_, _| ready(Ok(())));
+            .returning(|_, _, _| ready(Ok(())));
         let user = service(ports)
             .create_user(&staff(Role::Admin), new_user("staff"))
             .await
@@ -723,7 +822,7 @@ mod tests {
         ports
             .users
             .expect_insert()
-            .returning(|_, _| ready(Err(RepoError::Conflict(Unique::UserEmail))));
+            .returning(|_, _, _| ready(Err(RepoError::Conflict(Unique::UserEmail))));
         let result = service(ports)
             .create_user(&staff(Role::Admin), new_user("staff"))
             .await;
@@ -770,15 +869,19 @@ mod tests {
         ports
             .stores
             .expect_create_with_owner()
-            .withf(|store, owner, hash, token| {
+            .withf(|store, owner, hash, token, audit| {
                 owner.role == Role::Owner
                     && owner.store_id == store.id
                     && hash.is_empty()
                     && token.user_id.as_ref() == Some(&owner.id)
                     && token.expires_at.is_none()
+                    && audit.store_id == store.id
+                    && audit.actor == Actor::System
+                    && audit.action == AuditAction::UserCreated
+                    && audit.subject_id.as_deref() == Some(owner.id.as_str())
             })
             .times(1)
-            .returning(|_, _, _, _| ready(Ok(())));
+            .returning(|_, _, _, _, _| ready(Ok(())));
         let outcome = service(ports)
             .create_store(&StoreSettings::default(), "owner@example.dk", None)
             .await
@@ -854,13 +957,30 @@ mod tests {
         ports
             .login_failures
             .expect_record_failure()
-            .withf(|keys, at, _| keys.len() == 2 && keys[1] == "client:10.0.0.1" && *at == now())
+            .withf(|keys, at, _, audit| {
+                keys.len() == 2
+                    && keys[1] == "client:10.0.0.1"
+                    && *at == now()
+                    && audit.as_ref().is_some_and(|a| {
+                        a.action == AuditAction::LoginFailed
+                            && a.actor == Actor::Anonymous
+                            && a.subject_id.is_none()
+                            && a.store_id == store_id()
+                    })
+            })
             .times(1)
-            .returning(|_, _, _| ready(Ok(())));
+            .returning(|_, _, _, _| ready(Ok(())));
         ports
             .users
             .expect_find_by_email()
             .returning(|_, _| ready(Ok(None)));
+        ports.stores.expect_find().returning(|_| {
+            ready(Ok(Some(
+                StoreSettings::default()
+                    .validate(store_id(), now())
+                    .unwrap(),
+            )))
+        });
         ports
             .passwords
             .expect_verify()
@@ -877,20 +997,86 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_wrong_password_is_audited_against_the_user_without_the_email() {
+        let mut ports = TestPorts::new();
+        ports
+            .login_failures
+            .expect_failures_since()
+            .returning(|_, _| ready(Ok(vec![])));
+        ports
+            .login_failures
+            .expect_record_failure()
+            .withf(|_, _, _, audit| {
+                audit.as_ref().is_some_and(|a| {
+                    a.action == AuditAction::LoginFailed
+                        && a.actor == Actor::Anonymous
+                        && a.subject_id.as_deref() == Some("usr_bbbbbbbbbbbb")
+                        && a.customer_id.is_none()
+                        && a.fields.is_empty()
+                })
+            })
+            .times(1)
+            .returning(|_, _, _, _| ready(Ok(())));
+        ports
+            .users
+            .expect_find_by_email()
+            .returning(|_, _| ready(Ok(Some((user(Role::Staff), "hash".into())))));
+        ports.stores.expect_find().never();
+        ports
+            .passwords
+            .expect_verify()
+            .returning(|_, _| ready(false));
+        let result = service(ports)
+            .login("store_aaaaaaaaaaaa", "chef@example.dk", "guess", None)
+            .await;
+        assert!(matches!(result, Err(AuthError::Unauthorized)));
+    }
+
+    #[tokio::test]
+    async fn a_failed_login_for_an_unknown_store_is_counted_but_files_no_audit_entry() {
+        let mut ports = TestPorts::new();
+        ports
+            .login_failures
+            .expect_failures_since()
+            .returning(|_, _| ready(Ok(vec![])));
+        ports
+            .login_failures
+            .expect_record_failure()
+            .withf(|keys, _, _, audit| keys.len() == 1 && audit.is_none())
+            .times(1)
+            .returning(|_, _, _, _| ready(Ok(())));
+        ports
+            .users
+            .expect_find_by_email()
+            .returning(|_, _| ready(Ok(None)));
+        ports.stores.expect_find().returning(|_| ready(Ok(None)));
+        ports
+            .passwords
+            .expect_verify()
+            .returning(|_, _| ready(false));
+        let result = service(ports)
+            .login("store_bbbbbbbbbbbb", "chef@example.dk", "guess", None)
+            .await;
+        assert!(matches!(result, Err(AuthError::Unauthorized)));
+    }
+
+    #[tokio::test]
     async fn api_keys_are_made_by_admins_and_stored_as_digests() {
         let mut ports = TestPorts::new();
         digest_as_reversed(&mut ports);
         ports
             .credentials
             .expect_insert()
-            .withf(|c| {
+            .withf(|c, audit| {
                 c.kind == SecretKind::ApiKey
                     && c.user_id.is_none()
                     && c.scopes == [Scope::ReadOrders]
                     && c.expires_at.is_none()
+                    && audit.action == AuditAction::ApiKeyCreated
+                    && audit.subject_id.as_deref() == Some(c.id.as_str())
             })
             .times(1)
-            .returning(|_| ready(Ok(())));
+            .returning(|_, _| ready(Ok(())));
         let service = service(ports);
         let input = NewApiKeyInput {
             name: Some("POS".into()),

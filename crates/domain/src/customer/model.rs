@@ -242,6 +242,43 @@ impl ProfileInput {
 }
 
 impl Profile {
+    /// The API names of the fields that differ in `after`, in API order (for the audit trail,
+    /// which records which fields changed, never their values).
+    pub fn changed_fields(&self, after: &Profile) -> Vec<&'static str> {
+        let address = |p: &Profile, part: fn(&Address) -> &Option<String>| {
+            p.default_address.as_ref().and_then(|a| part(a).clone())
+        };
+        [
+            ("firstName", self.first_name != after.first_name),
+            ("lastName", self.last_name != after.last_name),
+            ("email", self.email != after.email),
+            ("phone", self.phone != after.phone),
+            (
+                "acceptsMarketing",
+                self.accepts_marketing != after.accepts_marketing,
+            ),
+            ("locale", self.locale != after.locale),
+            (
+                "defaultAddressLine",
+                address(self, |a| &a.line) != address(after, |a| &a.line),
+            ),
+            (
+                "defaultZipcode",
+                address(self, |a| &a.zipcode) != address(after, |a| &a.zipcode),
+            ),
+            (
+                "defaultCity",
+                address(self, |a| &a.city) != address(after, |a| &a.city),
+            ),
+            ("adminNotes", self.admin_notes != after.admin_notes),
+            ("birthDate", self.birth_date != after.birth_date),
+            ("allergens", self.allergens != after.allergens),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+
     /// The profile of a new customer: defaults, then the input. `null` counts as absent.
     pub fn create(
         input: &ProfileInput,
@@ -501,5 +538,37 @@ mod tests {
         let profile = Profile::create(&input, today(), addr).unwrap();
         assert_eq!(profile.first_name, None);
         assert!(profile.allergens.is_empty());
+    }
+
+    #[test]
+    fn changed_fields_name_what_differs_in_api_terms() {
+        let before = Profile::create(
+            &ProfileInput {
+                first_name: Patch::Set("Maria".into()),
+                default_city: Patch::Set("Aarhus".into()),
+                ..ProfileInput::default()
+            },
+            NaiveDate::from_ymd_opt(2026, 3, 15).unwrap(),
+            || AddressId::from_stored("addr_000000000001".into()),
+        )
+        .unwrap();
+        let after = before
+            .patched(
+                &ProfileInput {
+                    first_name: Patch::Set("Maria".into()),
+                    email: Patch::Set("maria@example.dk".into()),
+                    default_zipcode: Patch::Set("8000".into()),
+                    allergens: Patch::Set(vec!["NUTS".into()]),
+                    ..ProfileInput::default()
+                },
+                NaiveDate::from_ymd_opt(2026, 3, 15).unwrap(),
+                || AddressId::from_stored("addr_000000000002".into()),
+            )
+            .unwrap();
+        assert_eq!(
+            before.changed_fields(&after),
+            ["email", "defaultZipcode", "allergens"]
+        );
+        assert!(after.changed_fields(&after).is_empty());
     }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::access::Principal;
+use crate::audit::{Actor, AuditAction};
 use crate::customer::model::{Activity, Block, Customer, CustomerSummary, Profile, ProfileInput};
 use crate::customer::query::CustomerListParams;
 use crate::customer::values::BlockReason;
@@ -86,7 +87,15 @@ impl<P: Ports> CustomerService<P> {
             updated_at: now,
             version: 1,
         };
-        self.ports.customers().insert(&customer).await?;
+        let audit = self
+            .ports
+            .audit_entry(
+                &caller.store_id,
+                Actor::of(caller),
+                AuditAction::CustomerCreated,
+            )
+            .about(&customer.id);
+        self.ports.customers().insert(&customer, &audit).await?;
         Ok(customer)
     }
 
@@ -145,11 +154,28 @@ impl<P: Ports> CustomerService<P> {
             let profile = current
                 .profile
                 .patched(input, latest_date(now), || self.new_address_id())?;
-            if profile == current.profile {
+            let changed = current.profile.changed_fields(&profile);
+            if changed.is_empty() {
                 return Ok(current);
             }
+            let audit = self
+                .ports
+                .audit_entry(
+                    &caller.store_id,
+                    Actor::of(caller),
+                    AuditAction::CustomerUpdated,
+                )
+                .about(&id)
+                .with_fields(changed);
             if repo
-                .update_profile(&caller.store_id, &id, &profile, current.version, now)
+                .update_profile(
+                    &caller.store_id,
+                    &id,
+                    &profile,
+                    current.version,
+                    now,
+                    &audit,
+                )
                 .await?
             {
                 return repo
@@ -192,10 +218,19 @@ impl<P: Ports> CustomerService<P> {
         id: &CustomerId,
         block: Option<Block>,
     ) -> Result<(), CustomerError> {
+        let action = if block.is_some() {
+            AuditAction::CustomerBlocked
+        } else {
+            AuditAction::CustomerUnblocked
+        };
+        let audit = self
+            .ports
+            .audit_entry(&caller.store_id, Actor::of(caller), action)
+            .about(id);
         let found = self
             .ports
             .customers()
-            .set_block(&caller.store_id, id, block, self.ports.now())
+            .set_block(&caller.store_id, id, block, self.ports.now(), &audit)
             .await?;
         if found {
             Ok(())
@@ -204,10 +239,24 @@ impl<P: Ports> CustomerService<P> {
         }
     }
 
-    /// Erases the customer for good (CONTRACT §4).
+    /// Erases the customer for good (CONTRACT §4). The audit trail keeps the fact, with the
+    /// customer's id and nothing personal.
     pub async fn delete(&self, caller: &Principal, id: &str) -> Result<(), CustomerError> {
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
-        if self.ports.customers().delete(&caller.store_id, &id).await? {
+        let audit = self
+            .ports
+            .audit_entry(
+                &caller.store_id,
+                Actor::of(caller),
+                AuditAction::CustomerDeleted,
+            )
+            .about(&id);
+        if self
+            .ports
+            .customers()
+            .delete(&caller.store_id, &id, &audit)
+            .await?
+        {
             Ok(())
         } else {
             Err(CustomerError::NotFound)
@@ -264,8 +313,13 @@ mod tests {
         ports
             .customers
             .expect_insert()
-            .withf(|c| {
+            .withf(|c, audit| {
                 c.store_id == store_id()
+                    && audit.store_id == store_id()
+                    && audit.action == AuditAction::CustomerCreated
+                    && audit.customer_id.as_ref() == Some(&c.id)
+                    && audit.actor == Actor::of(&staff(Role::Staff))
+                    && audit.at == now()
                     && c.id.as_str().starts_with("cust_")
                     && c.version == 1
                     && c.activity == Activity::default()
@@ -278,7 +332,7 @@ mod tests {
                         .starts_with("addr_")
             })
             .times(1)
-            .returning(|_| ready(Ok(())));
+            .returning(|_, _| ready(Ok(())));
         let customer = service(ports)
             .create(&staff(Role::Staff), &maria())
             .await
@@ -316,7 +370,7 @@ mod tests {
             ports
                 .customers
                 .expect_insert()
-                .returning(move |_| ready(Err(RepoError::Conflict(unique))));
+                .returning(move |_, _| ready(Err(RepoError::Conflict(unique))));
             let error = service(ports)
                 .create(&staff(Role::Staff), &maria())
                 .await
@@ -336,7 +390,7 @@ mod tests {
         ports
             .customers
             .expect_insert()
-            .returning(|_| ready(Err(RepoError::Unavailable("down".into()))));
+            .returning(|_, _| ready(Err(RepoError::Unavailable("down".into()))));
         let error = service(ports)
             .create(&staff(Role::Staff), &maria())
             .await
@@ -451,9 +505,15 @@ mod tests {
         ports
             .customers
             .expect_update_profile()
-            .with(always(), always(), always(), always(), always())
-            .returning(move |_, _, profile, version, _| {
+            .with(always(), always(), always(), always(), always(), always())
+            .returning(move |_, _, profile, version, _, audit| {
                 assert_eq!(profile.last_name.as_ref().unwrap().as_str(), "Nielsen");
+                assert_eq!(audit.action, AuditAction::CustomerUpdated);
+                assert_eq!(audit.fields, ["lastName"]);
+                assert_eq!(
+                    audit.customer_id.as_ref().unwrap().as_str(),
+                    "cust_000000000009"
+                );
                 write_counter.fetch_add(1, Ordering::SeqCst);
                 ready(Ok(version == 2))
             });
@@ -513,7 +573,7 @@ mod tests {
             .customers
             .expect_update_profile()
             .times(UPDATE_ATTEMPTS)
-            .returning(|_, _, _, _, _| ready(Ok(false)));
+            .returning(|_, _, _, _, _, _| ready(Ok(false)));
         let input = ProfileInput {
             last_name: Patch::Set("Nielsen".into()),
             ..ProfileInput::default()
@@ -555,7 +615,12 @@ mod tests {
             .customers
             .expect_delete()
             .times(2)
-            .returning(move |_, _| ready(Ok(results.next().unwrap())));
+            .withf(|_, id, audit| {
+                audit.action == AuditAction::CustomerDeleted
+                    && audit.customer_id.as_ref() == Some(id)
+                    && audit.actor == Actor::of(&staff(Role::Admin))
+            })
+            .returning(move |_, _, _| ready(Ok(results.next().unwrap())));
         let service = service(ports);
         let caller = staff(Role::Admin);
         assert!(service.delete(&caller, "cust_000000000009").await.is_ok());
@@ -574,13 +639,19 @@ mod tests {
             .customers
             .expect_set_block()
             .times(2)
-            .returning(move |store, _, block, at| {
+            .returning(move |store, _, block, at, audit| {
                 calls += 1;
                 assert_eq!(*store, store_id());
                 assert_eq!(at, now());
                 match calls {
-                    1 => assert_eq!(block.unwrap().reason.unwrap().as_str(), "No-shows"),
-                    _ => assert!(block.is_none()),
+                    1 => {
+                        assert_eq!(block.unwrap().reason.unwrap().as_str(), "No-shows");
+                        assert_eq!(audit.action, AuditAction::CustomerBlocked);
+                    }
+                    _ => {
+                        assert!(block.is_none());
+                        assert_eq!(audit.action, AuditAction::CustomerUnblocked);
+                    }
                 }
                 ready(Ok(true))
             });
@@ -600,7 +671,7 @@ mod tests {
             .customers
             .expect_set_block()
             .times(1)
-            .returning(|_, _, _, _| ready(Ok(false)));
+            .returning(|_, _, _, _, _| ready(Ok(false)));
         let service = service(ports);
         let caller = staff(Role::Manager);
         let long = "x".repeat(501);

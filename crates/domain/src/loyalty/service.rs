@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::access::Principal;
+use crate::audit::{Actor, AuditAction};
 use crate::ids::{CustomerId, LedgerEntryId};
 use crate::loyalty::ledger::{Adjustment, LedgerEntry, LedgerSource};
 use crate::page::{Page, PageRequest};
@@ -107,10 +108,19 @@ impl<P: Ports> LoyaltyService<P> {
             actor_id: caller.user_id().cloned(),
             created_at: self.ports.now(),
         };
+        let audit = self
+            .ports
+            .audit_entry(
+                &caller.store_id,
+                Actor::of(caller),
+                AuditAction::LoyaltyAdjusted,
+            )
+            .about(&entry.customer_id)
+            .subject(entry.id.as_str());
         let stored = self
             .ports
             .loyalty()
-            .adjust(&entry, claim.map(str::to_owned))
+            .adjust(&entry, claim.map(str::to_owned), &audit)
             .await?;
         Ok(AdjustOutcome::from(&stored))
     }
@@ -157,8 +167,11 @@ mod tests {
         ports
             .loyalty
             .expect_adjust()
-            .withf(|entry, claim| {
-                entry.store_id == store_id()
+            .withf(|entry, claim, audit| {
+                audit.action == AuditAction::LoyaltyAdjusted
+                    && audit.customer_id.as_ref() == Some(&entry.customer_id)
+                    && audit.subject_id.as_deref() == Some(entry.id.as_str())
+                    && entry.store_id == store_id()
                     && entry.customer_id.as_str() == "cust_000000000009"
                     && entry.delta == 500
                     && entry.reason == "Compensation"
@@ -167,7 +180,7 @@ mod tests {
                     && entry.created_at == now()
                     && claim.is_none()
             })
-            .returning(|entry, _| {
+            .returning(|entry, _, _| {
                 let mut stored = entry.clone();
                 stored.balance_after = 2950;
                 ready(Ok(stored))
@@ -220,7 +233,7 @@ mod tests {
             ports
                 .loyalty
                 .expect_adjust()
-                .returning(move |_, _| ready(Err(r.clone())));
+                .returning(move |_, _, _| ready(Err(r.clone())));
             let error = service(ports)
                 .adjust(
                     &staff(Role::Manager),

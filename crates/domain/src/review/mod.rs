@@ -5,6 +5,6 @@ mod service;
 
 pub use model::{
     MAX_TEXT, Moderation, ModerationChange, NotFeaturable, Rating, Review, ReviewFilter,
-    ReviewInput, ReviewResponse, ReviewStats, ValidReview, parse_day, parse_response_text,
+    ReviewInput, ReviewResponse, ReviewStats, ValidReview, parse_response_text,
 };
 pub use service::{ReviewError, ReviewListParams, ReviewService};

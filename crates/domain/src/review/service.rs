@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::access::Principal;
+use crate::days::DayRange;
 use crate::ids::{CustomerId, ReviewId};
 use crate::page::{Page, PageRequest};
 use crate::ports::{
@@ -14,7 +14,7 @@ use crate::ports::{
 };
 use crate::review::model::{
     Moderation, ModerationChange, NotFeaturable, Rating, Review, ReviewFilter, ReviewInput,
-    ReviewResponse, ReviewStats, parse_day, parse_response_text,
+    ReviewResponse, ReviewStats, parse_response_text,
 };
 use crate::validation::ValidationErrors;
 
@@ -63,16 +63,6 @@ pub struct ReviewListParams {
     pub date_to: Option<String>,
 }
 
-/// The instant a local day starts in `timezone`.
-fn start_of(day: NaiveDate, timezone: Tz) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    timezone
-        .from_local_datetime(&midnight)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| Utc.from_utc_datetime(&midnight))
-}
-
 impl ReviewListParams {
     fn has_dates(&self) -> bool {
         self.date_from.is_some() || self.date_to.is_some()
@@ -100,29 +90,20 @@ impl ReviewListParams {
             }
             parsed
         });
-        let from = self
-            .date_from
-            .as_deref()
-            .and_then(|d| errors.check("dateFrom", parse_day(d)));
-        let to = self
-            .date_to
-            .as_deref()
-            .and_then(|d| errors.check("dateTo", parse_day(d)));
-        if let (Some(from), Some(to)) = (from, to)
-            && from > to
-        {
-            errors.add("dateTo", "must not be before dateFrom");
-        }
+        let dates = DayRange::validate(
+            self.date_from.as_deref(),
+            self.date_to.as_deref(),
+            timezone,
+            &mut errors,
+        );
         let filter = ReviewFilter {
             is_approved: self.is_approved,
             is_featured: self.is_featured,
             has_response: self.has_response,
             min_rating,
             customer_id,
-            created_from: from.map(|d| start_of(d, timezone)),
-            created_before: to
-                .and_then(|d| d.checked_add_days(Days::new(1)))
-                .map(|d| start_of(d, timezone)),
+            created_from: dates.from,
+            created_before: dates.before,
         };
         errors.into_result(|| (filter, page))
     }

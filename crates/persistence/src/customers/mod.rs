@@ -9,6 +9,7 @@ mod list;
 mod rows;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use customers_domain::audit::AuditEntry;
 use customers_domain::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
 use customers_domain::ids::{CustomerId, StoreId};
 use customers_domain::ports::{CustomerRepository, RepoError};
@@ -20,6 +21,7 @@ use diesel::{
 };
 use diesel_async::RunQueryDsl;
 
+use crate::audit::{AuditRow, insert_audit};
 use crate::pool::{Database, with_connection, write_transaction};
 use crate::schema::{customer_addresses, customer_allergens, customers, orders, reviews, stores};
 use crate::time::to_db;
@@ -48,8 +50,9 @@ macro_rules! lock_customer {
 pub(crate) use lock_customer;
 
 impl CustomerRepository for Database {
-    async fn insert(&self, customer: &Customer) -> Result<(), RepoError> {
+    async fn insert(&self, customer: &Customer, audit: &AuditEntry) -> Result<(), RepoError> {
         let row = NewCustomer::new(customer);
+        let audit = AuditRow::new(audit);
         let address = NewAddress::default_of(&customer.store_id, &customer.id, &customer.profile);
         let allergens = NewAllergen::all_of(&customer.store_id, &customer.id, &customer.profile);
         let store = customer.store_id.as_str().to_owned();
@@ -71,6 +74,7 @@ impl CustomerRepository for Database {
                     .execute(conn)
                     .await?;
             }
+            insert_audit!(conn, &audit)?;
             // Last, so that the store row stays locked as briefly as possible.
             diesel::update(stores::table.find(&store))
                 .set(stores::customer_count.eq(stores::customer_count + 1))
@@ -131,8 +135,10 @@ impl CustomerRepository for Database {
         profile: &Profile,
         expected_version: i64,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<bool, RepoError> {
         let columns = ProfileColumns::new(profile);
+        let audit = AuditRow::new(audit);
         let address = NewAddress::default_of(store, id, profile);
         let allergens = NewAllergen::all_of(store, id, profile);
         let (store, id, now) = (
@@ -198,6 +204,7 @@ impl CustomerRepository for Database {
                     .execute(conn)
                     .await?;
             }
+            insert_audit!(conn, &audit)?;
             Ok(true)
         })
     }
@@ -208,11 +215,14 @@ impl CustomerRepository for Database {
         id: &CustomerId,
         block: Option<Block>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<bool, RepoError> {
-        let target = customers::table.find((store.as_str(), id.as_str()));
+        let (store, id) = (store.as_str().to_owned(), id.as_str().to_owned());
         let now = to_db(now);
-        let updated = with_connection!(self, |conn| {
-            match &block {
+        let audit = AuditRow::new(audit);
+        write_transaction!(self, |conn| {
+            let target = customers::table.find((&store, &id));
+            let updated = match &block {
                 Some(block) => {
                     // Blocking again keeps the time of the first block.
                     let blocked_at = case_when::<_, _, Nullable<Timestamp>>(
@@ -228,7 +238,7 @@ impl CustomerRepository for Database {
                             customers::updated_at.eq(now),
                         ))
                         .execute(conn)
-                        .await
+                        .await?
                 }
                 None => {
                     diesel::update(target)
@@ -239,15 +249,25 @@ impl CustomerRepository for Database {
                             customers::updated_at.eq(now),
                         ))
                         .execute(conn)
-                        .await
+                        .await?
                 }
+            };
+            if updated == 0 {
+                return Ok(false);
             }
-        })?;
-        Ok(updated > 0)
+            insert_audit!(conn, &audit)?;
+            Ok(true)
+        })
     }
 
-    async fn delete(&self, store: &StoreId, id: &CustomerId) -> Result<bool, RepoError> {
+    async fn delete(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+        audit: &AuditEntry,
+    ) -> Result<bool, RepoError> {
         let (store, id) = (store.as_str().to_owned(), id.as_str().to_owned());
+        let audit = AuditRow::new(audit);
         write_transaction!(self, |conn| {
             // Locks the row first: an order or review being stored for this customer meanwhile
             // either committed before (and is detached below) or waits and then finds no
@@ -288,6 +308,7 @@ impl CustomerRepository for Database {
                 .set(stores::customer_count.eq(stores::customer_count - 1))
                 .execute(conn)
                 .await?;
+            insert_audit!(conn, &audit)?;
             Ok(true)
         })
     }

@@ -12,7 +12,7 @@ use customers_domain::ports::{
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 
-use crate::support::{at, new_id, new_store, store_fixture};
+use crate::support::{at, audit, new_id, new_store, store_fixture};
 
 fn user(store: &StoreId, email: &str, role: Role, minutes: i64) -> StaffUser {
     StaffUser {
@@ -54,13 +54,13 @@ fn staff_token(user: &StaffUser, digest: &str, expires_in_minutes: Option<i64>) 
 }
 
 async fn add_user(db: &Database, user: &StaffUser) {
-    UserRepository::insert(db, user, "hash")
+    UserRepository::insert(db, user, "hash", &audit(&user.store_id))
         .await
         .expect("the user is added");
 }
 
 async fn add_credential(db: &Database, credential: &Credential) {
-    CredentialRepository::insert(db, credential)
+    CredentialRepository::insert(db, credential, &audit(&credential.store_id))
         .await
         .expect("the credential is added");
 }
@@ -72,12 +72,12 @@ pub async fn users_are_unique_per_store_and_listed_oldest_first(t: &TestDatabase
         name: Some(PersonName::from_stored("Chef Ada".into())),
         ..user(&store, "Chef@Example.dk", Role::Manager, 5)
     };
-    UserRepository::insert(db, &chef, "argon2id$chef")
+    UserRepository::insert(db, &chef, "argon2id$chef", &audit(&chef.store_id))
         .await
         .unwrap();
     let twin = user(&store, "chef@EXAMPLE.dk", Role::Staff, 6);
     assert_eq!(
-        UserRepository::insert(db, &twin, "x").await,
+        UserRepository::insert(db, &twin, "x", &audit(&twin.store_id)).await,
         Err(RepoError::Conflict(Unique::UserEmail))
     );
     add_user(db, &user(&other, "chef@example.dk", Role::Admin, 6)).await;
@@ -128,9 +128,15 @@ pub async fn users_are_unique_per_store_and_listed_oldest_first(t: &TestDatabase
 pub async fn staff_tokens_and_api_keys_are_found_while_active(t: &TestDatabase) {
     let db = t.database();
     let fixture = store_fixture();
-    db.create_with_owner(&fixture.store, &fixture.owner, "", &fixture.token)
-        .await
-        .unwrap();
+    db.create_with_owner(
+        &fixture.store,
+        &fixture.owner,
+        "",
+        &fixture.token,
+        &audit(&fixture.store.id),
+    )
+    .await
+    .unwrap();
     let store = fixture.store.id.clone();
 
     // The owner's token: staff, with role and email.
@@ -197,11 +203,20 @@ pub async fn staff_tokens_and_api_keys_are_found_while_active(t: &TestDatabase) 
     assert_eq!(db.find_active("digest-of-login", at(121)).await, Ok(None));
 
     // Revoked: gone for good.
-    assert_eq!(db.revoke(&store, &key.id, at(70)).await, Ok(true));
+    assert_eq!(
+        db.revoke(&store, &key.id, at(70), &audit(&store)).await,
+        Ok(true)
+    );
     assert_eq!(db.find_active("digest-of-key", at(71)).await, Ok(None));
-    assert_eq!(db.revoke(&store, &key.id, at(72)).await, Ok(false));
+    assert_eq!(
+        db.revoke(&store, &key.id, at(72), &audit(&store)).await,
+        Ok(false)
+    );
     // An expired credential is not active, so it cannot be revoked either.
-    assert_eq!(db.revoke(&store, &login.id, at(130)).await, Ok(false));
+    assert_eq!(
+        db.revoke(&store, &login.id, at(130), &audit(&store)).await,
+        Ok(false)
+    );
     assert_eq!(db.find_active("unknown-digest", at(0)).await, Ok(None));
 }
 
@@ -210,14 +225,20 @@ pub async fn revoking_needs_the_right_store(t: &TestDatabase) {
     let (store, other) = (new_store(db).await, new_store(db).await);
     let key = api_key(&store, "digest-of-shared-key", &[Scope::ReadOrders]);
     add_credential(db, &key).await;
-    assert_eq!(db.revoke(&other, &key.id, at(5)).await, Ok(false));
+    assert_eq!(
+        db.revoke(&other, &key.id, at(5), &audit(&other)).await,
+        Ok(false)
+    );
     assert!(
         db.find_active("digest-of-shared-key", at(6))
             .await
             .unwrap()
             .is_some()
     );
-    assert_eq!(db.revoke(&store, &key.id, at(7)).await, Ok(true));
+    assert_eq!(
+        db.revoke(&store, &key.id, at(7), &audit(&store)).await,
+        Ok(true)
+    );
     assert_eq!(
         db.find_active("digest-of-shared-key", at(8)).await,
         Ok(None)
@@ -225,7 +246,7 @@ pub async fn revoking_needs_the_right_store(t: &TestDatabase) {
     // Digests are unique across stores: the lookup is by digest alone.
     let clash = api_key(&other, "digest-of-shared-key", &[]);
     assert!(matches!(
-        CredentialRepository::insert(db, &clash).await,
+        CredentialRepository::insert(db, &clash, &audit(&clash.store_id)).await,
         Err(RepoError::Internal(_))
     ));
 }
@@ -259,9 +280,15 @@ async fn api_keys(db: &Database, store: &StoreId, page: i64, limit: i64) -> (Vec
 pub async fn api_keys_are_listed_newest_first_with_the_revoked(t: &TestDatabase) {
     let db = t.database();
     let fixture = store_fixture();
-    db.create_with_owner(&fixture.store, &fixture.owner, "", &fixture.token)
-        .await
-        .unwrap();
+    db.create_with_owner(
+        &fixture.store,
+        &fixture.owner,
+        "",
+        &fixture.token,
+        &audit(&fixture.store.id),
+    )
+    .await
+    .unwrap();
     let store = fixture.store.id.clone();
     let other = new_store(db).await;
     // Only the owner's staff token so far: no API key.
@@ -281,7 +308,11 @@ pub async fn api_keys_are_listed_newest_first_with_the_revoked(t: &TestDatabase)
     add_user(db, &manager).await;
     add_credential(db, &staff_token(&manager, "digest-of-login", Some(600))).await;
     add_credential(db, &api_key_at(&other, 4)).await;
-    assert_eq!(db.revoke_api_key(&store, &newest.id, at(5)).await, Ok(true));
+    assert_eq!(
+        db.revoke_api_key(&store, &newest.id, at(5), &audit(&store))
+            .await,
+        Ok(true)
+    );
 
     // Ties by id, newest (largest) first; the revoked key is listed with its revocation.
     let mut tied = [listed(&tied_a), listed(&tied_b)];
@@ -316,9 +347,15 @@ pub async fn api_keys_are_listed_newest_first_with_the_revoked(t: &TestDatabase)
 pub async fn only_an_active_api_key_of_the_store_is_revoked(t: &TestDatabase) {
     let db = t.database();
     let fixture = store_fixture();
-    db.create_with_owner(&fixture.store, &fixture.owner, "", &fixture.token)
-        .await
-        .unwrap();
+    db.create_with_owner(
+        &fixture.store,
+        &fixture.owner,
+        "",
+        &fixture.token,
+        &audit(&fixture.store.id),
+    )
+    .await
+    .unwrap();
     let store = fixture.store.id.clone();
     let other = new_store(db).await;
     let key = api_key_at(&store, 1);
@@ -328,7 +365,8 @@ pub async fn only_an_active_api_key_of_the_store_is_revoked(t: &TestDatabase) {
 
     // A staff token is not an API key, even of the right store: it stays active.
     assert_eq!(
-        db.revoke_api_key(&store, &fixture.token.id, at(2)).await,
+        db.revoke_api_key(&store, &fixture.token.id, at(2), &audit(&store))
+            .await,
         Ok(false)
     );
     assert!(
@@ -339,7 +377,8 @@ pub async fn only_an_active_api_key_of_the_store_is_revoked(t: &TestDatabase) {
     );
     // Another store's key is not found from this store.
     assert_eq!(
-        db.revoke_api_key(&store, &theirs.id, at(2)).await,
+        db.revoke_api_key(&store, &theirs.id, at(2), &audit(&store))
+            .await,
         Ok(false)
     );
     assert!(
@@ -349,12 +388,24 @@ pub async fn only_an_active_api_key_of_the_store_is_revoked(t: &TestDatabase) {
             .is_some()
     );
     let unknown = CredentialId::from_stored(new_id("key"));
-    assert_eq!(db.revoke_api_key(&store, &unknown, at(2)).await, Ok(false));
+    assert_eq!(
+        db.revoke_api_key(&store, &unknown, at(2), &audit(&store))
+            .await,
+        Ok(false)
+    );
 
-    assert_eq!(db.revoke_api_key(&store, &key.id, at(4)).await, Ok(true));
+    assert_eq!(
+        db.revoke_api_key(&store, &key.id, at(4), &audit(&store))
+            .await,
+        Ok(true)
+    );
     assert_eq!(db.find_active(&key.digest, at(5)).await, Ok(None));
     // Twice: already revoked, and the first revocation time is kept.
-    assert_eq!(db.revoke_api_key(&store, &key.id, at(6)).await, Ok(false));
+    assert_eq!(
+        db.revoke_api_key(&store, &key.id, at(6), &audit(&store))
+            .await,
+        Ok(false)
+    );
     let (listed_keys, _) = api_keys(db, &store, 1, 10).await;
     assert_eq!(listed_keys[0].revoked_at, Some(at(4)));
 }
@@ -369,6 +420,7 @@ pub async fn stores_are_created_with_their_owner(t: &TestDatabase) {
         &fixture.owner,
         "argon2id$owner",
         &fixture.token,
+        &audit(&fixture.store.id),
     )
     .await
     .unwrap();
@@ -397,9 +449,15 @@ pub async fn stores_are_created_with_their_owner(t: &TestDatabase) {
     let mut tokyo = store_fixture();
     tokyo.store.timezone = chrono_tz::Asia::Tokyo;
     tokyo.store.minor_units_per_point = 1;
-    db.create_with_owner(&tokyo.store, &tokyo.owner, "", &tokyo.token)
-        .await
-        .unwrap();
+    db.create_with_owner(
+        &tokyo.store,
+        &tokyo.owner,
+        "",
+        &tokyo.token,
+        &audit(&tokyo.store.id),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         StoreRepository::find(db, &tokyo.store.id).await,
         Ok(Some(tokyo.store))
@@ -409,18 +467,30 @@ pub async fn stores_are_created_with_their_owner(t: &TestDatabase) {
 pub async fn store_creation_is_all_or_nothing(t: &TestDatabase) {
     let db = t.database();
     let first = store_fixture();
-    db.create_with_owner(&first.store, &first.owner, "", &first.token)
-        .await
-        .unwrap();
+    db.create_with_owner(
+        &first.store,
+        &first.owner,
+        "",
+        &first.token,
+        &audit(&first.store.id),
+    )
+    .await
+    .unwrap();
 
     // The owner insert fails (the same user id in the same store): no store remains.
     let mut broken = store_fixture();
     broken.owner.store_id = first.store.id.clone();
     broken.owner.id = first.owner.id.clone();
     assert!(
-        db.create_with_owner(&broken.store, &broken.owner, "", &broken.token)
-            .await
-            .is_err()
+        db.create_with_owner(
+            &broken.store,
+            &broken.owner,
+            "",
+            &broken.token,
+            &audit(&broken.store.id)
+        )
+        .await
+        .is_err()
     );
     assert_eq!(StoreRepository::find(db, &broken.store.id).await, Ok(None));
     assert_eq!(db.find_active(&broken.token.digest, at(1)).await, Ok(None));
@@ -429,9 +499,15 @@ pub async fn store_creation_is_all_or_nothing(t: &TestDatabase) {
     let mut clashing = store_fixture();
     clashing.token.digest = first.token.digest.clone();
     assert!(
-        db.create_with_owner(&clashing.store, &clashing.owner, "", &clashing.token)
-            .await
-            .is_err()
+        db.create_with_owner(
+            &clashing.store,
+            &clashing.owner,
+            "",
+            &clashing.token,
+            &audit(&clashing.store.id)
+        )
+        .await
+        .is_err()
     );
     assert_eq!(
         StoreRepository::find(db, &clashing.store.id).await,
@@ -449,7 +525,13 @@ pub async fn store_creation_is_all_or_nothing(t: &TestDatabase) {
         Ok(Some(first.store))
     );
     clashing.token.digest = format!("{}-2", clashing.token.digest);
-    db.create_with_owner(&clashing.store, &clashing.owner, "", &clashing.token)
-        .await
-        .unwrap();
+    db.create_with_owner(
+        &clashing.store,
+        &clashing.owner,
+        "",
+        &clashing.token,
+        &audit(&clashing.store.id),
+    )
+    .await
+    .unwrap();
 }

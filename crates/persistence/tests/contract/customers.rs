@@ -10,7 +10,7 @@ use customers_domain::ports::{CustomerRepository, RepoError, Unique};
 use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
-    at, blank_customer, counted, customer_id, find, full_customer, insert, list_ids, new_id,
+    at, audit, blank_customer, counted, customer_id, find, full_customer, insert, list_ids, new_id,
     new_store, query, really_counted, with_contact,
 };
 
@@ -62,7 +62,7 @@ pub async fn customer_email_is_unique_per_store_case_insensitively(t: &TestDatab
         None,
     );
     assert_eq!(
-        db.insert(&same).await,
+        db.insert(&same, &audit(&same.store_id)).await,
         Err(RepoError::Conflict(Unique::CustomerEmail))
     );
     // The same email in another store is another customer.
@@ -97,7 +97,7 @@ pub async fn customer_phone_is_unique_per_store(t: &TestDatabase) {
         Some("+4520123456"),
     );
     assert_eq!(
-        db.insert(&same).await,
+        db.insert(&same, &audit(&same.store_id)).await,
         Err(RepoError::Conflict(Unique::CustomerPhone))
     );
     insert(
@@ -136,11 +136,21 @@ pub async fn another_stores_id_sees_nothing(t: &TestDatabase) {
         ..customer.profile.clone()
     };
     assert_eq!(
-        db.update_profile(&intruder, &customer.id, &changed, 1, at(5))
-            .await,
+        db.update_profile(
+            &intruder,
+            &customer.id,
+            &changed,
+            1,
+            at(5),
+            &audit(&intruder)
+        )
+        .await,
         Ok(false)
     );
-    assert_eq!(db.delete(&intruder, &customer.id).await, Ok(false));
+    assert_eq!(
+        db.delete(&intruder, &customer.id, &audit(&intruder)).await,
+        Ok(false)
+    );
     assert_eq!(
         t.set_activity(&intruder, &customer.id, &Default::default())
             .await,
@@ -163,7 +173,7 @@ pub async fn stale_version_changes_nothing(t: &TestDatabase) {
         ..customer.profile.clone()
     };
     assert_eq!(
-        db.update_profile(&store, &customer.id, &first, 1, at(10))
+        db.update_profile(&store, &customer.id, &first, 1, at(10), &audit(&store))
             .await,
         Ok(true)
     );
@@ -178,7 +188,7 @@ pub async fn stale_version_changes_nothing(t: &TestDatabase) {
         ..customer.profile.clone()
     };
     assert_eq!(
-        db.update_profile(&store, &customer.id, &stale, 1, at(20))
+        db.update_profile(&store, &customer.id, &stale, 1, at(20), &audit(&store))
             .await,
         Ok(false)
     );
@@ -212,7 +222,7 @@ pub async fn update_replaces_columns_address_and_allergens(t: &TestDatabase) {
         allergens: [Allergen::Fish, Allergen::Gluten].into_iter().collect(),
     };
     assert_eq!(
-        db.update_profile(&store, &customer.id, &changed, 1, at(10))
+        db.update_profile(&store, &customer.id, &changed, 1, at(10), &audit(&store))
             .await,
         Ok(true)
     );
@@ -231,7 +241,7 @@ pub async fn update_replaces_columns_address_and_allergens(t: &TestDatabase) {
         ..changed.clone()
     };
     assert_eq!(
-        db.update_profile(&store, &customer.id, &moved, 2, at(20))
+        db.update_profile(&store, &customer.id, &moved, 2, at(20), &audit(&store))
             .await,
         Ok(true)
     );
@@ -244,7 +254,7 @@ pub async fn update_replaces_columns_address_and_allergens(t: &TestDatabase) {
         ..moved.clone()
     };
     assert_eq!(
-        db.update_profile(&store, &customer.id, &cleared, 3, at(30))
+        db.update_profile(&store, &customer.id, &cleared, 3, at(30), &audit(&store))
             .await,
         Ok(true)
     );
@@ -288,7 +298,7 @@ pub async fn conflicting_update_changes_nothing(t: &TestDatabase) {
         ..customer.profile.clone()
     };
     assert_eq!(
-        db.update_profile(&store, &customer.id, &email, 1, at(10))
+        db.update_profile(&store, &customer.id, &email, 1, at(10), &audit(&store))
             .await,
         Err(RepoError::Conflict(Unique::CustomerEmail))
     );
@@ -298,7 +308,7 @@ pub async fn conflicting_update_changes_nothing(t: &TestDatabase) {
         ..customer.profile.clone()
     };
     assert_eq!(
-        db.update_profile(&store, &customer.id, &phone, 1, at(10))
+        db.update_profile(&store, &customer.id, &phone, 1, at(10), &audit(&store))
             .await,
         Err(RepoError::Conflict(Unique::CustomerPhone))
     );
@@ -313,9 +323,15 @@ pub async fn delete_frees_email_phone_and_counts_down(t: &TestDatabase) {
     insert(db, &blank_customer(&store, customer_id(2))).await;
     assert_eq!(counted(db, &store).await, 2);
 
-    assert_eq!(db.delete(&store, &customer.id).await, Ok(true));
+    assert_eq!(
+        db.delete(&store, &customer.id, &audit(&store)).await,
+        Ok(true)
+    );
     assert_eq!(find(db, &store, &customer.id).await, None);
-    assert_eq!(db.delete(&store, &customer.id).await, Ok(false));
+    assert_eq!(
+        db.delete(&store, &customer.id, &audit(&store)).await,
+        Ok(false)
+    );
     assert_eq!(counted(db, &store).await, 1);
     assert_eq!(really_counted(db, &store).await, 1);
 
@@ -344,7 +360,11 @@ pub async fn dropped_write_still_completes_whole(t: &TestDatabase) {
     let db = t.database();
     let store = new_store(db).await;
     let customer = full_customer(&store, customer_id(1));
-    let abandoned = tokio::time::timeout(Duration::from_micros(1), db.insert(&customer)).await;
+    let abandoned = tokio::time::timeout(
+        Duration::from_micros(1),
+        db.insert(&customer, &audit(&customer.store_id)),
+    )
+    .await;
     if abandoned.is_err() {
         let mut waited = Duration::ZERO;
         while find(db, &store, &customer.id).await.is_none() {
@@ -382,7 +402,8 @@ pub async fn blocking_again_keeps_the_first_time_and_takes_the_new_reason(t: &Te
             &store,
             &customer.id,
             Some(block(Some("no-show"), 10)),
-            at(10)
+            at(10),
+            &audit(&store),
         )
         .await,
         Ok(true)
@@ -396,8 +417,14 @@ pub async fn blocking_again_keeps_the_first_time_and_takes_the_new_reason(t: &Te
     );
 
     assert_eq!(
-        db.set_block(&store, &customer.id, Some(block(Some("rude"), 20)), at(20))
-            .await,
+        db.set_block(
+            &store,
+            &customer.id,
+            Some(block(Some("rude"), 20)),
+            at(20),
+            &audit(&store)
+        )
+        .await,
         Ok(true)
     );
     assert_eq!(
@@ -405,8 +432,14 @@ pub async fn blocking_again_keeps_the_first_time_and_takes_the_new_reason(t: &Te
         Some(block(Some("rude"), 10))
     );
     assert_eq!(
-        db.set_block(&store, &customer.id, Some(block(None, 30)), at(30))
-            .await,
+        db.set_block(
+            &store,
+            &customer.id,
+            Some(block(None, 30)),
+            at(30),
+            &audit(&store)
+        )
+        .await,
         Ok(true)
     );
     assert_eq!(
@@ -421,19 +454,27 @@ pub async fn blocking_again_keeps_the_first_time_and_takes_the_new_reason(t: &Te
 
     // Unblocking clears all three; blocking afterwards starts a new block.
     assert_eq!(
-        db.set_block(&store, &customer.id, None, at(40)).await,
+        db.set_block(&store, &customer.id, None, at(40), &audit(&store))
+            .await,
         Ok(true)
     );
     let found = find(db, &store, &customer.id).await.unwrap();
     assert_eq!((found.block, found.updated_at), (None, at(40)));
     assert_eq!(list_ids(db, &store, &query(filter)).await.1, 0);
     assert_eq!(
-        db.set_block(&store, &customer.id, None, at(41)).await,
+        db.set_block(&store, &customer.id, None, at(41), &audit(&store))
+            .await,
         Ok(true)
     );
-    db.set_block(&store, &customer.id, Some(block(Some("again"), 50)), at(50))
-        .await
-        .unwrap();
+    db.set_block(
+        &store,
+        &customer.id,
+        Some(block(Some("again"), 50)),
+        at(50),
+        &audit(&store),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         find(db, &store, &customer.id).await.unwrap().block,
         Some(block(Some("again"), 50))
@@ -441,12 +482,19 @@ pub async fn blocking_again_keeps_the_first_time_and_takes_the_new_reason(t: &Te
 
     // Unknown here, or another store's.
     assert_eq!(
-        db.set_block(&store, &customer_id(2), None, at(60)).await,
+        db.set_block(&store, &customer_id(2), None, at(60), &audit(&store))
+            .await,
         Ok(false)
     );
     assert_eq!(
-        db.set_block(&other, &customer.id, Some(block(None, 60)), at(60))
-            .await,
+        db.set_block(
+            &other,
+            &customer.id,
+            Some(block(None, 60)),
+            at(60),
+            &audit(&other)
+        )
+        .await,
         Ok(false)
     );
 }

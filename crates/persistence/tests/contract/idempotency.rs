@@ -9,7 +9,7 @@ use customers_domain::ports::{CredentialRepository, IdempotencyRepository};
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 
-use crate::support::{at, new_id, new_store_with_token};
+use crate::support::{at, audit, new_id, new_store_with_token};
 
 const LEASE: Duration = Duration::seconds(30);
 const LIFETIME: Duration = Duration::hours(24);
@@ -252,7 +252,9 @@ pub async fn keys_belong_to_one_store_and_credential(t: &TestDatabase) {
         created_at: at(0),
         expires_at: None,
     };
-    CredentialRepository::insert(db, &api_key).await.unwrap();
+    CredentialRepository::insert(db, &api_key, &audit(&api_key.store_id))
+        .await
+        .unwrap();
     let mine = scope(&store, &credential, "shared-key");
     begin(db, &mine, "digest-a", "claim-1", 0).await;
     db.complete(&mine, "claim-1", &response("mine"))

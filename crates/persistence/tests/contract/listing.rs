@@ -14,7 +14,7 @@ use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
-    at, blank_customer, customer_id, insert, list_ids, new_store, query, with_contact,
+    at, audit, blank_customer, customer_id, insert, list_ids, new_store, query, with_contact,
 };
 
 /// One customer of the fixture, as the model sees it.
@@ -434,7 +434,7 @@ pub async fn totals_from_the_counter_equal_real_counts(t: &TestDatabase) {
         models.len() as u64
     );
     for model in models.iter().step_by(3) {
-        assert_eq!(db.delete(&store, &model.id).await, Ok(true));
+        assert_eq!(db.delete(&store, &model.id, &audit(&store)).await, Ok(true));
     }
     assert_eq!(
         total(db, &store, CustomerFilter::default()).await,

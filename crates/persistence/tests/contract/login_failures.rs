@@ -16,7 +16,7 @@ fn keys(keys: &[&str]) -> Vec<String> {
 }
 
 async fn record(db: &Database, these: &[&str], minutes: i64, forget_before: i64) {
-    db.record_failure(keys(these), at(minutes), at(forget_before))
+    db.record_failure(keys(these), at(minutes), at(forget_before), None)
         .await
         .expect("the failure is recorded");
 }

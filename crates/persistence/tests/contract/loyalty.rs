@@ -6,14 +6,17 @@ use customers_domain::page::PageRequest;
 use customers_domain::ports::{AdjustError, LoyaltyRepository};
 use customers_persistence::testing::TestDatabase;
 
-use crate::support::{activity, customer_id, manual, new_customer, new_store, whole_ledger};
+use crate::support::{activity, audit, customer_id, manual, new_customer, new_store, whole_ledger};
 
 pub async fn adjustments_report_the_balance_before_and_after(t: &TestDatabase) {
     let db = t.database();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let credit = manual(&store, &maria, 500, 1);
-    let stored = db.adjust(&credit, None).await.unwrap();
+    let stored = db
+        .adjust(&credit, None, &audit(&credit.store_id))
+        .await
+        .unwrap();
     assert_eq!((stored.balance_before(), stored.balance_after), (0, 500));
     assert_eq!(
         stored,
@@ -24,7 +27,7 @@ pub async fn adjustments_report_the_balance_before_and_after(t: &TestDatabase) {
     );
 
     let debit = db
-        .adjust(&manual(&store, &maria, -200, 2), None)
+        .adjust(&manual(&store, &maria, -200, 2), None, &audit(&store))
         .await
         .unwrap();
     assert_eq!((debit.balance_before(), debit.balance_after), (500, 300));
@@ -39,15 +42,21 @@ pub async fn an_adjustment_below_zero_is_refused_and_writes_nothing(t: &TestData
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     assert_eq!(
-        db.adjust(&manual(&store, &maria, -1, 1), None).await,
+        db.adjust(&manual(&store, &maria, -1, 1), None, &audit(&store))
+            .await,
         Err(AdjustError::InsufficientPoints { balance: 0 })
     );
-    db.adjust(&manual(&store, &maria, 300, 2), None)
+    db.adjust(&manual(&store, &maria, 300, 2), None, &audit(&store))
         .await
         .unwrap();
     let refused = manual(&store, &maria, -301, 3);
     assert_eq!(
-        db.adjust(&refused, Some("claim-refused".into())).await,
+        db.adjust(
+            &refused,
+            Some("claim-refused".into()),
+            &audit(&refused.store_id)
+        )
+        .await,
         Err(AdjustError::InsufficientPoints { balance: 300 })
     );
     let (balance, entries) = whole_ledger(db, &store, &maria).await;
@@ -57,10 +66,11 @@ pub async fn an_adjustment_below_zero_is_refused_and_writes_nothing(t: &TestData
         .adjust(
             &manual(&store, &maria, -300, 4),
             Some("claim-refused".into()),
+            &audit(&store),
         )
         .await;
     assert_eq!(retried.map(|e| e.balance_after), Ok(0));
-    let again = db.adjust(&refused, None).await;
+    let again = db.adjust(&refused, None, &audit(&refused.store_id)).await;
     assert_eq!(again, Err(AdjustError::InsufficientPoints { balance: 0 }));
 }
 
@@ -69,12 +79,20 @@ pub async fn a_used_claim_returns_its_entry(t: &TestDatabase) {
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let first = db
-        .adjust(&manual(&store, &maria, 100, 1), Some("idem_a".into()))
+        .adjust(
+            &manual(&store, &maria, 100, 1),
+            Some("idem_a".into()),
+            &audit(&store),
+        )
         .await
         .unwrap();
     // The same request again (new entry id and time): the first entry, nothing written.
     let replay = db
-        .adjust(&manual(&store, &maria, 100, 2), Some("idem_a".into()))
+        .adjust(
+            &manual(&store, &maria, 100, 2),
+            Some("idem_a".into()),
+            &audit(&store),
+        )
         .await;
     assert_eq!(replay, Ok(first.clone()));
     let (balance, entries) = whole_ledger(db, &store, &maria).await;
@@ -83,7 +101,10 @@ pub async fn a_used_claim_returns_its_entry(t: &TestDatabase) {
     let racers: Vec<_> = (0..8)
         .map(|n| {
             let (db, entry) = (db.clone(), manual(&store, &maria, 10, 10 + n));
-            tokio::spawn(async move { db.adjust(&entry, Some("idem_b".into())).await })
+            tokio::spawn(async move {
+                db.adjust(&entry, Some("idem_b".into()), &audit(&entry.store_id))
+                    .await
+            })
         })
         .collect();
     let mut ids = HashSet::new();
@@ -100,15 +121,19 @@ pub async fn unknown_customers_cannot_be_adjusted(t: &TestDatabase) {
     new_customer(db, &other, 1).await;
     for store in [&store, &other] {
         assert_eq!(
-            db.adjust(&manual(store, &customer_id(2), 10, 1), None)
+            db.adjust(&manual(store, &customer_id(2), 10, 1), None, &audit(store))
                 .await,
             Err(AdjustError::UnknownCustomer)
         );
     }
     // The other store's customer cannot be reached from this store.
     assert_eq!(
-        db.adjust(&manual(&store, &customer_id(1), 10, 1), None)
-            .await,
+        db.adjust(
+            &manual(&store, &customer_id(1), 10, 1),
+            None,
+            &audit(&store)
+        )
+        .await,
         Err(AdjustError::UnknownCustomer)
     );
     assert_eq!(
@@ -129,7 +154,7 @@ pub async fn concurrent_adjustments_never_lose_an_update(t: &TestDatabase) {
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     const START: i64 = 1_000;
-    db.adjust(&manual(&store, &maria, START, 0), None)
+    db.adjust(&manual(&store, &maria, START, 0), None, &audit(&store))
         .await
         .unwrap();
     // Credits of 37–49 and debits of 60–109: together more than the balance can give.
@@ -148,7 +173,12 @@ pub async fn concurrent_adjustments_never_lose_an_update(t: &TestDatabase) {
         .enumerate()
         .map(|(n, delta)| {
             let (db, entry) = (db.clone(), manual(&store, &maria, *delta, n as i64));
-            tokio::spawn(async move { (entry.delta, db.adjust(&entry, None).await) })
+            tokio::spawn(async move {
+                (
+                    entry.delta,
+                    db.adjust(&entry, None, &audit(&entry.store_id)).await,
+                )
+            })
         })
         .collect();
     let mut accepted = Vec::new();
@@ -193,7 +223,7 @@ pub async fn ledger_pages_are_newest_first(t: &TestDatabase) {
     for n in 1..=25 {
         // All at one instant: the order comes from the numbering, not the time.
         written.push(
-            db.adjust(&manual(&store, &maria, n, 0), None)
+            db.adjust(&manual(&store, &maria, n, 0), None, &audit(&store))
                 .await
                 .unwrap(),
         );

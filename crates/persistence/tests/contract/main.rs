@@ -6,6 +6,7 @@
 
 mod access;
 mod analytics;
+mod audit;
 mod customers;
 mod database;
 mod idempotency;
@@ -115,4 +116,10 @@ on_every_backend!(
     reviews::a_review_of_an_erased_customer_is_kept_without_them,
     reviews::review_counters_equal_a_recount,
     reviews::concurrent_review_writes_keep_the_counters_exact,
+    audit::entries_round_trip_every_field,
+    audit::audited_changes_store_their_entry_with_the_change,
+    audit::changes_that_do_not_happen_leave_no_entry,
+    audit::a_change_whose_entry_fails_is_rolled_back,
+    audit::the_list_filters_and_pages_newest_first,
+    audit::credential_events_are_stored_with_the_credential,
 );

@@ -10,8 +10,8 @@ use customers_domain::ports::{
 use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
-    activity, at, customer_id, entry_id, item, manual, new_customer, new_store, now, order, record,
-    simple_order, whole_ledger,
+    activity, at, audit, customer_id, entry_id, item, manual, new_customer, new_store, now, order,
+    record, simple_order, whole_ledger,
 };
 
 async fn find_order(
@@ -137,7 +137,8 @@ pub async fn a_blocked_customer_is_refused_and_nothing_is_written(t: &TestDataba
         at: at(6),
     };
     assert_eq!(
-        db.set_block(&store, &maria, Some(block), at(6)).await,
+        db.set_block(&store, &maria, Some(block), at(6), &audit(&store))
+            .await,
         Ok(true)
     );
 
@@ -151,7 +152,11 @@ pub async fn a_blocked_customer_is_refused_and_nothing_is_written(t: &TestDataba
     assert_eq!(whole_ledger(db, &store, &maria).await.1.len(), 1);
 
     // Unblocked, the same order goes through.
-    assert_eq!(db.set_block(&store, &maria, None, at(7)).await, Ok(true));
+    assert_eq!(
+        db.set_block(&store, &maria, None, at(7), &audit(&store))
+            .await,
+        Ok(true)
+    );
     record(db, &refused).await;
     assert_eq!(activity(db, &store, &maria).await.total_orders, 2);
 }
@@ -307,7 +312,7 @@ pub async fn cancelling_takes_back_points_but_never_below_zero(t: &TestDatabase)
     let first = record(db, &simple_order(&store, Some(&maria), 10, 10_000)).await;
     let second = record(db, &simple_order(&store, Some(&maria), 20, 5_000)).await;
     // 150 points; 130 spent.
-    db.adjust(&manual(&store, &maria, -130, 21), None)
+    db.adjust(&manual(&store, &maria, -130, 21), None, &audit(&store))
         .await
         .unwrap();
 
@@ -451,10 +456,12 @@ pub async fn erasing_a_customer_keeps_orders_and_removes_the_ledger(t: &TestData
     crate::support::insert(db, &maria).await;
     let order = record(db, &simple_order(&store, Some(&maria.id), 10, 5_000)).await;
     let adjustment = manual(&store, &maria.id, 25, 11);
-    db.adjust(&adjustment, None).await.unwrap();
+    db.adjust(&adjustment, None, &audit(&adjustment.store_id))
+        .await
+        .unwrap();
 
     assert_eq!(
-        CustomerRepository::delete(db, &store, &maria.id).await,
+        CustomerRepository::delete(db, &store, &maria.id, &audit(&store)).await,
         Ok(true)
     );
     let kept = find_order(db, &store, &order.id).await.unwrap().unwrap();
@@ -479,7 +486,9 @@ pub async fn erasing_a_customer_keeps_orders_and_removes_the_ledger(t: &TestData
         ..manual(&store, &maria.id, 7, 12)
     };
     assert_eq!(
-        db.adjust(&reused, None).await.map(|e| e.balance_after),
+        db.adjust(&reused, None, &audit(&reused.store_id))
+            .await
+            .map(|e| e.balance_after),
         Ok(7)
     );
     assert_eq!(

@@ -16,7 +16,7 @@ use customers_domain::review::{
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 
-use crate::support::{at, new_customer, new_id, new_store, record, simple_order};
+use crate::support::{at, audit, new_customer, new_id, new_store, record, simple_order};
 
 fn rating(n: i64) -> Rating {
     Rating::parse(n).expect("a rating from 1 to 5")
@@ -637,7 +637,7 @@ pub async fn erasing_a_customer_keeps_their_reviews(t: &TestDatabase) {
     let before = counters(t, &store).await;
 
     assert_eq!(
-        CustomerRepository::delete(db, &store, &maria).await,
+        CustomerRepository::delete(db, &store, &maria, &audit(&store)).await,
         Ok(true)
     );
     for review in &marias {
@@ -689,7 +689,7 @@ pub async fn a_review_of_an_erased_customer_is_kept_without_them(t: &TestDatabas
     let order = new_order(db, &store, Some(&maria)).await;
     let review = review_of(&order, 4, 10);
     assert_eq!(
-        CustomerRepository::delete(db, &store, &maria).await,
+        CustomerRepository::delete(db, &store, &maria, &audit(&store)).await,
         Ok(true)
     );
     insert(db, &review).await;

@@ -5,12 +5,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Europe::Copenhagen;
 use customers_domain::access::{Credential, Role, SecretKind, StaffUser};
+use customers_domain::audit::{Actor, AuditAction, AuditEntry};
 use customers_domain::customer::{
     Activity, Address, AdminNotes, Allergen, BirthDate, Customer, CustomerFilter,
     CustomerListQuery, CustomerSort, Email, Locale, PersonName, Phone, Profile, SortDirection,
 };
 use customers_domain::ids::{
-    AddressId, CredentialId, CustomerId, LedgerEntryId, OrderId, StoreId, UserId,
+    AddressId, AuditId, CredentialId, CustomerId, LedgerEntryId, OrderId, StoreId, UserId,
 };
 use customers_domain::loyalty::{LedgerEntry, LedgerSource};
 use customers_domain::order::{Order, OrderItem, OrderStatus, Recorded, points_earned};
@@ -32,6 +33,17 @@ pub fn at(minutes: i64) -> DateTime<Utc> {
         .parse::<DateTime<Utc>>()
         .expect("a valid instant")
         + Duration::minutes(minutes)
+}
+
+/// An audit entry of a change in `store` (the repositories store it with the change).
+pub fn audit(store: &StoreId) -> AuditEntry {
+    AuditEntry::new(
+        AuditId::from_stored(new_id("aud")),
+        store.clone(),
+        now(),
+        Actor::System,
+        AuditAction::CustomerUpdated,
+    )
 }
 
 /// A fresh well-formed id with this prefix, unique in the test run.
@@ -95,6 +107,7 @@ pub async fn new_store(db: &Database) -> StoreId {
         &fixture.owner,
         "argon2-hash",
         &fixture.token,
+        &audit(&fixture.store.id),
     )
     .await
     .expect("the store is created");
@@ -155,7 +168,7 @@ pub fn with_contact(mut customer: Customer, email: Option<&str>, phone: Option<&
 }
 
 pub async fn insert(db: &Database, customer: &Customer) {
-    CustomerRepository::insert(db, customer)
+    CustomerRepository::insert(db, customer, &audit(&customer.store_id))
         .await
         .expect("the customer is inserted");
 }
@@ -212,6 +225,7 @@ pub async fn new_store_with_token(db: &Database) -> (StoreId, CredentialId) {
         &fixture.owner,
         "argon2-hash",
         &fixture.token,
+        &audit(&fixture.store.id),
     )
     .await
     .expect("the store is created");
