@@ -9,3 +9,4 @@ mod loyalty;
 mod orders;
 mod protocol;
 mod reviews;
+mod timeouts;

@@ -9,6 +9,7 @@ use customers_server::{RunningServer, ServeOptions};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 
+pub use customers_persistence::testing;
 pub use serde_json::json;
 
 /// Runs each named `async fn name(server: TestServer)` once on SQLite and once on PostgreSQL.
@@ -154,9 +155,18 @@ impl TestServer {
     }
 
     async fn start(database: TestDatabase) -> Self {
+        Self::start_with(database, |_| {}).await
+    }
+
+    /// Serves `database` with the test settings, then whatever `configure` changes.
+    pub async fn start_with(
+        database: TestDatabase,
+        configure: impl FnOnce(&mut ServeOptions),
+    ) -> Self {
         let mut options = ServeOptions::new(database.url());
         options.workers = Some(2);
         options.database.max_connections = 8;
+        configure(&mut options);
         let server = customers_server::start(options)
             .await
             .expect("the server starts");

@@ -9,7 +9,7 @@ use actix_web::{App, Error, HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 
 use crate::error::ApiError;
-use crate::middleware::{authorize, request_context};
+use crate::middleware::{RequestTimeout, authorize, deadline, request_context};
 use crate::routes::{self, Endpoint, ROUTES};
 use crate::state::AppState;
 use crate::{audit, customers, health, loyalty, orders, reviews, session, users};
@@ -80,8 +80,10 @@ pub fn app<P: Ports>(
     >,
 > {
     let metrics = web::Data::from(Arc::clone(&state.metrics));
+    let request_timeout = web::Data::new(RequestTimeout(state.request_timeout));
     let mut app = App::new()
         .app_data(metrics)
+        .app_data(request_timeout)
         .app_data(web::Data::new(state))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
         .default_service(web::to(not_found));
@@ -92,7 +94,8 @@ pub fn app<P: Ports>(
             .fold(web::resource(path), |resource, route| {
                 resource.route(handler::<P>(route))
             })
-            .default_service(web::to(method_not_allowed));
+            .default_service(web::to(method_not_allowed))
+            .wrap(from_fn(deadline));
         app = app.service(resource);
     }
     app.wrap(from_fn(authorize::<P>))

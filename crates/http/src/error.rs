@@ -129,6 +129,18 @@ impl ApiError {
         }
     }
 
+    /// The request ran out of time (`RequestTimeout`), most likely waiting on the database.
+    pub fn timed_out() -> Self {
+        Self {
+            retry_after: Some(RETRY_AFTER_UNAVAILABLE),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "The request took too long to serve; try again shortly",
+            )
+        }
+    }
+
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {
             retry_after: Some(retry_after_secs),

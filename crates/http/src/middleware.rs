@@ -2,9 +2,9 @@
 //! ([`request_context`]), then the access table's verdict ([`authorize`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -49,6 +49,38 @@ fn request_id(req: &ServiceRequest) -> String {
                 "req_{boot:x}{:08x}",
                 COUNTER.fetch_add(1, Ordering::Relaxed)
             )
+        }
+    }
+}
+
+/// Longest a request may take: past it the client gets 503 `SERVICE_UNAVAILABLE`. The
+/// handler is dropped; a write transaction it started runs in a task of its own and still
+/// commits or rolls back whole.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestTimeout(pub Duration);
+
+/// Bounds the time of a routed request by [`RequestTimeout`]: past it, 503. Wraps each
+/// resource (after routing: the request it keeps for the late answer must not be shared
+/// while the router still writes to it).
+pub async fn deadline(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let limit = req
+        .app_data::<web::Data<RequestTimeout>>()
+        .map_or(Duration::from_secs(30), |timeout| timeout.0);
+    let http_request = req.request().clone();
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                target: "customers::http",
+                route = http_request.match_pattern().as_deref().unwrap_or("-"),
+                limit_ms = limit.as_millis() as u64,
+                "request timed out"
+            );
+            let response = ApiError::timed_out().error_response();
+            Ok(ServiceResponse::new(http_request, response))
         }
     }
 }

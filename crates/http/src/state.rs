@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use customers_domain::Ports;
 use customers_domain::access::AccessService;
@@ -33,6 +34,8 @@ pub struct AppState<P> {
     /// Shared by every worker.
     pub metrics: Arc<Metrics>,
     pub pool: PoolProbe,
+    /// Longest a request may take before it answers 503 (default 30 s).
+    pub request_timeout: Duration,
 }
 
 impl<P: Ports> AppState<P> {
@@ -49,6 +52,7 @@ impl<P: Ports> AppState<P> {
             ready,
             metrics: Arc::new(Metrics::default()),
             pool,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -73,6 +77,7 @@ impl<P> Clone for AppState<P> {
             ready: Arc::clone(&self.ready),
             metrics: Arc::clone(&self.metrics),
             pool: Arc::clone(&self.pool),
+            request_timeout: self.request_timeout,
         }
     }
 }

@@ -17,17 +17,27 @@ pub struct DatabaseConfig {
     pub wait_timeout: Duration,
     /// How long opening (or checking) a connection may take before `Unavailable`.
     pub connect_timeout: Duration,
+    /// How long one statement may run before it is cancelled and the request answers
+    /// `Unavailable`: PostgreSQL's `statement_timeout` (lock waits included); on SQLite, whose
+    /// statements only wait on locks, its `busy_timeout`. Migrations are exempt.
+    pub statement_timeout: Duration,
 }
 
 impl DatabaseConfig {
-    /// The URL with the defaults: 10 connections, 5 s wait, 3 s connect.
+    /// The URL with the defaults: 10 connections, 5 s wait, 3 s connect, 10 s per statement.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             max_connections: 10,
             wait_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(10),
         }
+    }
+
+    /// The statement timeout in whole milliseconds, at least 1 (0 would mean "none").
+    pub(crate) fn statement_timeout_ms(&self) -> u128 {
+        self.statement_timeout.as_millis().max(1)
     }
 }
 
@@ -38,6 +48,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("max_connections", &self.max_connections)
             .field("wait_timeout", &self.wait_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
             .finish()
     }
 }
@@ -142,6 +153,13 @@ pub(crate) fn postgres_config(
     }
     if postgres.get_tcp_user_timeout().is_none() {
         postgres.tcp_user_timeout(POSTGRES_TCP_USER_TIMEOUT);
+    }
+    // Set when the session starts, after any `options` of the URL (a URL that sets its own
+    // statement_timeout keeps it).
+    let given = postgres.get_options().unwrap_or_default().to_owned();
+    if !given.contains("statement_timeout") {
+        let timeout = format!("-c statement_timeout={}", config.statement_timeout_ms());
+        postgres.options(format!("{given} {timeout}").trim());
     }
     Ok(postgres)
 }

@@ -65,10 +65,14 @@ pub(crate) fn from_diesel(error: DieselError) -> RepoError {
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             _,
         ) => RepoError::Unavailable(error.to_string()),
-        // SQLite's SQLITE_BUSY / SQLITE_LOCKED, after busy_timeout ran out.
+        // SQLite's SQLITE_BUSY / SQLITE_LOCKED, after busy_timeout ran out, and PostgreSQL's
+        // statement_timeout: the database is too busy to answer in time.
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
             if info.message().contains("database is locked")
-                || info.message().contains("database table is locked") =>
+                || info.message().contains("database table is locked")
+                || info
+                    .message()
+                    .contains("canceling statement due to statement timeout") =>
         {
             RepoError::Unavailable(error.to_string())
         }

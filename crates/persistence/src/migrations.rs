@@ -56,6 +56,8 @@ pub(crate) async fn run(database: &Database) -> Result<(), DatabaseError> {
 
 fn migrate_postgres(connection: PgConnection) -> Result<Vec<String>, BoxError> {
     let mut connection = AsyncConnectionWrapper::<PgConnection>::from(connection);
+    // A migration may rewrite a large table: the requests' statement timeout does not apply.
+    connection.batch_execute("SET statement_timeout = 0")?;
     connection.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
     let applied = versions(connection.run_pending_migrations(POSTGRES));
     let unlocked =

@@ -27,10 +27,10 @@ use crate::error::{DatabaseError, from_join, from_pool, with_causes};
 pub(crate) type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
 pub(crate) type PgConnection = AsyncPgConnection;
 
-/// Set on every SQLite connection when it is opened (pragmas are per connection).
-/// `busy_timeout` comes first so that switching to WAL waits for other connections.
-const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000;
-PRAGMA journal_mode = WAL;
+/// Set on every SQLite connection when it is opened (pragmas are per connection), after
+/// `PRAGMA busy_timeout`, which comes first so that switching to WAL waits for other
+/// connections.
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;";
 
@@ -85,11 +85,17 @@ impl fmt::Debug for Database {
     }
 }
 
-/// Opens a SQLite connection and applies the per-connection settings.
-async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConnection> {
+/// Opens a SQLite connection and applies the per-connection settings; a statement waits up
+/// to `busy_timeout_ms` for another connection's lock.
+async fn open_sqlite(
+    path: String,
+    busy_timeout_ms: u128,
+) -> diesel::ConnectionResult<SqliteConnection> {
     let mut connection = SqliteConnection::establish(&path).await?;
     connection
-        .batch_execute(SQLITE_SETUP)
+        .batch_execute(&format!(
+            "PRAGMA busy_timeout = {busy_timeout_ms};\n{SQLITE_SETUP}"
+        ))
         .await
         .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
     Ok(connection)
@@ -142,11 +148,15 @@ fn postgres_manager(
     AsyncDieselConnectionManager::new_with_config(url, config)
 }
 
-fn sqlite_manager(path: &Path) -> AsyncDieselConnectionManager<SqliteConnection> {
+fn sqlite_manager(
+    path: &Path,
+    busy_timeout_ms: u128,
+) -> AsyncDieselConnectionManager<SqliteConnection> {
     let mut config = ManagerConfig::<SqliteConnection>::default();
     // A local file does not go away: checking for an open transaction is enough.
     config.recycling_method = RecyclingMethod::Fast;
-    config.custom_setup = Box::new(|path| Box::pin(open_sqlite(path.to_owned())));
+    config.custom_setup =
+        Box::new(move |path| Box::pin(open_sqlite(path.to_owned(), busy_timeout_ms)));
     AsyncDieselConnectionManager::new_with_config(path.to_string_lossy(), config)
 }
 
@@ -198,7 +208,8 @@ impl Database {
         let pool = match target(&config.url)? {
             Target::Sqlite(path) => {
                 create_parent_folder(&path).await?;
-                Pool::Sqlite(build_pool(sqlite_manager(&path), config)?)
+                let manager = sqlite_manager(&path, config.statement_timeout_ms());
+                Pool::Sqlite(build_pool(manager, config)?)
             }
             Target::Postgres(url) => {
                 let postgres = postgres_config(&url, config)?;

@@ -37,6 +37,26 @@ const SERVER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Whether this process has looked for leftovers yet.
 static SWEPT: AtomicBool = AtomicBool::new(false);
 
+/// A lock held by [`TestDatabase::hold_customer_writes`].
+pub struct HeldLock(Held);
+
+enum Held {
+    Sqlite(crate::pool::SqliteConnection),
+    Postgres(Box<AsyncPgConnection>),
+}
+
+impl HeldLock {
+    /// Ends the lock's transaction; the writes that waited go on.
+    pub async fn release(self) {
+        use diesel_async::SimpleAsyncConnection;
+        let released = match self.0 {
+            Held::Sqlite(mut connection) => connection.batch_execute("ROLLBACK").await,
+            Held::Postgres(mut connection) => connection.batch_execute("ROLLBACK").await,
+        };
+        released.expect("the lock is released");
+    }
+}
+
 /// A database that exists for one test.
 pub struct TestDatabase {
     database: Database,
@@ -132,6 +152,36 @@ impl TestDatabase {
 
     pub fn backend(&self) -> Backend {
         self.database.backend()
+    }
+
+    /// Takes, on a connection of its own, a lock that makes every customer write wait until
+    /// [`HeldLock::release`]: SQLite's write lock (`BEGIN IMMEDIATE`), or on PostgreSQL an
+    /// `EXCLUSIVE` lock on `customers` (reads still pass).
+    pub async fn hold_customer_writes(&self) -> HeldLock {
+        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+        match crate::config::target(&self.url).expect("a test database URL") {
+            crate::config::Target::Sqlite(path) => {
+                let mut connection =
+                    crate::pool::SqliteConnection::establish(&path.to_string_lossy())
+                        .await
+                        .expect("a second SQLite connection");
+                connection
+                    .batch_execute("BEGIN IMMEDIATE")
+                    .await
+                    .expect("the write lock");
+                HeldLock(Held::Sqlite(connection))
+            }
+            crate::config::Target::Postgres(url) => {
+                let mut connection = AsyncPgConnection::establish(&url)
+                    .await
+                    .expect("a second PostgreSQL connection");
+                connection
+                    .batch_execute("BEGIN; LOCK TABLE customers IN EXCLUSIVE MODE")
+                    .await
+                    .expect("the table lock");
+                HeldLock(Held::Postgres(Box::new(connection)))
+            }
+        }
     }
 
     /// Writes a customer's order totals and points directly (what recording orders does);

@@ -55,6 +55,16 @@ pub struct GlobalArgs {
     )]
     pub db_timeout_ms: u64,
 
+    /// How long one database statement may run (lock waits included), in milliseconds; past
+    /// it the statement is cancelled and the request answers 503.
+    #[arg(
+        long,
+        env = "CUSTOMERS_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub db_statement_timeout_ms: u64,
+
     /// Log line format, on standard error.
     #[arg(long, env = "CUSTOMERS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -68,6 +78,7 @@ impl GlobalArgs {
             max_connections: self.db_max_connections.max(1),
             wait_timeout: timeout,
             connect_timeout: timeout,
+            statement_timeout: Duration::from_millis(self.db_statement_timeout_ms.max(1)),
         }
     }
 }
@@ -106,6 +117,11 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CUSTOMERS_WORKERS")]
     pub workers: Option<usize>,
+
+    /// How long a request may take, in milliseconds; past it the client gets 503 (a write
+    /// already under way still completes or rolls back whole).
+    #[arg(long, env = "CUSTOMERS_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
 
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(long, env = "CUSTOMERS_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
@@ -190,5 +206,29 @@ mod tests {
         let cli = Cli::try_parse_from(["customers", "migrate", "--database-url", "postgres://x/y"])
             .unwrap();
         assert_eq!(cli.global.database_url, "postgres://x/y");
+    }
+
+    #[test]
+    fn timeouts_are_configurable() {
+        let defaults = Cli::try_parse_from(["customers"]).unwrap();
+        assert_eq!(defaults.serve.request_timeout_ms, 30_000);
+        assert_eq!(
+            defaults.global.database().statement_timeout,
+            Duration::from_secs(10)
+        );
+        let cli = Cli::try_parse_from([
+            "customers",
+            "--request-timeout-ms",
+            "1500",
+            "--db-statement-timeout-ms",
+            "250",
+            "--db-timeout-ms",
+            "700",
+        ])
+        .unwrap();
+        assert_eq!(cli.serve.request_timeout_ms, 1500);
+        let database = cli.global.database();
+        assert_eq!(database.statement_timeout, Duration::from_millis(250));
+        assert_eq!(database.wait_timeout, Duration::from_millis(700));
     }
 }

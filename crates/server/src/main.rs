@@ -27,6 +27,7 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<(), String> {
         listen: args.listen.clone(),
         owner_email: args.owner_email.clone(),
         workers: args.workers,
+        request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
     };
     let server = start(options).await.map_err(|e| e.to_string())?;

@@ -38,6 +38,8 @@ pub struct ServeOptions {
     /// Owner created on the first start against an empty database.
     pub owner_email: String,
     pub workers: Option<usize>,
+    /// Longest a request may take before it answers 503.
+    pub request_timeout: Duration,
     pub shutdown_grace: Duration,
 }
 
@@ -48,6 +50,7 @@ impl ServeOptions {
             listen: "127.0.0.1:0".into(),
             owner_email: "owner@example.invalid".into(),
             workers: None,
+            request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
         }
     }
@@ -154,7 +157,8 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
             waiting: status.waiting,
         }
     });
-    let state = AppState::new(Arc::clone(&ports), ready, pool);
+    let mut state = AppState::new(Arc::clone(&ports), ready, pool);
+    state.request_timeout = options.request_timeout;
     let mut server = HttpServer::new(move || customers_http::app(state.clone()))
         .shutdown_timeout(options.shutdown_grace.as_secs());
     if let Some(workers) = options.workers {
