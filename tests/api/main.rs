@@ -7,6 +7,7 @@ mod keys;
 mod listing;
 mod loyalty;
 mod orders;
+mod outage;
 mod protocol;
 mod reviews;
 mod timeouts;

@@ -9,7 +9,10 @@ use customers_server::{RunningServer, ServeOptions};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 
+mod proxy;
+
 pub use customers_persistence::testing;
+pub use proxy::TcpProxy;
 pub use serde_json::json;
 
 /// Runs each named `async fn name(server: TestServer)` once on SQLite and once on PostgreSQL.
