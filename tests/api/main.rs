@@ -3,6 +3,7 @@
 mod access;
 mod audit;
 mod customers;
+mod hostile;
 mod keys;
 mod listing;
 mod loyalty;

@@ -74,15 +74,34 @@ pub fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Refuses control characters (other than ordinary whitespace in free text).
+/// Refuses control characters (other than ordinary whitespace in free text), and the
+/// bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069),
+/// which make stored text display as something else. The plain marks U+200E and U+200F,
+/// which mixed-direction text needs, are allowed.
 pub fn has_forbidden_controls(s: &str, allow_newlines: bool) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t')))
+    s.chars().any(|c| {
+        let line_break = c == '\n' || c == '\r' || c == '\t';
+        (c.is_control() && !(allow_newlines && line_break)) || is_bidi_control(c)
+    })
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_overrides_are_controls_but_direction_marks_are_not() {
+        assert!(has_forbidden_controls("\u{202E}nesleiN", true));
+        assert!(has_forbidden_controls("a\u{2066}b", false));
+        assert!(!has_forbidden_controls("שלום\u{200F} Maria", false));
+        assert!(has_forbidden_controls("a\nb", false));
+        assert!(!has_forbidden_controls("a\nb\tc", true));
+        assert!(has_forbidden_controls("a\u{7}b", true));
+    }
 
     #[test]
     fn collects_every_error() {

@@ -1,6 +1,7 @@
 //! Strict JSON bodies: `application/json`, at most 64 KiB, an object, no unknown fields, and
 //! every type error reported with the field it is in.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -8,7 +9,9 @@ use actix_web::body::{BodyStream, to_bytes_limited};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
-use serde::de::DeserializeOwned;
+use serde::de::{
+    DeserializeOwned, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::{Map, Value};
 
 use crate::MAX_BODY_BYTES;
@@ -46,14 +49,100 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
             "The body is empty; a JSON object is expected",
         ));
     }
-    match serde_json::from_slice::<Value>(bytes) {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = Unique
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    match parsed {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::malformed_json("The body must be a JSON object")),
+        Err(e) if e.is_data() => Err(ApiError::malformed_json(format!(
+            "The body is not valid JSON: {e}"
+        ))),
         Err(e) => Err(ApiError::malformed_json(format!(
             "The body is not valid JSON (line {}, column {})",
             e.line(),
             e.column()
         ))),
+    }
+}
+
+/// Reads any JSON value, refusing an object that names a key twice (at any depth): which of
+/// the two a reader would take is a guess, so neither is taken. Nesting stays bounded by
+/// serde_json's recursion limit.
+struct Unique;
+
+impl<'de> DeserializeSeed<'de> for Unique {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Unique {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(Unique)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(A::Error::custom(format_args!(
+                    "the key `{key}` appears twice"
+                )));
+            }
+            let value = map.next_value_seed(Unique)?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
     }
 }
 
@@ -182,6 +271,31 @@ mod tests {
             let error = parse_object(body.as_bytes()).unwrap_err();
             assert_eq!(error.code, "MALFORMED_JSON", "{body:?}");
         }
+    }
+
+    #[test]
+    fn refuses_a_key_given_twice_at_any_depth() {
+        for body in [
+            r#"{"firstName":"a","firstName":"b"}"#,
+            r#"{"items":[{"id":1,"id":2}]}"#,
+            r#"{"a":{"b":{"c":1,"c":1}}}"#,
+        ] {
+            let error = parse_object(body.as_bytes()).unwrap_err();
+            assert_eq!(error.code, "MALFORMED_JSON", "{body}");
+            assert!(error.message.contains("appears twice"), "{}", error.message);
+        }
+        let fine = parse_object(br#"{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}"#).unwrap();
+        assert_eq!(fine.len(), 3);
+    }
+
+    #[test]
+    fn keeps_numbers_and_refuses_trailing_data() {
+        let map = parse_object(br#"{"i":-3,"u":18446744073709551615,"f":1.5,"n":null}"#).unwrap();
+        assert_eq!(map["i"], Value::from(-3));
+        assert_eq!(map["u"], Value::from(u64::MAX));
+        assert_eq!(map["f"], Value::from(1.5));
+        assert_eq!(map["n"], Value::Null);
+        assert!(parse_object(br#"{"a":1} {"b":2}"#).is_err());
     }
 
     #[test]
