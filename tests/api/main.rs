@@ -5,6 +5,7 @@ mod customers;
 mod keys;
 mod listing;
 mod loyalty;
+mod openapi;
 mod orders;
 mod protocol;
 mod reviews;

@@ -9,12 +9,15 @@
 //! - [`body`] and [`query`]: strict decoding of JSON bodies and query strings.
 //! - [`views`]: JSON shapes of responses; [`envelope`]: `{"success": true, "data": …}`.
 //! - [`idempotent`]: `Idempotency-Key` for writes that take one.
+//! - [`openapi`]: the OpenAPI 3.1 document, generated from the access table; [`docs`]: the
+//!   interactive reference page over it, with every asset embedded.
 //! - handlers by area: [`customers`], [`orders`], [`loyalty`], [`reviews`], [`session`], [`users`],
 //!   [`health`].
 
 mod app;
 pub mod body;
 pub mod customers;
+pub mod docs;
 pub mod envelope;
 pub mod error;
 pub mod health;
@@ -22,6 +25,7 @@ pub mod idempotent;
 pub mod loyalty;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod orders;
 pub mod query;
 pub mod reviews;

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::body::{Body, JsonObject};
 use crate::envelope;
@@ -12,11 +13,16 @@ use crate::middleware::Caller;
 use crate::state::AppState;
 use crate::views::{MeView, UserRef, timestamp};
 
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
+/// Credentials of a staff user of one store.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = LoginInput)]
 pub struct LoginBody {
+    #[schema(value_type = String, required = true)]
     store_id: Option<String>,
+    #[schema(value_type = String, required = true)]
     email: Option<String>,
+    #[schema(value_type = String, required = true, format = Password)]
     password: Option<String>,
 }
 
@@ -24,10 +30,12 @@ impl Body for LoginBody {
     const FIELDS: &'static [&'static str] = &["storeId", "email", "password"];
 }
 
-#[derive(Serialize, Debug)]
+/// A new staff token, shown this once.
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct LoginView {
+pub struct LoginView {
     token: String,
+    #[schema(format = DateTime)]
     expires_at: String,
     user: UserRef,
 }

@@ -8,6 +8,9 @@ use customers_domain::order::{CustomerAnalytics, Order};
 use customers_domain::privacy::CustomerExport;
 use customers_domain::review::{Review, ReviewStats};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::openapi::schemas;
 
 /// `2026-03-15T10:00:00.000Z`.
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -18,7 +21,7 @@ fn timestamp_opt(at: Option<DateTime<Utc>>) -> Option<String> {
     at.map(timestamp)
 }
 
-#[derive(Serialize, Debug, PartialEq, Eq)]
+#[derive(Serialize, Debug, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressView {
     pub id: String,
@@ -29,7 +32,7 @@ pub struct AddressView {
 }
 
 /// A customer in full (create, get, patch).
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerView {
     pub id: String,
@@ -42,9 +45,11 @@ pub struct CustomerView {
     pub locale: String,
     pub is_blocked: bool,
     pub blocked_reason: Option<String>,
+    #[schema(format = DateTime)]
     pub blocked_at: Option<String>,
     pub total_spent_minor: i64,
     pub total_orders: i64,
+    #[schema(format = DateTime)]
     pub last_order_at: Option<String>,
     pub loyalty_points: i64,
     pub default_address_line: Option<String>,
@@ -52,9 +57,13 @@ pub struct CustomerView {
     pub default_city: Option<String>,
     pub addresses: Vec<AddressView>,
     pub admin_notes: Option<String>,
+    #[schema(format = Date)]
     pub birth_date: Option<String>,
+    #[schema(schema_with = schemas::allergens)]
     pub allergens: Vec<&'static str>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -105,7 +114,7 @@ impl From<&Customer> for CustomerView {
 }
 
 /// A row of the customer list (the seed's list shape).
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerSummaryView {
     pub id: String,
@@ -116,7 +125,9 @@ pub struct CustomerSummaryView {
     pub is_blocked: bool,
     pub total_spent_minor: i64,
     pub total_orders: i64,
+    #[schema(format = DateTime)]
     pub last_order_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -138,13 +149,15 @@ impl From<&CustomerSummary> for CustomerSummaryView {
 }
 
 /// A staff user, never with a password hash.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
+    #[schema(schema_with = schemas::role)]
     pub role: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -161,29 +174,36 @@ impl From<&StaffUser> for UserView {
 }
 
 /// `{id, email, role}` as login and `/auth/me` show a user.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct UserRef {
     pub id: String,
     pub email: String,
+    #[schema(schema_with = schemas::role)]
     pub role: &'static str,
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct ApiKeyRef {
     pub id: String,
     pub name: String,
+    #[schema(schema_with = schemas::scopes)]
     pub scopes: Vec<&'static str>,
 }
 
 /// `GET /auth/me`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MeView {
+    #[schema(schema_with = schemas::credential_kind)]
     pub kind: &'static str,
     pub store_id: String,
+    /// Present for a staff token.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub user: Option<UserRef>,
+    /// Present for an API key.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub api_key: Option<ApiKeyRef>,
 }
 
@@ -232,14 +252,14 @@ mod tests {
 }
 
 /// `POST …/block` and `…/unblock`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BlockView {
     pub id: String,
     pub is_blocked: bool,
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderItemView {
     pub product_id: String,
@@ -251,16 +271,19 @@ pub struct OrderItemView {
 }
 
 /// An order (CONTRACT §5).
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
     pub id: String,
     pub customer_id: Option<String>,
     pub external_id: Option<String>,
+    #[schema(schema_with = schemas::order_status)]
     pub status: &'static str,
     pub total_minor: i64,
     pub currency: String,
+    #[schema(format = DateTime)]
     pub placed_at: String,
+    #[schema(format = DateTime)]
     pub cancelled_at: Option<String>,
     pub points_earned: i64,
     pub items: Vec<OrderItemView>,
@@ -295,16 +318,18 @@ impl From<&Order> for OrderView {
 }
 
 /// One entry of the loyalty ledger.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LedgerEntryView {
     pub id: String,
     pub delta: i64,
     pub balance_after: i64,
     pub reason: String,
+    #[schema(schema_with = schemas::ledger_source)]
     pub source: &'static str,
     pub order_id: Option<String>,
     pub actor_id: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -324,14 +349,14 @@ impl From<&LedgerEntry> for LedgerEntryView {
 }
 
 /// `GET …/loyalty`: `{"balance", "entries"}`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct LoyaltyView {
     pub balance: i64,
     pub entries: Vec<LedgerEntryView>,
 }
 
 /// The seed's answer to `POST …/loyalty/adjust`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdjustView {
     pub customer_id: String,
@@ -353,7 +378,7 @@ impl From<&AdjustOutcome> for AdjustView {
     }
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductRankView {
     pub product_id: String,
@@ -361,7 +386,7 @@ pub struct ProductRankView {
     pub order_count: i64,
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CategoryRankView {
     pub category_id: String,
@@ -370,7 +395,7 @@ pub struct CategoryRankView {
 }
 
 /// The seed's analytics.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyticsView {
     pub total_orders: i64,
@@ -409,30 +434,36 @@ impl From<&CustomerAnalytics> for AnalyticsView {
 }
 
 /// The store's answer to a review.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResponseView {
     pub response_text: String,
+    #[schema(format = DateTime)]
     pub responded_at: String,
     pub responded_by: String,
 }
 
 /// A review, as the seed shows it.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewView {
     pub id: String,
     pub order_id: String,
     pub customer_id: Option<String>,
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
+    #[schema(minimum = 1, maximum = 5)]
     pub food_rating: Option<u8>,
+    #[schema(minimum = 1, maximum = 5)]
     pub delivery_rating: Option<u8>,
+    #[schema(minimum = 1, maximum = 5)]
     pub packaging_rating: Option<u8>,
     pub comment: Option<String>,
     pub is_approved: bool,
     pub is_public: bool,
     pub is_featured: bool,
     pub response: Option<ResponseView>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -465,7 +496,7 @@ impl From<&Review> for ReviewView {
 }
 
 /// The seed's answer to `POST /reviews/:id/response`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct ReviewResponseView {
     pub id: String,
     pub response: Option<ResponseView>,
@@ -481,11 +512,14 @@ impl From<&Review> for ReviewResponseView {
 }
 
 /// The seed's review statistics; the distribution always has "1" to "5".
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewStatsView {
     pub total_reviews: i64,
+    /// Rounded to one decimal; `null` with no reviews.
+    #[schema(minimum = 1, maximum = 5)]
     pub average_rating: Option<f64>,
+    #[schema(schema_with = schemas::rating_distribution)]
     pub rating_distribution: std::collections::BTreeMap<String, i64>,
     pub approved_count: i64,
     pub pending_count: i64,
@@ -509,13 +543,16 @@ impl From<&ReviewStats> for ReviewStatsView {
 }
 
 /// An API key, never its secret.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyView {
     pub id: String,
     pub name: String,
+    #[schema(schema_with = schemas::scopes)]
     pub scopes: Vec<&'static str>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub revoked_at: Option<String>,
 }
 
@@ -532,13 +569,15 @@ impl From<&ApiKey> for ApiKeyView {
 }
 
 /// `POST /api-keys`: the key with its secret, shown this once.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewApiKeyView {
     pub id: String,
     pub name: String,
+    #[schema(schema_with = schemas::scopes)]
     pub scopes: Vec<&'static str>,
     pub key: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -555,7 +594,7 @@ impl From<&NewApiKey> for NewApiKeyView {
 }
 
 /// `GET /customers/:id/export` (CONTRACT §5).
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportView {
     pub customer: CustomerView,
@@ -563,6 +602,7 @@ pub struct ExportView {
     pub orders: Vec<OrderView>,
     pub reviews: Vec<ReviewView>,
     pub loyalty_entries: Vec<LedgerEntryView>,
+    #[schema(format = DateTime)]
     pub exported_at: String,
 }
 
