@@ -2,6 +2,7 @@
 
 mod access;
 mod customers;
+mod found_by_fuzzing;
 mod keys;
 mod listing;
 mod loyalty;
