@@ -21,7 +21,11 @@ use crate::views::{
 /// an absent field is unchanged and `null` clears it.
 #[derive(Deserialize, Debug, Default, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = ProfileInput)]
+#[schema(as = ProfileInput, example = json!({
+    "firstName": "Maria", "lastName": "Nielsen", "email": "maria@example.dk",
+    "phone": "+4520123456", "acceptsMarketing": true, "locale": "da-DK",
+    "birthDate": "1990-05-15", "allergens": ["GLUTEN", "DAIRY"]
+}))]
 pub struct ProfileBody {
     #[serde(default, deserialize_with = "patch::field")]
     #[schema(schema_with = schemas::person_name)]
@@ -184,7 +188,7 @@ pub async fn delete<P: Ports>(
 /// `{"reason"?}`; the body may be left out.
 #[derive(Deserialize, Debug, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = BlockInput)]
+#[schema(as = BlockInput, example = json!({"reason": "Repeated no-shows for reservations"}))]
 pub struct BlockBody {
     #[schema(schema_with = schemas::block_reason)]
     reason: Option<String>,

@@ -19,7 +19,7 @@ use crate::views::{AdjustView, LedgerEntryView, LoyaltyView};
 /// A manual adjustment: points to add (positive) or deduct (negative).
 #[derive(Deserialize, Debug, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = AdjustInput)]
+#[schema(as = AdjustInput, example = json!({"delta": 500, "reason": "Compensation for late delivery"}))]
 pub struct AdjustBody {
     #[schema(schema_with = schemas::delta, required = true)]
     delta: Option<i64>,

@@ -38,7 +38,14 @@ pub struct OrderItemBody {
 /// An order to record. The same `externalId` twice answers the first order.
 #[derive(Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = OrderInput)]
+#[schema(as = OrderInput, example = json!({
+    "externalId": "pos-20260315-0042",
+    "placedAt": "2026-03-15T19:22:00Z",
+    "items": [
+        {"productId": "prod_8kx2m4n7", "productName": "Margherita Pizza",
+         "categoryId": "cat_p1z2a3", "categoryName": "Pizzas", "quantity": 2, "unitPriceMinor": 8900}
+    ]
+}))]
 pub struct OrderBody {
     /// A customer of this store (422 otherwise).
     #[schema(schema_with = schemas::optional_customer_id)]

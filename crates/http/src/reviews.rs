@@ -18,7 +18,10 @@ use crate::views::{ReviewResponseView, ReviewStatsView, ReviewView};
 /// A review of an order; `customerId` defaults to the order's customer.
 #[derive(Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = ReviewInput)]
+#[schema(as = ReviewInput, example = json!({
+    "orderId": "ord_v7k3m9n2abcdef", "rating": 5, "foodRating": 5, "deliveryRating": 4,
+    "comment": "Amazing pizza, slightly late delivery but worth the wait!"
+}))]
 pub struct ReviewBody {
     /// An order of this store without a review.
     #[schema(schema_with = schemas::order_id, required = true)]
@@ -54,7 +57,7 @@ impl Body for ReviewBody {
 /// empty).
 #[derive(Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = ModerationInput)]
+#[schema(as = ModerationInput, example = json!({"isApproved": true, "isFeatured": true}))]
 pub struct ModerationBody {
     #[serde(default, deserialize_with = "not_null")]
     #[schema(value_type = bool)]
@@ -79,7 +82,9 @@ impl Body for ModerationBody {
 /// The store's response; a second one replaces the first.
 #[derive(Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = ResponseInput)]
+#[schema(as = ResponseInput, example = json!({
+    "responseText": "Thank you Maria! We are working on improving delivery times."
+}))]
 pub struct ResponseBody {
     #[schema(schema_with = schemas::response_text, required = true)]
     response_text: Option<String>,

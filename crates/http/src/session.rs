@@ -10,19 +10,22 @@ use crate::body::{Body, JsonObject};
 use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
+use crate::openapi::schemas;
 use crate::state::AppState;
 use crate::views::{MeView, UserRef, timestamp};
 
 /// Credentials of a staff user of one store.
 #[derive(Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = LoginInput)]
+#[schema(as = LoginInput, example = json!({
+    "storeId": "store_r4k7abcdefgh", "email": "manager@example.dk", "password": "correct horse battery"
+}))]
 pub struct LoginBody {
-    #[schema(value_type = String, required = true)]
+    #[schema(schema_with = schemas::plain_text, required = true)]
     store_id: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(schema_with = schemas::plain_text, required = true)]
     email: Option<String>,
-    #[schema(value_type = String, required = true, format = Password)]
+    #[schema(schema_with = schemas::login_password, required = true)]
     password: Option<String>,
 }
 

@@ -18,7 +18,9 @@ use crate::views::{ApiKeyView, NewApiKeyView, UserView};
 /// A staff user; only an owner may create an owner.
 #[derive(Deserialize, Debug, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = NewUserInput)]
+#[schema(as = NewUserInput, example = json!({
+    "email": "anna@example.dk", "password": "a long enough password", "role": "manager", "name": "Anna"
+}))]
 pub struct NewUserBody {
     #[schema(schema_with = schemas::user_email, required = true)]
     email: Option<String>,
@@ -65,7 +67,7 @@ pub async fn list<P: Ports>(
 /// An API key with the scopes it may use; duplicates are folded.
 #[derive(Deserialize, Debug, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = NewApiKeyInput)]
+#[schema(as = NewApiKeyInput, example = json!({"name": "Website", "scopes": ["read:customers"]}))]
 pub struct NewApiKeyBody {
     #[schema(schema_with = schemas::api_key_name, required = true)]
     name: Option<String>,

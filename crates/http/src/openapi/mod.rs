@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, PathsBuilder,
 };
@@ -142,9 +143,14 @@ fn period_query() -> Object {
 }
 
 fn search_query() -> Object {
+    // At most 200 characters (the domain's `MAX_SEARCH_LEN`) once trimmed; no U+0000.
     schemas::text(false)
-        // The domain's limit on `q` (`MAX_SEARCH_LEN`, not exported).
-        .max_length(Some(200))
+        .pattern(Some(schemas::trimmed(
+            200,
+            false,
+            r"\u0000",
+            schemas::WHITE_SPACE,
+        )))
         .build()
 }
 
@@ -760,15 +766,53 @@ fn request_id_header() -> utoipa::openapi::header::Header {
         .build()
 }
 
+/// The operations that take the id a create answers: for `POST /customers`, every row under
+/// `/customers/{id}`. Each becomes an OpenAPI link from the 201 response.
+fn links(route: &Route) -> Vec<(String, utoipa::openapi::link::Link)> {
+    if route.verb != Verb::Post || !path_parameters(route.path).is_empty() {
+        return Vec::new();
+    }
+    let prefix = format!("{}/{{id}}", route.path);
+    ROUTES
+        .iter()
+        .filter(|other| other.path == prefix || other.path.starts_with(&format!("{prefix}/")))
+        .map(|other| {
+            let id = operation_id(other.endpoint);
+            let link = LinkBuilder::new()
+                .operation_id(id.clone())
+                .parameter("id", "$response.body#/data/id")
+                .description(format!(
+                    "The new resource's `id` as `id` of {}",
+                    other.summary
+                ))
+                .build();
+            (id[..1].to_ascii_uppercase() + &id[1..], link)
+        })
+        .collect()
+}
+
 fn response(
     description: impl Into<String>,
     media: &[&str],
     schema: Option<RefOr<Schema>>,
     status: u16,
 ) -> utoipa::openapi::response::Response {
+    response_with_links(description, media, schema, status, Vec::new())
+}
+
+fn response_with_links(
+    description: impl Into<String>,
+    media: &[&str],
+    schema: Option<RefOr<Schema>>,
+    status: u16,
+    links: Vec<(String, utoipa::openapi::link::Link)>,
+) -> utoipa::openapi::response::Response {
     let mut builder = ResponseBuilder::new()
         .description(description)
         .header("X-Request-Id", request_id_header());
+    for (name, link) in links {
+        builder = builder.link(name, link);
+    }
     if let Some(schema) = schema {
         for media_type in media {
             builder = builder.content(
@@ -927,9 +971,14 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
             Data::Nothing => (&[], None),
             Data::Media(media, schema) => (media, Some(schema)),
         };
+        let links = if status == 201 {
+            links(route)
+        } else {
+            Vec::new()
+        };
         responses = responses.response(
             status.to_string(),
-            response(description, media, schema, status),
+            response_with_links(description, media, schema, status, links),
         );
     }
     for (status, codes) in errors {
@@ -1255,6 +1304,30 @@ mod tests {
             schemas["ReviewInput"]["required"],
             serde_json::json!(["orderId", "rating"])
         );
+    }
+
+    #[test]
+    fn creates_link_to_the_operations_on_what_they_create() {
+        let doc = doc();
+        let links = |method: &str, path: &str| {
+            let mut names: Vec<String> = doc["paths"][path][method]["responses"]["201"]["links"]
+                .as_object()
+                .map(|links| links.keys().cloned().collect())
+                .unwrap_or_default();
+            names.sort();
+            names
+        };
+        assert_eq!(
+            links("post", "/orders"),
+            ["CancelOrder", "GetOrder"].map(String::from)
+        );
+        let reviews = links("post", "/reviews");
+        assert!(reviews.contains(&"RespondToReview".to_owned()));
+        assert!(!reviews.contains(&"ReviewStats".to_owned()));
+        assert_eq!(links("post", "/customers").len(), 10);
+        let link = &doc["paths"]["/api-keys"]["post"]["responses"]["201"]["links"]["RevokeApiKey"];
+        assert_eq!(link["operationId"], "revokeApiKey");
+        assert_eq!(link["parameters"]["id"], "$response.body#/data/id");
     }
 
     #[test]

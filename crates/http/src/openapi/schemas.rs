@@ -9,14 +9,48 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::{RefOr, Schema};
 
-/// One line of text: no control characters.
-pub const ONE_LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
+/// Characters `str::trim` removes (Unicode `White_Space`).
+pub const WHITE_SPACE: &str =
+    r"\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// White space that is not a control character.
+const PLAIN_WHITE_SPACE: &str = r"\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Every control character (Unicode `Cc`).
+const CONTROLS: &str = r"\u0000-\u001f\u007f-\u009f";
+/// Control characters other than line breaks and tabs.
+const CONTROLS_BUT_LINE_BREAKS: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+
 /// Free text: line breaks and tabs allowed, other control characters not.
 pub const FREE_TEXT: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
-/// Free text with at least one character that is not blank.
-pub const NON_BLANK_TEXT: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
-/// One line with at least one character that is not blank.
-pub const NON_BLANK_LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+
+/// A text the service trims before checking it: white space (from `ends`) at either end, then
+/// at most `max` characters of which none is in `forbidden` and the first and last are not
+/// white space. With `required`, the trimmed text must not be empty.
+pub fn trimmed(max: usize, required: bool, forbidden: &str, ends: &str) -> String {
+    let edge = format!("[^{WHITE_SPACE}{forbidden}]");
+    let core = format!(
+        "{edge}(?:[^{forbidden}]{{0,{}}}{edge})?",
+        max.saturating_sub(2)
+    );
+    let core = if required {
+        core
+    } else {
+        format!("(?:{core})?")
+    };
+    format!("^[{ends}]*{core}[{ends}]*$")
+}
+
+/// One line, trimmed: no control character once trimmed.
+pub fn one_line(max: usize, required: bool) -> String {
+    trimmed(max, required, CONTROLS, WHITE_SPACE)
+}
+
+/// Free text, trimmed, then checked: line breaks and tabs allowed inside.
+pub fn free_text_trimmed(max: usize, required: bool) -> String {
+    trimmed(max, required, CONTROLS_BUT_LINE_BREAKS, WHITE_SPACE)
+}
+
+/// Any text without U+0000, which no string of the API may hold.
+pub const NO_NUL: &str = r"^[^\u0000]*$";
 /// E.164: `+`, a non-zero digit, then 1–14 digits.
 pub const E164: &str = r"^\+[1-9][0-9]{1,14}$";
 /// A BCP 47 language tag: language, then optional script, region and variants.
@@ -68,11 +102,10 @@ pub fn one_of(values: &[&str]) -> Object {
         .build()
 }
 
-/// A text field of the profile: nullable, at most `max` characters, one line.
+/// A text field of the profile: nullable, at most `max` characters once trimmed, one line.
 fn line(max: usize, description: &str) -> Object {
     text(true)
-        .max_length(Some(max))
-        .pattern(Some(ONE_LINE))
+        .pattern(Some(one_line(max, false)))
         .description(Some(description))
         .build()
 }
@@ -96,6 +129,7 @@ pub fn city() -> Object {
 pub fn email(nullable: bool) -> Object {
     text(nullable)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .pattern(Some(NO_NUL))
         .max_length(Some(254))
         .description(Some(
             "Unique per store, compared case-insensitively; kept as written.",
@@ -228,11 +262,10 @@ pub fn optional_rating() -> Object {
     rating(true)
 }
 
-/// A text of the order items: one line, at most 200 characters.
+/// A text of an order: one line of at most 200 characters once trimmed.
 pub fn item_text(nullable: bool) -> Object {
     text(nullable)
-        .max_length(Some(200))
-        .pattern(Some(if nullable { ONE_LINE } else { NON_BLANK_LINE }))
+        .pattern(Some(one_line(200, !nullable)))
         .build()
 }
 
@@ -248,10 +281,16 @@ pub fn into_schema(object: impl Into<Schema>) -> RefOr<Schema> {
     RefOr::T(object.into())
 }
 
+/// Control characters (but line breaks and tabs) are refused before trimming, the length after.
 pub fn block_reason() -> Object {
     text(true)
-        .max_length(Some(500))
-        .pattern(Some(FREE_TEXT))
+        .pattern(Some(trimmed(
+            500,
+            false,
+            CONTROLS_BUT_LINE_BREAKS,
+            PLAIN_WHITE_SPACE,
+        )))
+        .description(Some("At most 500 characters once trimmed."))
         .build()
 }
 
@@ -275,16 +314,15 @@ pub fn placed_at() -> Object {
 
 pub fn comment() -> Object {
     text(true)
-        .max_length(Some(2000))
-        .pattern(Some(FREE_TEXT))
+        .pattern(Some(free_text_trimmed(2000, false)))
+        .description(Some("At most 2000 characters once trimmed."))
         .build()
 }
 
 pub fn response_text() -> Object {
     text(false)
-        .min_length(Some(1))
-        .max_length(Some(2000))
-        .pattern(Some(NON_BLANK_TEXT))
+        .pattern(Some(free_text_trimmed(2000, true)))
+        .description(Some("1–2000 characters once trimmed."))
         .build()
 }
 
@@ -302,9 +340,8 @@ pub fn delta() -> Schema {
 
 pub fn adjust_reason() -> Object {
     text(false)
-        .min_length(Some(1))
-        .max_length(Some(500))
-        .pattern(Some(NON_BLANK_TEXT))
+        .pattern(Some(free_text_trimmed(500, true)))
+        .description(Some("1–500 characters once trimmed."))
         .build()
 }
 
@@ -315,6 +352,7 @@ pub fn user_email() -> Object {
 pub fn password() -> Object {
     text(false)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+        .pattern(Some(NO_NUL))
         .min_length(Some(12))
         .max_length(Some(1024))
         .build()
@@ -322,12 +360,23 @@ pub fn password() -> Object {
 
 pub fn api_key_name() -> Object {
     text(false)
-        .min_length(Some(1))
-        .max_length(Some(100))
-        .pattern(Some(NON_BLANK_LINE))
+        .pattern(Some(one_line(100, true)))
+        .description(Some("1–100 characters on one line once trimmed."))
         .build()
 }
 
 pub fn scopes_input() -> ArrayBuilder {
     ArrayBuilder::new().items(scope()).min_items(Some(1))
+}
+
+/// A text with no rule but the API's: no U+0000.
+pub fn plain_text() -> Object {
+    text(false).pattern(Some(NO_NUL)).build()
+}
+
+pub fn login_password() -> Object {
+    text(false)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+        .pattern(Some(NO_NUL))
+        .build()
 }
