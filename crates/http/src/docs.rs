@@ -11,7 +11,7 @@ use actix_web::{HttpResponse, web};
 use crate::error::ApiError;
 
 /// The files of Swagger UI the page loads, and their media types.
-const ASSETS: &[(&str, &str)] = &[
+pub const ASSETS: &[(&str, &str)] = &[
     ("swagger-ui.css", "text/css; charset=utf-8"),
     ("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
     (

@@ -878,7 +878,12 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
         .extensions(Some(extensions.build()));
     for name in path_parameters(route.path) {
         let schema = match name {
-            "asset" => schemas::text(false).build(),
+            "asset" => schemas::one_of(
+                &crate::docs::ASSETS
+                    .iter()
+                    .map(|(asset, _)| *asset)
+                    .collect::<Vec<_>>(),
+            ),
             _ => schemas::text(false).min_length(Some(1)).build(),
         };
         builder = builder.parameter(
