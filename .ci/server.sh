@@ -14,7 +14,8 @@ start_customers() {
   local work="$1"
   cargo build --quiet -p customers-server --bin customers
   mkdir -p "$work"
-  local db="sqlite://$work/customers.db"
+  # CI_DATABASE_URL points the run at another, empty database (e.g. PostgreSQL) instead.
+  local db="${CI_DATABASE_URL:-sqlite://$work/customers.db}"
   local created
   created=$("$CUSTOMERS_BIN" store create --database-url "$db" --name "CI restaurant" \
     --owner-email owner@example.dk 2>"$work/store-create.log")
