@@ -239,9 +239,13 @@ async fn sample_request(s: &TestServer, endpoint: Endpoint, n: usize) -> (String
             format!("/api-keys/{}", s.api_key(&["read:orders"]).await.0),
             None,
         ),
-        Endpoint::Login | Endpoint::Health | Endpoint::Ready | Endpoint::Metrics => {
-            (String::new(), None)
-        }
+        Endpoint::Login
+        | Endpoint::Health
+        | Endpoint::Ready
+        | Endpoint::Metrics
+        | Endpoint::OpenApi
+        | Endpoint::Docs
+        | Endpoint::DocsAsset => (String::new(), None),
     }
 }
 

@@ -3,10 +3,12 @@
 mod access;
 mod audit;
 mod customers;
+mod found_by_fuzzing;
 mod hostile;
 mod keys;
 mod listing;
 mod loyalty;
+mod openapi;
 mod orders;
 mod outage;
 mod protocol;

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::middleware::{RequestTimeout, authorize, deadline, request_context};
 use crate::routes::{self, Endpoint, ROUTES};
 use crate::state::AppState;
-use crate::{audit, customers, health, loyalty, orders, reviews, session, users};
+use crate::{audit, customers, docs, health, loyalty, openapi, orders, reviews, session, users};
 
 /// The handler of an endpoint, for the method its table row names.
 fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
@@ -52,6 +52,9 @@ fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
         Endpoint::Health => method.to(health::health),
         Endpoint::Ready => method.to(health::ready::<P>),
         Endpoint::Metrics => method.to(health::metrics::<P>),
+        Endpoint::OpenApi => method.to(openapi::serve),
+        Endpoint::Docs => method.to(docs::page),
+        Endpoint::DocsAsset => method.to(docs::asset),
     }
 }
 

@@ -210,6 +210,13 @@ impl JsonObject {
             }
             return Err(ApiError::validation(&errors));
         }
+        let mut errors = customers_domain::validation::ValidationErrors::new();
+        for (key, value) in &self.0 {
+            refuse_nul(key.clone(), value, &mut errors);
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::validation(&errors));
+        }
         serde_path_to_error::deserialize(Value::Object(self.0)).map_err(|e| {
             let field = e.path().to_string();
             let message = e.inner().to_string();
@@ -217,6 +224,31 @@ impl JsonObject {
         })
     }
 }
+
+/// Text never holds U+0000: PostgreSQL cannot store or even compare it, so a string with one
+/// is refused up front (422 on its field) instead of failing in the database.
+fn refuse_nul(
+    path: String,
+    value: &Value,
+    errors: &mut customers_domain::validation::ValidationErrors,
+) {
+    match value {
+        Value::String(s) if s.contains('\0') => errors.add(path, NUL_MESSAGE),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                refuse_nul(format!("{path}[{i}]"), item, errors);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                refuse_nul(format!("{path}.{key}"), field, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+pub(crate) const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
 
 /// serde's messages, without its position suffix.
 fn describe(message: &str) -> String {
@@ -317,6 +349,16 @@ mod tests {
         assert!(!error.details[0].message.contains("line"));
         let error = object(r#"{"firstName":5}"#).decode::<Sample>().unwrap_err();
         assert_eq!(error.details[0].field, "firstName");
+    }
+
+    #[test]
+    fn refuses_nul_characters_by_field() {
+        let error = object(r#"{"firstName":"a\u0000","tags":["ok","b\u0000"]}"#)
+            .decode::<Sample>()
+            .unwrap_err();
+        assert_eq!(error.code, "VALIDATION_FAILED");
+        let fields: Vec<_> = error.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["firstName", "tags[1]"]);
     }
 
     #[test]

@@ -4,44 +4,64 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::customer::{CustomerListParams, Patch, ProfileInput};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::body::{Body, JsonObject, OptionalJsonObject, patch};
 use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
+use crate::openapi::schemas;
 use crate::query::{QueryParams, page_only};
 use crate::state::AppState;
 use crate::views::{
     AnalyticsView, BlockView, CustomerSummaryView, CustomerView, ExportView, OrderView,
 };
 
-/// The profile fields of create and PATCH. Absent, `null` and a value are told apart.
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+/// The profile fields of create and PATCH. Absent, `null` and a value are told apart: on PATCH
+/// an absent field is unchanged and `null` clears it.
+#[derive(Deserialize, Debug, Default, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ProfileInput, example = json!({
+    "firstName": "Maria", "lastName": "Nielsen", "email": "maria@example.dk",
+    "phone": "+4520123456", "acceptsMarketing": true, "locale": "da-DK",
+    "birthDate": "1990-05-15", "allergens": ["GLUTEN", "DAIRY"]
+}))]
 pub struct ProfileBody {
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::person_name)]
     first_name: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::person_name)]
     last_name: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::customer_email)]
     email: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::phone)]
     phone: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::accepts_marketing)]
     accepts_marketing: Patch<bool>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::locale)]
     locale: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::address_line)]
     default_address_line: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::zipcode)]
     default_zipcode: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::city)]
     default_city: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::admin_notes)]
     admin_notes: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::birth_date)]
     birth_date: Patch<String>,
     #[serde(default, deserialize_with = "patch::field")]
+    #[schema(schema_with = schemas::allergens_input)]
     allergens: Patch<Vec<String>>,
 }
 
@@ -165,8 +185,12 @@ pub async fn delete<P: Ports>(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize, Debug)]
+/// `{"reason"?}`; the body may be left out.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = BlockInput, example = json!({"reason": "Repeated no-shows for reservations"}))]
 pub struct BlockBody {
+    #[schema(schema_with = schemas::block_reason)]
     reason: Option<String>,
 }
 

@@ -4,6 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use customers_domain::page::Page;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Serialize)]
 struct Envelope<'a, T: Serialize> {
@@ -14,7 +15,7 @@ struct Envelope<'a, T: Serialize> {
 }
 
 /// Pagination facts of a list.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
     pub total: u64,

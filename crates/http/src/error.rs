@@ -14,13 +14,16 @@ use customers_domain::ports::RepoError;
 use customers_domain::review::ReviewError;
 use customers_domain::validation::ValidationErrors;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::middleware::current_request_id;
 
 /// Seconds a client should wait before retrying after a 503.
 pub const RETRY_AFTER_UNAVAILABLE: u64 = 2;
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+/// One field that broke a rule: `email`, `items[1].quantity`, `Idempotency-Key`.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(as = ErrorDetail)]
 pub struct Detail {
     pub field: String,
     pub message: String,

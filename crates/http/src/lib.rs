@@ -9,6 +9,8 @@
 //! - [`body`] and [`query`]: strict decoding of JSON bodies and query strings.
 //! - [`views`]: JSON shapes of responses; [`envelope`]: `{"success": true, "data": …}`.
 //! - [`idempotent`]: `Idempotency-Key` for writes that take one.
+//! - [`openapi`]: the OpenAPI 3.1 document, generated from the access table; [`docs`]: the
+//!   interactive reference page over it, with every asset embedded.
 //! - handlers by area: [`customers`], [`orders`], [`loyalty`], [`reviews`], [`session`], [`users`],
 //!   [`audit`], [`health`].
 
@@ -16,6 +18,7 @@ mod app;
 pub mod audit;
 pub mod body;
 pub mod customers;
+pub mod docs;
 pub mod envelope;
 pub mod error;
 pub mod health;
@@ -23,6 +26,7 @@ pub mod idempotent;
 pub mod loyalty;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod orders;
 pub mod query;
 pub mod reviews;

@@ -4,19 +4,26 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::body::{Body, JsonObject};
 use crate::envelope::{self, Meta};
 use crate::error::ApiError;
 use crate::idempotent::{Rendered, run_once};
 use crate::middleware::Caller;
+use crate::openapi::schemas;
 use crate::query::page_only;
 use crate::state::AppState;
 use crate::views::{AdjustView, LedgerEntryView, LoyaltyView};
 
-#[derive(Deserialize, Debug)]
+/// A manual adjustment: points to add (positive) or deduct (negative).
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = AdjustInput, example = json!({"delta": 500, "reason": "Compensation for late delivery"}))]
 pub struct AdjustBody {
+    #[schema(schema_with = schemas::delta, required = true)]
     delta: Option<i64>,
+    #[schema(schema_with = schemas::adjust_reason, required = true)]
     reason: Option<String>,
 }
 

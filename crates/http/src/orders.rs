@@ -5,33 +5,61 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::order::{OrderInput, OrderItemInput, Recorded};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::body::{Body, JsonObject};
 use crate::envelope;
 use crate::error::ApiError;
 use crate::idempotent::{Rendered, run_once};
 use crate::middleware::Caller;
+use crate::openapi::schemas;
 use crate::state::AppState;
 use crate::views::OrderView;
 
-#[derive(Deserialize, Debug)]
+/// One line of an order. `categoryName` needs `categoryId`; without a name the id is used.
+#[derive(Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = OrderItemInput)]
 pub struct OrderItemBody {
+    #[schema(schema_with = schemas::required_item_text, required = true)]
     product_id: Option<String>,
+    #[schema(schema_with = schemas::required_item_text, required = true)]
     product_name: Option<String>,
+    #[schema(schema_with = schemas::optional_item_text)]
     category_id: Option<String>,
+    #[schema(schema_with = schemas::optional_item_text)]
     category_name: Option<String>,
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 100000)]
     quantity: Option<i64>,
+    #[schema(value_type = i64, required = true, minimum = 0, maximum = 1000000000)]
     unit_price_minor: Option<i64>,
 }
 
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
+/// An order to record. The same `externalId` twice answers the first order.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = OrderInput, example = json!({
+    "externalId": "pos-20260315-0042",
+    "placedAt": "2026-03-15T19:22:00Z",
+    "items": [
+        {"productId": "prod_8kx2m4n7", "productName": "Margherita Pizza",
+         "categoryId": "cat_p1z2a3", "categoryName": "Pizzas", "quantity": 2, "unitPriceMinor": 8900}
+    ]
+}))]
 pub struct OrderBody {
+    /// A customer of this store (422 otherwise).
+    #[schema(schema_with = schemas::optional_customer_id)]
     customer_id: Option<String>,
+    /// The ordering system's own id.
+    #[schema(schema_with = schemas::optional_item_text)]
     external_id: Option<String>,
+    /// RFC 3339 with any offset, at most 5 minutes ahead; default now.
+    #[schema(schema_with = schemas::placed_at)]
     placed_at: Option<String>,
+    #[schema(value_type = Vec<OrderItemBody>, required = true, min_items = 1, max_items = 500)]
     items: Option<Vec<OrderItemBody>>,
+    /// Defaults to the items' sum.
+    #[schema(value_type = Option<i64>, minimum = 0)]
     total_minor: Option<i64>,
 }
 

@@ -28,6 +28,10 @@ impl QueryParams {
                 errors.add(name, "is not a known query parameter");
                 continue;
             }
+            if value.contains('\0') {
+                errors.add(name, crate::body::NUL_MESSAGE);
+                continue;
+            }
             match values.entry(name) {
                 Entry::Occupied(entry) => {
                     errors.add(entry.key().clone(), "must be given at most once")
@@ -114,6 +118,12 @@ mod tests {
         assert_eq!(params.boolean("isBlocked"), None);
         let error = params.finish(()).unwrap_err();
         assert_eq!(error.details.len(), 2);
+    }
+
+    #[test]
+    fn refuses_nul_characters() {
+        let error = QueryParams::parse("q=a%00b", &["q"]).unwrap_err();
+        assert_eq!(error.details[0].field, "q");
     }
 
     #[test]

@@ -4,24 +4,40 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::review::{ModerationChange, ReviewInput, ReviewListParams};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::body::{Body, JsonObject};
 use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
+use crate::openapi::schemas;
 use crate::query::QueryParams;
 use crate::state::AppState;
 use crate::views::{ReviewResponseView, ReviewStatsView, ReviewView};
 
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
+/// A review of an order; `customerId` defaults to the order's customer.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ReviewInput, example = json!({
+    "orderId": "ord_v7k3m9n2abcdef", "rating": 5, "foodRating": 5, "deliveryRating": 4,
+    "comment": "Amazing pizza, slightly late delivery but worth the wait!"
+}))]
 pub struct ReviewBody {
+    /// An order of this store without a review.
+    #[schema(schema_with = schemas::order_id, required = true)]
     order_id: Option<String>,
+    /// Must be the order's customer.
+    #[schema(schema_with = schemas::optional_customer_id)]
     customer_id: Option<String>,
+    #[schema(schema_with = schemas::required_rating, required = true)]
     rating: Option<i64>,
+    #[schema(schema_with = schemas::optional_rating)]
     food_rating: Option<i64>,
+    #[schema(schema_with = schemas::optional_rating)]
     delivery_rating: Option<i64>,
+    #[schema(schema_with = schemas::optional_rating)]
     packaging_rating: Option<i64>,
+    #[schema(schema_with = schemas::comment)]
     comment: Option<String>,
 }
 
@@ -39,14 +55,19 @@ impl Body for ReviewBody {
 
 /// A moderation change: each flag absent or a boolean (`null` is refused: a flag is never
 /// empty).
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ModerationInput, example = json!({"isApproved": true, "isFeatured": true}))]
 pub struct ModerationBody {
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = bool)]
     is_approved: Option<bool>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = bool)]
     is_public: Option<bool>,
+    /// Only an approved, public review can be featured.
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = bool)]
     is_featured: Option<bool>,
 }
 
@@ -58,9 +79,14 @@ impl Body for ModerationBody {
     const FIELDS: &'static [&'static str] = &["isApproved", "isPublic", "isFeatured"];
 }
 
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
+/// The store's response; a second one replaces the first.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ResponseInput, example = json!({
+    "responseText": "Thank you Maria! We are working on improving delivery times."
+}))]
 pub struct ResponseBody {
+    #[schema(schema_with = schemas::response_text, required = true)]
     response_text: Option<String>,
 }
 

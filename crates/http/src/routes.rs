@@ -77,6 +77,9 @@ pub enum Endpoint {
     Health,
     Ready,
     Metrics,
+    OpenApi,
+    Docs,
+    DocsAsset,
 }
 
 /// One row of the access table.
@@ -152,6 +155,9 @@ pub const ROUTES: &[Route] = &[
     route(Get, "/healthz", Access::Public, E::Health, "Liveness: the process answers"),
     route(Get, "/readyz", Access::Public, E::Ready, "Readiness: the database answers"),
     route(Get, "/metrics", Access::Public, E::Metrics, "Prometheus metrics"),
+    route(Get, "/openapi.json", Access::Public, E::OpenApi, "This API's OpenAPI 3.1 document"),
+    route(Get, "/docs", Access::Public, E::Docs, "Interactive API reference"),
+    route(Get, "/docs/{asset}", Access::Public, E::DocsAsset, "A file of the API reference page"),
 ];
 
 /// The row for a method on a matched path pattern.

@@ -4,19 +4,28 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::body::{Body, JsonObject};
 use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
+use crate::openapi::schemas;
 use crate::state::AppState;
 use crate::views::{MeView, UserRef, timestamp};
 
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
+/// Credentials of a staff user of one store.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = LoginInput, example = json!({
+    "storeId": "store_r4k7abcdefgh", "email": "manager@example.dk", "password": "correct horse battery"
+}))]
 pub struct LoginBody {
+    #[schema(schema_with = schemas::plain_text, required = true)]
     store_id: Option<String>,
+    #[schema(schema_with = schemas::plain_text, required = true)]
     email: Option<String>,
+    #[schema(schema_with = schemas::login_password, required = true)]
     password: Option<String>,
 }
 
@@ -24,10 +33,12 @@ impl Body for LoginBody {
     const FIELDS: &'static [&'static str] = &["storeId", "email", "password"];
 }
 
-#[derive(Serialize, Debug)]
+/// A new staff token, shown this once.
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct LoginView {
+pub struct LoginView {
     token: String,
+    #[schema(format = DateTime)]
     expires_at: String,
     user: UserRef,
 }

@@ -4,20 +4,31 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::access::{NewApiKeyInput, NewUserInput};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::body::{Body, JsonObject};
 use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
+use crate::openapi::schemas;
 use crate::query::page_only;
 use crate::state::AppState;
 use crate::views::{ApiKeyView, NewApiKeyView, UserView};
 
-#[derive(Deserialize, Debug)]
+/// A staff user; only an owner may create an owner.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewUserInput, example = json!({
+    "email": "anna@example.dk", "password": "a long enough password", "role": "manager", "name": "Anna"
+}))]
 pub struct NewUserBody {
+    #[schema(schema_with = schemas::user_email, required = true)]
     email: Option<String>,
+    #[schema(schema_with = schemas::password, required = true)]
     password: Option<String>,
+    #[schema(schema_with = schemas::role, required = true)]
     role: Option<String>,
+    #[schema(schema_with = schemas::person_name)]
     name: Option<String>,
 }
 
@@ -53,9 +64,14 @@ pub async fn list<P: Ports>(
     Ok(envelope::page::<_, UserView>(&page))
 }
 
-#[derive(Deserialize, Debug)]
+/// An API key with the scopes it may use; duplicates are folded.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewApiKeyInput, example = json!({"name": "Website", "scopes": ["read:customers"]}))]
 pub struct NewApiKeyBody {
+    #[schema(schema_with = schemas::api_key_name, required = true)]
     name: Option<String>,
+    #[schema(schema_with = schemas::scopes_input, required = true)]
     scopes: Option<Vec<String>>,
 }
 

@@ -9,6 +9,9 @@ use customers_domain::order::{CustomerAnalytics, Order};
 use customers_domain::privacy::CustomerExport;
 use customers_domain::review::{Review, ReviewStats};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::openapi::schemas;
 
 /// `2026-03-15T10:00:00.000Z`.
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -19,7 +22,7 @@ fn timestamp_opt(at: Option<DateTime<Utc>>) -> Option<String> {
     at.map(timestamp)
 }
 
-#[derive(Serialize, Debug, PartialEq, Eq)]
+#[derive(Serialize, Debug, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressView {
     pub id: String,
@@ -30,7 +33,7 @@ pub struct AddressView {
 }
 
 /// A customer in full (create, get, patch).
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerView {
     pub id: String,
@@ -43,9 +46,11 @@ pub struct CustomerView {
     pub locale: String,
     pub is_blocked: bool,
     pub blocked_reason: Option<String>,
+    #[schema(format = DateTime)]
     pub blocked_at: Option<String>,
     pub total_spent_minor: i64,
     pub total_orders: i64,
+    #[schema(format = DateTime)]
     pub last_order_at: Option<String>,
     pub loyalty_points: i64,
     pub default_address_line: Option<String>,
@@ -53,9 +58,13 @@ pub struct CustomerView {
     pub default_city: Option<String>,
     pub addresses: Vec<AddressView>,
     pub admin_notes: Option<String>,
+    #[schema(format = Date)]
     pub birth_date: Option<String>,
+    #[schema(schema_with = schemas::allergens)]
     pub allergens: Vec<&'static str>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -106,7 +115,7 @@ impl From<&Customer> for CustomerView {
 }
 
 /// A row of the customer list (the seed's list shape).
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerSummaryView {
     pub id: String,
@@ -117,7 +126,9 @@ pub struct CustomerSummaryView {
     pub is_blocked: bool,
     pub total_spent_minor: i64,
     pub total_orders: i64,
+    #[schema(format = DateTime)]
     pub last_order_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -139,13 +150,15 @@ impl From<&CustomerSummary> for CustomerSummaryView {
 }
 
 /// A staff user, never with a password hash.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
+    #[schema(schema_with = schemas::role)]
     pub role: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -162,29 +175,36 @@ impl From<&StaffUser> for UserView {
 }
 
 /// `{id, email, role}` as login and `/auth/me` show a user.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct UserRef {
     pub id: String,
     pub email: String,
+    #[schema(schema_with = schemas::role)]
     pub role: &'static str,
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct ApiKeyRef {
     pub id: String,
     pub name: String,
+    #[schema(schema_with = schemas::scopes)]
     pub scopes: Vec<&'static str>,
 }
 
 /// `GET /auth/me`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MeView {
+    #[schema(schema_with = schemas::credential_kind)]
     pub kind: &'static str,
     pub store_id: String,
+    /// Present for a staff token.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub user: Option<UserRef>,
+    /// Present for an API key.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub api_key: Option<ApiKeyRef>,
 }
 
@@ -233,14 +253,14 @@ mod tests {
 }
 
 /// `POST …/block` and `…/unblock`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BlockView {
     pub id: String,
     pub is_blocked: bool,
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderItemView {
     pub product_id: String,
@@ -252,16 +272,19 @@ pub struct OrderItemView {
 }
 
 /// An order (CONTRACT §5).
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
     pub id: String,
     pub customer_id: Option<String>,
     pub external_id: Option<String>,
+    #[schema(schema_with = schemas::order_status)]
     pub status: &'static str,
     pub total_minor: i64,
     pub currency: String,
+    #[schema(format = DateTime)]
     pub placed_at: String,
+    #[schema(format = DateTime)]
     pub cancelled_at: Option<String>,
     pub points_earned: i64,
     pub items: Vec<OrderItemView>,
@@ -296,16 +319,18 @@ impl From<&Order> for OrderView {
 }
 
 /// One entry of the loyalty ledger.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LedgerEntryView {
     pub id: String,
     pub delta: i64,
     pub balance_after: i64,
     pub reason: String,
+    #[schema(schema_with = schemas::ledger_source)]
     pub source: &'static str,
     pub order_id: Option<String>,
     pub actor_id: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -325,14 +350,14 @@ impl From<&LedgerEntry> for LedgerEntryView {
 }
 
 /// `GET …/loyalty`: `{"balance", "entries"}`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct LoyaltyView {
     pub balance: i64,
     pub entries: Vec<LedgerEntryView>,
 }
 
 /// The seed's answer to `POST …/loyalty/adjust`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdjustView {
     pub customer_id: String,
@@ -354,7 +379,7 @@ impl From<&AdjustOutcome> for AdjustView {
     }
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductRankView {
     pub product_id: String,
@@ -362,7 +387,7 @@ pub struct ProductRankView {
     pub order_count: i64,
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CategoryRankView {
     pub category_id: String,
@@ -371,7 +396,7 @@ pub struct CategoryRankView {
 }
 
 /// The seed's analytics.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyticsView {
     pub total_orders: i64,
@@ -410,30 +435,36 @@ impl From<&CustomerAnalytics> for AnalyticsView {
 }
 
 /// The store's answer to a review.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResponseView {
     pub response_text: String,
+    #[schema(format = DateTime)]
     pub responded_at: String,
     pub responded_by: String,
 }
 
 /// A review, as the seed shows it.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewView {
     pub id: String,
     pub order_id: String,
     pub customer_id: Option<String>,
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
+    #[schema(minimum = 1, maximum = 5)]
     pub food_rating: Option<u8>,
+    #[schema(minimum = 1, maximum = 5)]
     pub delivery_rating: Option<u8>,
+    #[schema(minimum = 1, maximum = 5)]
     pub packaging_rating: Option<u8>,
     pub comment: Option<String>,
     pub is_approved: bool,
     pub is_public: bool,
     pub is_featured: bool,
     pub response: Option<ResponseView>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -466,7 +497,7 @@ impl From<&Review> for ReviewView {
 }
 
 /// The seed's answer to `POST /reviews/:id/response`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct ReviewResponseView {
     pub id: String,
     pub response: Option<ResponseView>,
@@ -482,11 +513,14 @@ impl From<&Review> for ReviewResponseView {
 }
 
 /// The seed's review statistics; the distribution always has "1" to "5".
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewStatsView {
     pub total_reviews: i64,
+    /// Rounded to one decimal; `null` with no reviews.
+    #[schema(minimum = 1, maximum = 5)]
     pub average_rating: Option<f64>,
+    #[schema(schema_with = schemas::rating_distribution)]
     pub rating_distribution: std::collections::BTreeMap<String, i64>,
     pub approved_count: i64,
     pub pending_count: i64,
@@ -510,13 +544,16 @@ impl From<&ReviewStats> for ReviewStatsView {
 }
 
 /// An API key, never its secret.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyView {
     pub id: String,
     pub name: String,
+    #[schema(schema_with = schemas::scopes)]
     pub scopes: Vec<&'static str>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub revoked_at: Option<String>,
 }
 
@@ -534,23 +571,33 @@ impl From<&ApiKey> for ApiKeyView {
 
 /// Who an audit entry names as its actor: `{"type", "id"}`, the id `null` for the system
 /// and for anonymous callers.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
+#[schema(as = AuditActor)]
 pub struct ActorView {
     #[serde(rename = "type")]
+    #[schema(schema_with = schemas::actor_type)]
     pub kind: &'static str,
+    #[schema(schema_with = schemas::actor_id)]
     pub id: Option<String>,
 }
 
 /// One entry of the audit trail: ids and field names, never personal values or secrets.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AuditEntry)]
 pub struct AuditEntryView {
     pub id: String,
+    #[schema(format = DateTime)]
     pub at: String,
     pub actor: ActorView,
+    #[schema(schema_with = schemas::audit_action)]
     pub action: &'static str,
+    #[schema(schema_with = schemas::audited_customer_id)]
     pub customer_id: Option<String>,
+    #[schema(schema_with = schemas::subject_id)]
     pub subject_id: Option<String>,
+    /// For `customer.updated`: the API names of the fields whose value changed.
+    #[schema(schema_with = schemas::field_names)]
     pub fields: Vec<String>,
 }
 
@@ -572,13 +619,15 @@ impl From<&AuditEntry> for AuditEntryView {
 }
 
 /// `POST /api-keys`: the key with its secret, shown this once.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewApiKeyView {
     pub id: String,
     pub name: String,
+    #[schema(schema_with = schemas::scopes)]
     pub scopes: Vec<&'static str>,
     pub key: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -595,7 +644,7 @@ impl From<&NewApiKey> for NewApiKeyView {
 }
 
 /// `GET /customers/:id/export` (CONTRACT §5).
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportView {
     pub customer: CustomerView,
@@ -603,6 +652,7 @@ pub struct ExportView {
     pub orders: Vec<OrderView>,
     pub reviews: Vec<ReviewView>,
     pub loyalty_entries: Vec<LedgerEntryView>,
+    #[schema(format = DateTime)]
     pub exported_at: String,
 }
 

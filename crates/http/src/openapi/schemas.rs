@@ -1,0 +1,414 @@
+//! Schemas of single fields, with the rules the domain enforces on them (lengths, patterns,
+//! enumerations), for the body types' `#[schema(schema_with = …)]` and the query parameters.
+
+use customers_domain::access::{Role, Scope};
+use customers_domain::audit::AuditAction;
+use customers_domain::customer::Allergen;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, Object, ObjectBuilder, OneOfBuilder,
+    SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::{RefOr, Schema};
+
+/// Characters `str::trim` removes (Unicode `White_Space`).
+pub const WHITE_SPACE: &str =
+    r"\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// White space that is not a control character.
+const PLAIN_WHITE_SPACE: &str = r"\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Every control character (Unicode `Cc`).
+const CONTROLS: &str = r"\u0000-\u001f\u007f-\u009f";
+/// Control characters other than line breaks and tabs.
+const CONTROLS_BUT_LINE_BREAKS: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+
+/// Free text: line breaks and tabs allowed, other control characters not.
+pub const FREE_TEXT: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
+
+/// A text the service trims before checking it: white space (from `ends`) at either end, then
+/// at most `max` characters of which none is in `forbidden` and the first and last are not
+/// white space. With `required`, the trimmed text must not be empty.
+pub fn trimmed(max: usize, required: bool, forbidden: &str, ends: &str) -> String {
+    let edge = format!("[^{WHITE_SPACE}{forbidden}]");
+    let core = format!(
+        "{edge}(?:[^{forbidden}]{{0,{}}}{edge})?",
+        max.saturating_sub(2)
+    );
+    let core = if required {
+        core
+    } else {
+        format!("(?:{core})?")
+    };
+    format!("^[{ends}]*{core}[{ends}]*$")
+}
+
+/// One line, trimmed: no control character once trimmed.
+pub fn one_line(max: usize, required: bool) -> String {
+    trimmed(max, required, CONTROLS, WHITE_SPACE)
+}
+
+/// Free text, trimmed, then checked: line breaks and tabs allowed inside.
+pub fn free_text_trimmed(max: usize, required: bool) -> String {
+    trimmed(max, required, CONTROLS_BUT_LINE_BREAKS, WHITE_SPACE)
+}
+
+/// Any text without U+0000, which no string of the API may hold.
+pub const NO_NUL: &str = r"^[^\u0000]*$";
+/// E.164: `+`, a non-zero digit, then 1–14 digits.
+pub const E164: &str = r"^\+[1-9][0-9]{1,14}$";
+/// A BCP 47 language tag: language, then optional script, region and variants.
+pub const BCP47: &str = r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$";
+/// `YYYY-MM-DD`.
+pub const DATE: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+
+fn typed(types: &[Type]) -> SchemaType {
+    match types {
+        [one] => SchemaType::new(one.clone()),
+        many => many.iter().cloned().collect(),
+    }
+}
+
+/// A string (or `null` when `nullable`).
+pub fn text(nullable: bool) -> ObjectBuilder {
+    let types: &[Type] = if nullable {
+        &[Type::String, Type::Null]
+    } else {
+        &[Type::String]
+    };
+    ObjectBuilder::new().schema_type(typed(types))
+}
+
+pub fn integer(nullable: bool) -> ObjectBuilder {
+    let types: &[Type] = if nullable {
+        &[Type::Integer, Type::Null]
+    } else {
+        &[Type::Integer]
+    };
+    ObjectBuilder::new()
+        .schema_type(typed(types))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+}
+
+pub fn boolean(nullable: bool) -> ObjectBuilder {
+    let types: &[Type] = if nullable {
+        &[Type::Boolean, Type::Null]
+    } else {
+        &[Type::Boolean]
+    };
+    ObjectBuilder::new().schema_type(typed(types))
+}
+
+/// A string that is one of `values`.
+pub fn one_of(values: &[&str]) -> Object {
+    text(false)
+        .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+/// A text field of the profile: nullable, at most `max` characters once trimmed, one line.
+fn line(max: usize, description: &str) -> Object {
+    text(true)
+        .pattern(Some(one_line(max, false)))
+        .description(Some(description))
+        .build()
+}
+
+pub fn person_name() -> Object {
+    line(100, "Trimmed; blank means no value.")
+}
+
+pub fn address_line() -> Object {
+    line(200, "Street address of the default address.")
+}
+
+pub fn zipcode() -> Object {
+    line(20, "Postal code of the default address.")
+}
+
+pub fn city() -> Object {
+    line(100, "City of the default address.")
+}
+
+pub fn email(nullable: bool) -> Object {
+    text(nullable)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .pattern(Some(NO_NUL))
+        .max_length(Some(254))
+        .description(Some(
+            "Unique per store, compared case-insensitively; kept as written.",
+        ))
+        .build()
+}
+
+pub fn customer_email() -> Object {
+    email(true)
+}
+
+pub fn phone() -> Object {
+    text(true)
+        .pattern(Some(E164))
+        .description(Some("E.164, unique per store, e.g. +4520123456."))
+        .build()
+}
+
+pub fn accepts_marketing() -> Object {
+    boolean(false)
+        .description(Some("Newsletter opt-in; `null` is refused."))
+        .default(Some(false.into()))
+        .build()
+}
+
+pub fn locale() -> Object {
+    text(false)
+        .pattern(Some(BCP47))
+        .max_length(Some(35))
+        .description(Some(
+            "BCP 47 language tag, stored in canonical case; `null` is refused.",
+        ))
+        .default(Some("da-DK".into()))
+        .build()
+}
+
+pub fn admin_notes() -> Object {
+    text(true)
+        .max_length(Some(5000))
+        .pattern(Some(FREE_TEXT))
+        .description(Some("Internal notes, never shown to the customer."))
+        .build()
+}
+
+pub fn birth_date() -> Object {
+    text(true)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some(DATE))
+        .description(Some("A real date, year 1900 or later, not in the future."))
+        .build()
+}
+
+fn allergen_codes() -> Vec<&'static str> {
+    Allergen::ALL.iter().map(|a| a.code()).collect()
+}
+
+pub fn allergen() -> Object {
+    one_of(&allergen_codes())
+}
+
+/// Allergen codes as the API shows them.
+pub fn allergens() -> ArrayBuilder {
+    ArrayBuilder::new().items(allergen())
+}
+
+/// Allergen codes as a client sends them: duplicates folded, `null` clears.
+pub fn allergens_input() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .schema_type(typed(&[Type::Array, Type::Null]))
+        .items(allergen())
+        .description(Some(
+            "EU allergen codes; duplicates are folded, `null` clears.",
+        ))
+}
+
+pub fn role() -> Object {
+    one_of(&Role::ALL.map(Role::as_str))
+}
+
+pub fn scope() -> Object {
+    one_of(&Scope::ALL.map(Scope::as_str))
+}
+
+pub fn scopes() -> ArrayBuilder {
+    ArrayBuilder::new().items(scope())
+}
+
+pub fn audit_action() -> Object {
+    one_of(&AuditAction::ALL.map(AuditAction::as_str))
+}
+
+pub fn actor_type() -> Object {
+    one_of(&["user", "apiKey", "system", "anonymous"])
+}
+
+/// A user id or an API key id, `null` for the system and anonymous actors.
+pub fn actor_id() -> Object {
+    text(true)
+        .pattern(Some(r"^(usr|key)_[a-z0-9]{12,40}$"))
+        .build()
+}
+
+/// A user, API key, token or ledger entry id, or `null`.
+pub fn subject_id() -> Object {
+    text(true)
+        .pattern(Some(r"^(usr|key|loy)_[a-z0-9]{12,40}$"))
+        .build()
+}
+
+/// A customer's id that may lead nowhere any more (the customer was erased), or `null`.
+pub fn audited_customer_id() -> Object {
+    optional_customer_id()
+}
+
+pub fn field_names() -> ArrayBuilder {
+    ArrayBuilder::new().items(text(false).build())
+}
+
+pub fn credential_kind() -> Object {
+    one_of(&["staff", "apiKey"])
+}
+
+pub fn order_status() -> Object {
+    one_of(&["recorded", "cancelled"])
+}
+
+pub fn ledger_source() -> Object {
+    one_of(&["manual", "order", "order_cancel"])
+}
+
+/// `{"1": n, …, "5": n}`.
+pub fn rating_distribution() -> Object {
+    let mut object = ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::Object))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for key in ["1", "2", "3", "4", "5"] {
+        object = object
+            .property(key, integer(false).minimum(Some(0)))
+            .required(key);
+    }
+    object.build()
+}
+
+/// An id of the given prefix, as the service makes them.
+pub fn id(prefix: &str) -> Object {
+    text(false)
+        .pattern(Some(format!("^{prefix}_[a-z0-9]{{12,40}}$")))
+        .build()
+}
+
+/// A 1–5 rating.
+pub fn rating(nullable: bool) -> Object {
+    integer(nullable).minimum(Some(1)).maximum(Some(5)).build()
+}
+
+pub fn required_rating() -> Object {
+    rating(false)
+}
+
+pub fn optional_rating() -> Object {
+    rating(true)
+}
+
+/// A text of an order: one line of at most 200 characters once trimmed.
+pub fn item_text(nullable: bool) -> Object {
+    text(nullable)
+        .pattern(Some(one_line(200, !nullable)))
+        .build()
+}
+
+pub fn required_item_text() -> Object {
+    item_text(false)
+}
+
+pub fn optional_item_text() -> Object {
+    item_text(true)
+}
+
+pub fn into_schema(object: impl Into<Schema>) -> RefOr<Schema> {
+    RefOr::T(object.into())
+}
+
+/// Control characters (but line breaks and tabs) are refused before trimming, the length after.
+pub fn block_reason() -> Object {
+    text(true)
+        .pattern(Some(trimmed(
+            500,
+            false,
+            CONTROLS_BUT_LINE_BREAKS,
+            PLAIN_WHITE_SPACE,
+        )))
+        .description(Some("At most 500 characters once trimmed."))
+        .build()
+}
+
+pub fn customer_id() -> Object {
+    id("cust")
+}
+
+pub fn optional_customer_id() -> Object {
+    text(true).pattern(Some(r"^cust_[a-z0-9]{12,40}$")).build()
+}
+
+pub fn order_id() -> Object {
+    id("ord")
+}
+
+pub fn placed_at() -> Object {
+    text(true)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .build()
+}
+
+pub fn comment() -> Object {
+    text(true)
+        .pattern(Some(free_text_trimmed(2000, false)))
+        .description(Some("At most 2000 characters once trimmed."))
+        .build()
+}
+
+pub fn response_text() -> Object {
+    text(false)
+        .pattern(Some(free_text_trimmed(2000, true)))
+        .description(Some("1–2000 characters once trimmed."))
+        .build()
+}
+
+/// A non-zero number of points, at most a million either way.
+pub fn delta() -> Schema {
+    OneOfBuilder::new()
+        .item(integer(false).minimum(Some(-1_000_000)).maximum(Some(-1)))
+        .item(integer(false).minimum(Some(1)).maximum(Some(1_000_000)))
+        .description(Some(
+            "Points to add (positive) or deduct (negative); never zero.",
+        ))
+        .build()
+        .into()
+}
+
+pub fn adjust_reason() -> Object {
+    text(false)
+        .pattern(Some(free_text_trimmed(500, true)))
+        .description(Some("1–500 characters once trimmed."))
+        .build()
+}
+
+pub fn user_email() -> Object {
+    email(false)
+}
+
+pub fn password() -> Object {
+    text(false)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+        .pattern(Some(NO_NUL))
+        .min_length(Some(12))
+        .max_length(Some(1024))
+        .build()
+}
+
+pub fn api_key_name() -> Object {
+    text(false)
+        .pattern(Some(one_line(100, true)))
+        .description(Some("1–100 characters on one line once trimmed."))
+        .build()
+}
+
+pub fn scopes_input() -> ArrayBuilder {
+    ArrayBuilder::new().items(scope()).min_items(Some(1))
+}
+
+/// A text with no rule but the API's: no U+0000.
+pub fn plain_text() -> Object {
+    text(false).pattern(Some(NO_NUL)).build()
+}
+
+pub fn login_password() -> Object {
+    text(false)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+        .pattern(Some(NO_NUL))
+        .build()
+}
