@@ -74,6 +74,8 @@ async fn scenario(url: &str) {
         "Allergic to everything, call first",
         "Nørrebrogade 99",
         "a password nobody should log",
+        "a wrong password nobody should log",
+        "threw the tiramisu at a waiter",
     ];
     let created: Value = client
         .post(format!("{base}/customers"))
@@ -126,6 +128,37 @@ async fn scenario(url: &str) {
         .send()
         .await
         .unwrap();
+    // A failed login, a block with a reason, an export and a new API key.
+    client
+        .post(format!("{base}/auth/login"))
+        .json(&json!({"storeId": store, "email": "chef@example.dk", "password": secrets[5]}))
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/customers/{id}/block"))
+        .bearer_auth(&token)
+        .json(&json!({"reason": secrets[6]}))
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(format!("{base}/customers/{id}/export"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let key: Value = client
+        .post(format!("{base}/api-keys"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "POS", "scopes": ["read:orders"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api_key = key["data"]["key"].as_str().unwrap().to_owned();
 
     let pid = child.id().to_string();
     assert!(
@@ -144,7 +177,7 @@ async fn scenario(url: &str) {
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|line| line["fields"]["message"] == "request")
         .collect();
-    assert_eq!(requests.len(), 6, "one line per request:\n{log}");
+    assert_eq!(requests.len(), 10, "one line per request:\n{log}");
     let first = &requests[0]["fields"];
     assert_eq!(first["method"], "POST");
     assert_eq!(first["route"], "/customers");
@@ -159,12 +192,12 @@ async fn scenario(url: &str) {
     assert_eq!(requests[5]["fields"]["status"], 401);
     assert_eq!(requests[5]["fields"]["store"], "-");
 
-    for secret in
-        secrets
-            .iter()
-            .copied()
-            .chain([token.as_str(), manager_token.as_str(), "maria.secret"])
-    {
+    for secret in secrets.iter().copied().chain([
+        token.as_str(),
+        manager_token.as_str(),
+        api_key.as_str(),
+        "maria.secret",
+    ]) {
         assert!(!log.contains(secret), "the log holds {secret:?}:\n{log}");
     }
 }

@@ -59,7 +59,7 @@ pub struct NewUserInput {
 }
 
 impl NewUserInput {
-    pub(crate) fn validate(
+    pub fn validate(
         &self,
     ) -> Result<(Email, Password, Role, Option<PersonName>), ValidationErrors> {
         let mut errors = ValidationErrors::new();
@@ -118,7 +118,7 @@ pub struct NewApiKeyInput {
 impl NewApiKeyInput {
     /// A name of 1–100 characters on one line and at least one known scope (duplicates
     /// folded, kept in a fixed order).
-    pub(crate) fn validate(&self) -> Result<(String, Vec<Scope>), ValidationErrors> {
+    pub fn validate(&self) -> Result<(String, Vec<Scope>), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let name = match self.name.as_deref().map(str::trim) {
             None => {
