@@ -15,7 +15,8 @@ use crate::access::{Holder, Principal, Role};
 use crate::days::DayRange;
 use crate::ids::{AuditId, CredentialId, CustomerId, StoreId, UserId};
 use crate::page::{Page, PageRequest};
-use crate::ports::{AuditRepository, Ports, RepoError, StoreRepository};
+use crate::ports::{AuditRepository, Ports, RepoError};
+use crate::store::timezone_if;
 use crate::validation::ValidationErrors;
 
 /// What happened. The wire names are the `action` values of `GET /audit`.
@@ -296,15 +297,7 @@ impl<P: Ports> AuditService<P> {
         caller
             .require_role(Role::Admin)
             .map_err(|_| AuditError::Forbidden)?;
-        let timezone = if params.has_dates() {
-            self.ports
-                .stores()
-                .find(&caller.store_id)
-                .await?
-                .map_or(Tz::UTC, |store| store.timezone)
-        } else {
-            Tz::UTC
-        };
+        let timezone = timezone_if(&*self.ports, &caller.store_id, params.has_dates()).await?;
         let (filter, page) = params.validate(timezone)?;
         let (items, total) = self
             .ports

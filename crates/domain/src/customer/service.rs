@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use chrono_tz::Tz;
 
 use crate::access::Principal;
 use crate::audit::{Actor, AuditAction};
@@ -12,7 +11,8 @@ use crate::customer::query::CustomerListParams;
 use crate::customer::values::BlockReason;
 use crate::ids::{AddressId, CustomerId};
 use crate::page::Page;
-use crate::ports::{CustomerRepository, IdGenerator, Ports, RepoError, StoreRepository, Unique};
+use crate::ports::{CustomerRepository, IdGenerator, Ports, RepoError, Unique};
+use crate::store::timezone_if;
 use crate::validation::ValidationErrors;
 
 #[derive(Debug, thiserror::Error)]
@@ -113,15 +113,8 @@ impl<P: Ports> CustomerService<P> {
         caller: &Principal,
         params: &CustomerListParams,
     ) -> Result<Page<CustomerSummary>, CustomerError> {
-        let timezone = if params.last_order_period.as_deref() == Some("today") {
-            self.ports
-                .stores()
-                .find(&caller.store_id)
-                .await?
-                .map_or(Tz::UTC, |store| store.timezone)
-        } else {
-            Tz::UTC
-        };
+        let today = params.last_order_period.as_deref() == Some("today");
+        let timezone = timezone_if(&*self.ports, &caller.store_id, today).await?;
         let query = params.validate(self.ports.now(), timezone)?;
         let (items, total) = self
             .ports

@@ -10,12 +10,12 @@ use crate::ids::{CustomerId, ReviewId};
 use crate::page::{Page, PageRequest};
 use crate::ports::{
     IdGenerator, OrderRepository, Ports, RepoError, ReviewRepository, ReviewWriteError,
-    StoreRepository,
 };
 use crate::review::model::{
     Moderation, ModerationChange, NotFeaturable, Rating, Review, ReviewFilter, ReviewInput,
     ReviewResponse, ReviewStats, parse_response_text,
 };
+use crate::store::timezone_if;
 use crate::validation::ValidationErrors;
 
 #[derive(Debug, thiserror::Error)]
@@ -186,15 +186,7 @@ impl<P: Ports> ReviewService<P> {
         caller: &Principal,
         params: &ReviewListParams,
     ) -> Result<Page<Review>, ReviewError> {
-        let timezone = if params.has_dates() {
-            self.ports
-                .stores()
-                .find(&caller.store_id)
-                .await?
-                .map_or(Tz::UTC, |store| store.timezone)
-        } else {
-            Tz::UTC
-        };
+        let timezone = timezone_if(&*self.ports, &caller.store_id, params.has_dates()).await?;
         let (filter, page) = params.validate(timezone)?;
         let (items, total) = self
             .ports

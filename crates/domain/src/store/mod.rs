@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::ids::StoreId;
+use crate::ports::{Ports, RepoError, StoreRepository};
 use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 
 /// A store and the settings its rules read.
@@ -70,6 +71,23 @@ impl StoreSettings {
             created_at: now,
         })
     }
+}
+
+/// The store's time zone when `needed` (a filter speaks of local days), read once; UTC
+/// otherwise, or when the store is gone.
+pub async fn timezone_if<P: Ports>(
+    ports: &P,
+    store: &StoreId,
+    needed: bool,
+) -> Result<Tz, RepoError> {
+    if !needed {
+        return Ok(Tz::UTC);
+    }
+    Ok(ports
+        .stores()
+        .find(store)
+        .await?
+        .map_or(Tz::UTC, |store| store.timezone))
 }
 
 #[cfg(test)]
