@@ -19,3 +19,7 @@ fmt:
 # Everything CI runs (requires PostgreSQL).
 ci:
     bash .ci/run
+
+# Load benchmark vs pgbench on the same SQL (docs/performance.md); phases: scaling pg sqlite.
+bench *PHASES:
+    bash bench/run {{PHASES}}

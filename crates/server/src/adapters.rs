@@ -11,6 +11,8 @@ use customers_persistence::Database;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
+use crate::credential_cache::CachedCredentials;
+
 /// The system clock.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
@@ -121,6 +123,8 @@ impl TokenDigester for Sha256Digests {
 #[derive(Clone)]
 pub struct Adapters {
     pub database: Database,
+    /// The database's credentials behind a short-lived cache of active ones.
+    pub credentials: Arc<CachedCredentials<Database>>,
     pub clock: SystemClock,
     pub ids: RandomIds,
     pub passwords: Argon2Passwords,
@@ -130,6 +134,7 @@ pub struct Adapters {
 impl Adapters {
     pub fn new(database: Database) -> Arc<Self> {
         Arc::new(Self {
+            credentials: Arc::new(CachedCredentials::new(database.clone())),
             database,
             clock: SystemClock,
             ids: RandomIds,
@@ -143,7 +148,7 @@ impl Ports for Adapters {
     type Customers = Database;
     type Stores = Database;
     type Users = Database;
-    type Credentials = Database;
+    type Credentials = CachedCredentials<Database>;
     type Orders = Database;
     type Loyalty = Database;
     type Idempotency = Database;
@@ -164,8 +169,8 @@ impl Ports for Adapters {
     fn users(&self) -> &Database {
         &self.database
     }
-    fn credentials(&self) -> &Database {
-        &self.database
+    fn credentials(&self) -> &CachedCredentials<Database> {
+        &self.credentials
     }
     fn orders(&self) -> &Database {
         &self.database

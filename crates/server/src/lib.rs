@@ -4,10 +4,13 @@
 //! - [`config`]: command line and environment.
 //! - [`adapters`]: clock, ids, argon2id passwords, SHA-256 token digests, and [`Adapters`],
 //!   the set of ports a running service uses.
+//! - [`credential_cache`]: active credentials kept for two seconds, so that a request costs
+//!   no lookup of its bearer secret in the common case.
 //! - [`run`]: start a server (also used by the end-to-end tests), migrate, create a store.
 
 pub mod adapters;
 pub mod config;
+pub mod credential_cache;
 pub mod run;
 
 pub use adapters::Adapters;

@@ -1,5 +1,7 @@
 //! Purchase analytics of one customer.
 
+use std::collections::{HashMap, HashSet};
+
 /// A product or category and in how many of the customer's orders it appears.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ranked {
@@ -44,6 +46,67 @@ pub fn rank(mut items: Vec<Ranked>) -> Vec<Ranked> {
     items
 }
 
+/// One item line of a recorded order, as the analytics read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemLine {
+    pub order_id: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub category_id: Option<String>,
+    pub category_name: Option<String>,
+}
+
+/// How often one id appears, in how many distinct orders, under which greatest name.
+#[derive(Default)]
+struct Tally<'a> {
+    name: Option<&'a str>,
+    orders: HashSet<&'a str>,
+}
+
+impl<'a> Tally<'a> {
+    fn add(&mut self, order: &'a str, name: Option<&'a str>) {
+        self.orders.insert(order);
+        if name > self.name {
+            self.name = name;
+        }
+    }
+}
+
+fn ranked(tallies: HashMap<&str, Tally<'_>>) -> Vec<Ranked> {
+    rank(
+        tallies
+            .into_iter()
+            .map(|(id, tally)| Ranked {
+                id: id.to_owned(),
+                name: tally.name.unwrap_or(id).to_owned(),
+                order_count: tally.orders.len() as i64,
+            })
+            .collect(),
+    )
+}
+
+/// The top products and top categories of these lines: each counts the orders containing it
+/// (two lines of one order count once), is named by the greatest name stored under its id
+/// (its id when it has none), and is ranked by [`rank`]. Lines without a category count for
+/// products only.
+pub fn top_products_and_categories(lines: &[ItemLine]) -> (Vec<Ranked>, Vec<Ranked>) {
+    let mut products: HashMap<&str, Tally<'_>> = HashMap::new();
+    let mut categories: HashMap<&str, Tally<'_>> = HashMap::new();
+    for line in lines {
+        products
+            .entry(line.product_id.as_str())
+            .or_default()
+            .add(&line.order_id, Some(&line.product_name));
+        if let Some(category) = &line.category_id {
+            categories
+                .entry(category.as_str())
+                .or_default()
+                .add(&line.order_id, line.category_name.as_deref());
+        }
+    }
+    (ranked(products), ranked(categories))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +148,85 @@ mod tests {
                 "Water"
             ]
         );
+    }
+
+    fn line(
+        order: &str,
+        product: &str,
+        name: &str,
+        category: Option<(&str, Option<&str>)>,
+    ) -> ItemLine {
+        ItemLine {
+            order_id: order.into(),
+            product_id: product.into(),
+            product_name: name.into(),
+            category_id: category.map(|(id, _)| id.into()),
+            category_name: category.and_then(|(_, name)| name.map(Into::into)),
+        }
+    }
+
+    #[test]
+    fn products_and_categories_count_orders_not_lines() {
+        let mains = Some(("mains", Some("Mains")));
+        let drinks = Some(("drinks", Some("Drinks")));
+        let lines = [
+            line("o1", "pizza", "Pizza", mains),
+            line("o1", "pizza", "Pizza", mains),
+            line("o1", "cola", "Cola", drinks),
+            line("o2", "pizza", "Pizza", mains),
+            line("o2", "pasta", "Pasta", mains),
+            line("o3", "water", "Water", drinks),
+            line("o3", "bread", "Bread", None),
+        ];
+        let (products, categories) = top_products_and_categories(&lines);
+        let counts = |ranked: &[Ranked]| -> Vec<(String, i64)> {
+            ranked
+                .iter()
+                .map(|r| (r.name.clone(), r.order_count))
+                .collect()
+        };
+        assert_eq!(
+            counts(&products),
+            [
+                ("Pizza".into(), 2),
+                ("Bread".into(), 1),
+                ("Cola".into(), 1),
+                ("Pasta".into(), 1),
+                ("Water".into(), 1),
+            ]
+        );
+        assert_eq!(
+            counts(&categories),
+            [("Drinks".into(), 2), ("Mains".into(), 2)]
+        );
+    }
+
+    #[test]
+    fn names_are_the_greatest_under_an_id_or_the_id() {
+        let lines = [
+            line("o1", "p1", "Margherita", Some(("c1", None))),
+            line("o2", "p1", "Margherita (new)", Some(("c1", Some("Pizza")))),
+            line("o3", "p2", "Cola", Some(("c2", None))),
+        ];
+        let (products, categories) = top_products_and_categories(&lines);
+        assert_eq!(products[0].name, "Margherita (new)");
+        assert_eq!(products[0].order_count, 2);
+        assert_eq!(categories[0].name, "Pizza");
+        assert_eq!(categories[1].name, "c2", "no name: the id");
+        assert_eq!(top_products_and_categories(&[]), (vec![], vec![]));
+    }
+
+    #[test]
+    fn at_most_five_of_each() {
+        let lines: Vec<ItemLine> = (0..8)
+            .map(|n| {
+                let id = format!("p{n}");
+                line(&format!("o{n}"), &id, &id, Some((&id, None)))
+            })
+            .collect();
+        let (products, categories) = top_products_and_categories(&lines);
+        assert_eq!(products.len(), TOP);
+        assert_eq!(categories.len(), TOP);
+        assert_eq!(products[0].id, "p0");
     }
 }

@@ -4,7 +4,9 @@ mod analytics;
 mod model;
 mod service;
 
-pub use analytics::{CustomerAnalytics, Ranked, TOP, average_order, rank};
+pub use analytics::{
+    CustomerAnalytics, ItemLine, Ranked, TOP, average_order, rank, top_products_and_categories,
+};
 pub use model::{
     MAX_ITEMS, Order, OrderInput, OrderItem, OrderItemInput, OrderStatus, ValidOrder, points_earned,
 };

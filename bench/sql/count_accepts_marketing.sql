@@ -1,0 +1,2 @@
+-- acceptsMarketing=true
+SELECT COUNT(*) FROM "customers" WHERE (("customers"."store_id" = :store) AND ("customers"."accepts_marketing" = :yes));

@@ -1,0 +1,2 @@
+-- GET /customers: the default page (newest first).
+SELECT "customers"."id", "customers"."first_name", "customers"."last_name", "customers"."email", "customers"."phone", "customers"."is_blocked", "customers"."total_spent_minor", "customers"."total_orders", "customers"."last_order_at", "customers"."created_at" FROM "customers" WHERE ("customers"."store_id" = :store) ORDER BY "customers"."created_at" DESC, "customers"."id" DESC LIMIT :limit OFFSET :offset;

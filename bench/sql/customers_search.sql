@@ -1,0 +1,3 @@
+-- GET /customers?q=…: page and total.
+SELECT "customers"."id", "customers"."first_name", "customers"."last_name", "customers"."email", "customers"."phone", "customers"."is_blocked", "customers"."total_spent_minor", "customers"."total_orders", "customers"."last_order_at", "customers"."created_at" FROM "customers" WHERE (("customers"."store_id" = :store) AND ("customers"."search_text" LIKE :pattern ESCAPE :escape)) ORDER BY "customers"."created_at" DESC, "customers"."id" DESC LIMIT :limit OFFSET :offset;
+SELECT COUNT(*) FROM "customers" WHERE (("customers"."store_id" = :store) AND ("customers"."search_text" LIKE :pattern ESCAPE :escape));
