@@ -15,10 +15,13 @@ use diesel::IntoSql;
 use diesel::sql_types::Integer;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
 use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, PoolError as ManagerError, RecyclingMethod,
+    AsyncDieselConnectionManager, ManagerConfig, PoolError as ManagerError, PoolableConnection,
+    RecyclingMethod,
 };
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager,
+};
 
 use crate::config::{DatabaseConfig, Target, postgres_config, target};
 use crate::error::{DatabaseError, from_join, from_pool, with_causes};
@@ -139,8 +142,11 @@ fn postgres_manager(
     postgres: tokio_postgres::Config,
 ) -> AsyncDieselConnectionManager<PgConnection> {
     let mut config = ManagerConfig::<PgConnection>::default();
-    // The default, `Verified`: a connection is checked with `SELECT 1` before it is handed
-    // out, so one cut by a server restart is replaced rather than failing a request.
+    // No `SELECT 1` before each checkout (`Verified`): that round trip cost as much as a
+    // point read. A connection whose socket the server closed (a restart) is known broken
+    // and replaced at checkout; one that turns out cut while it is used is replaced and the
+    // work run again on a fresh connection (`with_connection!`, `begin_postgres`).
+    config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |_url| {
         let postgres = postgres.clone();
         Box::pin(async move { open_postgres(&postgres).await })
@@ -186,6 +192,81 @@ where
 {
     pool.get().await.map_err(from_pool)
 }
+
+/// How many connections one piece of work may try when each turns out cut: one more than the
+/// pool holds, since a server restart cuts every pooled connection at once and the pool
+/// learns it one connection at a time.
+pub(crate) fn connection_attempts(pool: &DeadPool<PgConnection>) -> usize {
+    pool.status().max_size + 1
+}
+
+/// Whether `error` came from a connection that is cut (its server went away or ended the
+/// session): the statement did not run to completion there, and another connection may be
+/// tried.
+pub(crate) fn is_cut(connection: &mut PgConnection, error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        // The server ends the session (a shutdown, `pg_terminate_backend`) with a FATAL
+        // error before it closes the socket.
+        Error::DatabaseError(_, info) if info.message().starts_with("terminating connection") => {
+            true
+        }
+        _ => PoolableConnection::is_broken(connection),
+    }
+}
+
+/// Removes a cut connection from the pool for good.
+pub(crate) fn discard(object: Object<PgConnection>) {
+    drop(Object::take(object));
+}
+
+/// A pooled PostgreSQL connection with a transaction begun on it. `BEGIN` is the first
+/// statement a checked-out connection gets, so a connection found cut there is replaced
+/// (nothing ran on it) and `BEGIN` sent on the next one.
+pub(crate) async fn begin_postgres(
+    pool: &DeadPool<PgConnection>,
+) -> Result<Object<PgConnection>, RepoError> {
+    let mut attempt = 1;
+    let attempts = connection_attempts(pool);
+    loop {
+        let mut object = checkout(pool).await?;
+        match PgTransactions::begin_transaction(&mut *object).await {
+            Ok(()) => return Ok(object),
+            Err(error) if attempt < attempts && is_cut(&mut object, &error) => {
+                discard(object);
+                attempt += 1;
+            }
+            Err(error) => return Err(crate::error::from_diesel(error)),
+        }
+    }
+}
+
+/// Ends the transaction [`begin_postgres`] began: commits after `Ok`, rolls back after `Err`
+/// (keeping the body's error unless the rollback itself fails otherwise).
+pub(crate) async fn finish_postgres<T, E>(
+    connection: &mut PgConnection,
+    outcome: Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match outcome {
+        Ok(value) => {
+            PgTransactions::commit_transaction(connection).await?;
+            Ok(value)
+        }
+        Err(error) => match PgTransactions::rollback_transaction(connection).await {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
+type PgTransactions = <PgConnection as AsyncConnection>::TransactionManager;
 
 /// Runs a write to completion in its own task, whatever happens to the caller.
 pub(crate) async fn spawn_write<T, F>(work: F) -> Result<T, RepoError>
@@ -276,6 +357,10 @@ impl Database {
 /// compiled once per backend. `$body` yields a `diesel::QueryResult<T>` (and may use `?` on
 /// diesel results); the macro evaluates to `Result<T, RepoError>`.
 ///
+/// On PostgreSQL a block whose connection turns out cut runs again on another connection, so
+/// a block must be safe to run twice: reads, and single writes that set values (a write that
+/// must not be repeated belongs in [`write_transaction!`]).
+///
 /// Where the dialects differ, give one block per backend instead:
 /// `with_connection!(db, |conn| sqlite => { … }, postgres => { … })`.
 macro_rules! with_connection {
@@ -292,14 +377,29 @@ macro_rules! with_connection {
                 }
                 Err(error) => Err(error),
             },
-            $crate::pool::Pool::Postgres(pool) => match $crate::pool::checkout(pool).await {
-                Ok(mut object) => {
+            // A connection found cut is replaced and the block run again on the next one.
+            $crate::pool::Pool::Postgres(pool) => {
+                let mut attempt = 1;
+                let attempts = $crate::pool::connection_attempts(pool);
+                loop {
+                    let mut object = match $crate::pool::checkout(pool).await {
+                        Ok(object) => object,
+                        Err(error) => break Err(error),
+                    };
                     let $conn: &mut $crate::pool::PgConnection = &mut object;
                     let result: ::diesel::QueryResult<_> = async { $postgres }.await;
-                    result.map_err($crate::error::from_diesel)
+                    match result {
+                        Err(error)
+                            if attempt < attempts
+                                && $crate::pool::is_cut(&mut object, &error) =>
+                        {
+                            $crate::pool::discard(object);
+                            attempt += 1;
+                        }
+                        result => break result.map_err($crate::error::from_diesel),
+                    }
                 }
-                Err(error) => Err(error),
-            },
+            }
         }
     };
 }
@@ -380,17 +480,15 @@ macro_rules! write_transaction {
                     )
                 }
                 $crate::pool::Pool::Postgres(pool) => {
-                    let mut object = $crate::pool::checkout(pool).await?;
+                    let mut object = $crate::pool::begin_postgres(pool).await?;
                     let connection: &mut $crate::pool::PgConnection = &mut object;
-                    $settle(
-                        ::diesel_async::AsyncConnection::transaction(
-                            connection,
-                            async |$conn: &mut $crate::pool::PgConnection| -> Result<_, $error> {
-                                $body
-                            },
-                        )
-                        .await,
-                    )
+                    let outcome = async {
+                        let $conn: &mut $crate::pool::PgConnection = &mut *connection;
+                        let outcome: Result<_, $error> = async { $body }.await;
+                        outcome
+                    }
+                    .await;
+                    $settle($crate::pool::finish_postgres(connection, outcome).await)
                 }
             }
         })

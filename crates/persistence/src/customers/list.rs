@@ -2,8 +2,8 @@
 //!
 //! Every sort ends with the id in the same direction, so the order is total and pages never
 //! repeat or skip a row. Each sort and filter has an index that starts with `store_id` (see
-//! the migrations). The unfiltered total is `stores.customer_count`; a filtered one is a
-//! `COUNT(*)` with the same filters.
+//! the migrations). The unfiltered total is `stores.customer_count`, read by the page
+//! statement; a filtered one is a `COUNT(*)` with the same filters, run beside the page.
 
 use customers_domain::customer::{
     Allergen, CustomerFilter, CustomerListQuery, CustomerSort, CustomerSummary, SortDirection,
@@ -65,6 +65,55 @@ impl<T: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for NullsLast<T> {
     }
 }
 
+/// The store's customers with every filter of the query applied: a boxed query, built anew
+/// for each statement and backend.
+macro_rules! matching {
+    ($store:expr, $filter:expr, $text:expr, $since:expr, $allergen:expr) => {{
+        let (store, filter): (&str, &CustomerFilter) = ($store, $filter);
+        let mut matching = customers::table
+            .filter(customers::store_id.eq(store))
+            .into_boxed();
+        if let Some(accepts) = filter.accepts_marketing {
+            matching = matching.filter(customers::accepts_marketing.eq(accepts));
+        }
+        if let Some(blocked) = filter.is_blocked {
+            matching = matching.filter(customers::is_blocked.eq(blocked));
+        }
+        match filter.has_orders {
+            Some(true) => matching = matching.filter(customers::total_orders.gt(0)),
+            Some(false) => matching = matching.filter(customers::total_orders.eq(0)),
+            None => {}
+        }
+        if let Some(min) = filter.min_spent {
+            matching = matching.filter(customers::total_spent_minor.ge(min));
+        }
+        if let Some(max) = filter.max_spent {
+            matching = matching.filter(customers::total_spent_minor.le(max));
+        }
+        if let Some(since) = $since {
+            matching = matching.filter(customers::last_order_at.ge(since));
+        }
+        if let Some(pattern) = $text {
+            matching = matching.filter(customers::search_text.like(pattern).escape(LIKE_ESCAPE));
+        }
+        if let Some(allergen) = $allergen {
+            let with_allergen = customer_allergens::table
+                .filter(customer_allergens::store_id.eq(store))
+                .filter(customer_allergens::allergen.eq(allergen))
+                .select(customer_allergens::customer_id);
+            matching = matching.filter(customers::id.eq_any(with_allergen));
+        }
+        matching
+    }};
+}
+
+/// A page of the store's customers and the number of customers that match its filters.
+///
+/// Without a filter the total is the store's counter, read by the page statement itself. With
+/// one it is a `COUNT(*)` of its own, run at the same time as the page on a second pooled
+/// connection: the count is the costly half (it reads every match, from an index holding
+/// the filtered columns where there is one, while the page stops at its last row in the
+/// sort's index), so the answer takes the longer of the two rather than their sum.
 pub(super) async fn list(
     database: &Database,
     store: &StoreId,
@@ -77,101 +126,97 @@ pub(super) async fn list(
     let allergen = filter.allergen.map(Allergen::code);
     let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
     let limit = i64::from(query.page.limit());
-    let (rows, total) = with_connection!(database, |conn| {
-        // The store's customers with every filter applied.
-        let matching = || {
-            let mut matching = customers::table
-                .filter(customers::store_id.eq(store))
-                .into_boxed();
-            if let Some(accepts) = filter.accepts_marketing {
-                matching = matching.filter(customers::accepts_marketing.eq(accepts));
+    let unfiltered = filter.is_empty();
+    let page = async {
+        with_connection!(database, |conn| {
+            let sorted = || {
+                let page = matching!(store, filter, text.as_ref(), since, allergen);
+                match (query.sort, query.direction) {
+                    (CustomerSort::CreatedAt, SortDirection::Asc) => {
+                        page.order_by((customers::created_at.asc(), customers::id.asc()))
+                    }
+                    (CustomerSort::CreatedAt, SortDirection::Desc) => {
+                        page.order_by((customers::created_at.desc(), customers::id.desc()))
+                    }
+                    (CustomerSort::TotalSpentMinor, SortDirection::Asc) => {
+                        page.order_by((customers::total_spent_minor.asc(), customers::id.asc()))
+                    }
+                    (CustomerSort::TotalSpentMinor, SortDirection::Desc) => {
+                        page.order_by((customers::total_spent_minor.desc(), customers::id.desc()))
+                    }
+                    (CustomerSort::TotalOrders, SortDirection::Asc) => {
+                        page.order_by((customers::total_orders.asc(), customers::id.asc()))
+                    }
+                    (CustomerSort::TotalOrders, SortDirection::Desc) => {
+                        page.order_by((customers::total_orders.desc(), customers::id.desc()))
+                    }
+                    (CustomerSort::LastOrderAt, SortDirection::Asc) => page.order_by((
+                        NullsLast(customers::last_order_at.asc()),
+                        customers::id.asc(),
+                    )),
+                    (CustomerSort::LastOrderAt, SortDirection::Desc) => page.order_by((
+                        NullsLast(customers::last_order_at.desc()),
+                        customers::id.desc(),
+                    )),
+                    (CustomerSort::FirstName, SortDirection::Asc) => page.order_by((
+                        NullsLast(customers::first_name_key.asc()),
+                        customers::id.asc(),
+                    )),
+                    (CustomerSort::FirstName, SortDirection::Desc) => page.order_by((
+                        NullsLast(customers::first_name_key.desc()),
+                        customers::id.desc(),
+                    )),
+                }
+            };
+            if unfiltered {
+                let counter = stores::table
+                    .filter(stores::id.eq(store))
+                    .select(stores::customer_count)
+                    .single_value();
+                let rows = sorted()
+                    .select((SummaryRow::as_select(), counter))
+                    .offset(offset)
+                    .limit(limit)
+                    .load::<(SummaryRow, Option<i64>)>(conn)
+                    .await?;
+                // An empty page past the end tells nothing of the counter.
+                let total = match rows.as_slice().first() {
+                    Some((_, total)) => total.unwrap_or(0),
+                    None => stores::table
+                        .find(store)
+                        .select(stores::customer_count)
+                        .first::<i64>(conn)
+                        .await
+                        .optional()?
+                        .unwrap_or(0),
+                };
+                Ok((rows.into_iter().map(|(row, _)| row).collect(), Some(total)))
+            } else {
+                let rows = sorted()
+                    .select(SummaryRow::as_select())
+                    .offset(offset)
+                    .limit(limit)
+                    .load::<SummaryRow>(conn)
+                    .await?;
+                Ok((rows, None))
             }
-            if let Some(blocked) = filter.is_blocked {
-                matching = matching.filter(customers::is_blocked.eq(blocked));
-            }
-            match filter.has_orders {
-                Some(true) => matching = matching.filter(customers::total_orders.gt(0)),
-                Some(false) => matching = matching.filter(customers::total_orders.eq(0)),
-                None => {}
-            }
-            if let Some(min) = filter.min_spent {
-                matching = matching.filter(customers::total_spent_minor.ge(min));
-            }
-            if let Some(max) = filter.max_spent {
-                matching = matching.filter(customers::total_spent_minor.le(max));
-            }
-            if let Some(since) = since {
-                matching = matching.filter(customers::last_order_at.ge(since));
-            }
-            if let Some(pattern) = &text {
-                matching =
-                    matching.filter(customers::search_text.like(pattern).escape(LIKE_ESCAPE));
-            }
-            if let Some(allergen) = allergen {
-                let with_allergen = customer_allergens::table
-                    .filter(customer_allergens::store_id.eq(store))
-                    .filter(customer_allergens::allergen.eq(allergen))
-                    .select(customer_allergens::customer_id);
-                matching = matching.filter(customers::id.eq_any(with_allergen));
-            }
-            matching
-        };
-        let mut page = matching().select(SummaryRow::as_select());
-        page = match (query.sort, query.direction) {
-            (CustomerSort::CreatedAt, SortDirection::Asc) => {
-                page.order_by((customers::created_at.asc(), customers::id.asc()))
-            }
-            (CustomerSort::CreatedAt, SortDirection::Desc) => {
-                page.order_by((customers::created_at.desc(), customers::id.desc()))
-            }
-            (CustomerSort::TotalSpentMinor, SortDirection::Asc) => {
-                page.order_by((customers::total_spent_minor.asc(), customers::id.asc()))
-            }
-            (CustomerSort::TotalSpentMinor, SortDirection::Desc) => {
-                page.order_by((customers::total_spent_minor.desc(), customers::id.desc()))
-            }
-            (CustomerSort::TotalOrders, SortDirection::Asc) => {
-                page.order_by((customers::total_orders.asc(), customers::id.asc()))
-            }
-            (CustomerSort::TotalOrders, SortDirection::Desc) => {
-                page.order_by((customers::total_orders.desc(), customers::id.desc()))
-            }
-            (CustomerSort::LastOrderAt, SortDirection::Asc) => page.order_by((
-                NullsLast(customers::last_order_at.asc()),
-                customers::id.asc(),
-            )),
-            (CustomerSort::LastOrderAt, SortDirection::Desc) => page.order_by((
-                NullsLast(customers::last_order_at.desc()),
-                customers::id.desc(),
-            )),
-            (CustomerSort::FirstName, SortDirection::Asc) => page.order_by((
-                NullsLast(customers::first_name_key.asc()),
-                customers::id.asc(),
-            )),
-            (CustomerSort::FirstName, SortDirection::Desc) => page.order_by((
-                NullsLast(customers::first_name_key.desc()),
-                customers::id.desc(),
-            )),
-        };
-        let rows = page
-            .offset(offset)
-            .limit(limit)
-            .load::<SummaryRow>(conn)
-            .await?;
-        let total = if filter.is_empty() {
-            stores::table
-                .find(store)
-                .select(stores::customer_count)
-                .first::<i64>(conn)
+        })
+    };
+    let count = async {
+        if unfiltered {
+            return Ok(None);
+        }
+        with_connection!(database, |conn| {
+            matching!(store, filter, text.as_ref(), since, allergen)
+                .count()
+                .get_result::<i64>(conn)
                 .await
-                .optional()?
-                .unwrap_or(0)
-        } else {
-            matching().count().get_result::<i64>(conn).await?
-        };
-        Ok((rows, total))
-    })?;
-    let total = u64::try_from(total).unwrap_or(0);
+                .map(Some)
+        })
+    };
+    let ((rows, counter), count): ((Vec<SummaryRow>, Option<i64>), Option<i64>) =
+        tokio::try_join!(page, count)?;
+    let total = u64::try_from(counter.or(count).unwrap_or(0)).unwrap_or(0);
     Ok((rows.into_iter().map(CustomerSummary::from).collect(), total))
 }
 

@@ -1,5 +1,5 @@
-//! A customer's purchase analytics over their recorded orders: the count and the sum
-//! aggregated by the database, and the item lines read once, from which the domain ranks
+//! A customer's purchase analytics over their recorded orders: the count and the sum from
+//! the customer's own totals, and the item lines read once, from which the domain ranks
 //! products and categories.
 
 use customers_domain::ids::{CustomerId, StoreId};
@@ -7,8 +7,6 @@ use customers_domain::order::{
     CustomerAnalytics, ItemLine, average_order, top_products_and_categories,
 };
 use customers_domain::ports::RepoError;
-use diesel::dsl::{count_star, sql};
-use diesel::sql_types::{BigInt, Nullable};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
 
@@ -26,26 +24,18 @@ pub(super) async fn analytics(
 ) -> Result<Option<CustomerAnalytics>, RepoError> {
     let (store, customer) = (store.as_str(), customer.as_str());
     let found = with_connection!(database, |conn| {
-        let exists = customers::table
+        // The customer's totals are kept exact by every order recorded or cancelled, in the
+        // same transaction (bench/check.sql verifies them against the orders): one read of
+        // the customer instead of an aggregate over its orders.
+        let totals = customers::table
             .find((store, customer))
-            .select(customers::id)
-            .first::<String>(conn)
+            .select((customers::total_orders, customers::total_spent_minor))
+            .first::<(i64, i64)>(conn)
             .await
             .optional()?;
-        if exists.is_none() {
+        let Some((orders_count, spent)) = totals else {
             return Ok(None);
-        }
-        let (orders_count, spent) = orders::table
-            .filter(orders::store_id.eq(store))
-            .filter(orders::customer_id.eq(customer))
-            .filter(orders::status.eq(RECORDED))
-            // PostgreSQL sums a BIGINT as NUMERIC, which SQLite does not have.
-            .select((
-                count_star(),
-                sql::<Nullable<BigInt>>("CAST(SUM(orders.total_minor) AS BIGINT)"),
-            ))
-            .get_result::<(i64, Option<i64>)>(conn)
-            .await?;
+        };
         // The items of the customer's recorded orders, in one pass: one probe of the items'
         // primary key per order, the cost of a long history, paid once for both rankings
         // (ranking in SQL took one pass per ranking, and sorted for each COUNT(DISTINCT)).
@@ -68,7 +58,7 @@ pub(super) async fn analytics(
             ))
             .load::<LineRow>(conn)
             .await?;
-        Ok(Some((orders_count, spent.unwrap_or(0), lines)))
+        Ok(Some((orders_count, spent, lines)))
     })?;
     let Some((orders_count, spent, lines)) = found else {
         return Ok(None);

@@ -182,4 +182,20 @@ async fn postgres_recovers_from_cut_connections() {
     assert!(started.elapsed() < Duration::from_secs(5));
     let _ = really_counted(db, &store).await;
     insert(db, &blank_customer(&store, customer_id(1))).await;
+
+    // Cut again, and let a write be the first to meet the dead connections: its transaction
+    // begins on a live one.
+    let busy: Vec<_> = (0..4).map(|_| db.ping()).collect();
+    for ping in busy {
+        ping.await.unwrap();
+    }
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    insert(db, &blank_customer(&store, customer_id(2))).await;
+    assert_eq!(really_counted(db, &store).await, 2);
 }
