@@ -30,6 +30,16 @@ pub fn current_request_id() -> String {
         .unwrap_or_else(|_| "-".to_owned())
 }
 
+/// Runs `work` in a task of its own on this worker, with the request's id: the task runs to
+/// its end even when whoever awaits it goes away.
+fn spawn_in_request<F>(work: F) -> actix_web::rt::task::JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    actix_web::rt::spawn(CURRENT_REQUEST_ID.scope(current_request_id(), work))
+}
+
 /// A client's id is echoed when it is 1–128 visible ASCII characters; otherwise one is made.
 fn request_id(req: &ServiceRequest) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -54,14 +64,18 @@ fn request_id(req: &ServiceRequest) -> String {
 }
 
 /// Longest a request may take: past it the client gets 503 `SERVICE_UNAVAILABLE`. The
-/// handler is dropped; a write transaction it started runs in a task of its own and still
-/// commits or rolls back whole.
+/// handler is not dropped: it runs on to its end in a task of its own (see [`deadline`]).
 #[derive(Clone, Copy, Debug)]
 pub struct RequestTimeout(pub Duration);
 
 /// Bounds the time of a routed request by [`RequestTimeout`]: past it, 503. Wraps each
 /// resource (after routing: the request it keeps for the late answer must not be shared
 /// while the router still writes to it).
+///
+/// The handler runs in a task of its own, which neither the deadline nor a client that
+/// hangs up can cancel: a handler is never dropped halfway through a database call. (An
+/// embedded SQLite query runs on a blocking thread, and the future waiting for it must not
+/// be dropped on the server's single-threaded workers.) A late answer is discarded.
 pub async fn deadline(
     req: ServiceRequest,
     next: Next<BoxBody>,
@@ -70,8 +84,18 @@ pub async fn deadline(
         .app_data::<web::Data<RequestTimeout>>()
         .map_or(Duration::from_secs(30), |timeout| timeout.0);
     let http_request = req.request().clone();
-    match tokio::time::timeout(limit, next.call(req)).await {
-        Ok(response) => response,
+    let handler = spawn_in_request(async move { next.call(req).await });
+    match tokio::time::timeout(limit, handler).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(_panicked)) => {
+            tracing::error!(
+                target: "customers::http",
+                route = http_request.match_pattern().as_deref().unwrap_or("-"),
+                "request handler panicked"
+            );
+            let response = ApiError::internal().error_response();
+            Ok(ServiceResponse::new(http_request, response))
+        }
         Err(_) => {
             tracing::warn!(
                 target: "customers::http",
@@ -163,17 +187,26 @@ pub async fn authorize<P: Ports>(
             .map(ServiceResponse::map_into_left_body);
     }
     let verdict = match (bearer(&req), req.app_data::<web::Data<AppState<P>>>()) {
-        (Some(secret), Some(state)) => state
-            .access
-            .authenticate(secret)
-            .await
-            .map_err(ApiError::from)
-            .and_then(|principal| {
-                principal
-                    .authorize(access)
-                    .map(|()| principal)
-                    .map_err(|_| ApiError::forbidden())
-            }),
+        (Some(secret), Some(state)) => {
+            // In a task of its own, like the handler (see `deadline`): a client that hangs up
+            // does not cancel the credential lookup halfway.
+            let (state, secret) = (state.clone(), secret.to_owned());
+            spawn_in_request(async move { state.access.authenticate(&secret).await })
+                .await
+                .unwrap_or_else(|_panicked| {
+                    Err(customers_domain::ports::RepoError::Internal(
+                        "the credential lookup panicked".into(),
+                    )
+                    .into())
+                })
+                .map_err(ApiError::from)
+                .and_then(|principal| {
+                    principal
+                        .authorize(access)
+                        .map(|()| principal)
+                        .map_err(|_| ApiError::forbidden())
+                })
+        }
         (None, _) => Err(ApiError::unauthorized()),
         (Some(_), None) => Err(ApiError::internal()),
     };

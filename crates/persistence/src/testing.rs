@@ -184,6 +184,29 @@ impl TestDatabase {
         }
     }
 
+    /// Runs SQL statements on a connection of their own (fixtures too large to make through
+    /// the service).
+    pub async fn execute_sql(&self, sql: &str) {
+        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+        let executed = match crate::config::target(&self.url).expect("a test database URL") {
+            crate::config::Target::Sqlite(path) => {
+                crate::pool::SqliteConnection::establish(&path.to_string_lossy())
+                    .await
+                    .expect("a second SQLite connection")
+                    .batch_execute(sql)
+                    .await
+            }
+            crate::config::Target::Postgres(url) => {
+                AsyncPgConnection::establish(&url)
+                    .await
+                    .expect("a second PostgreSQL connection")
+                    .batch_execute(sql)
+                    .await
+            }
+        };
+        executed.expect("the statements run");
+    }
+
     /// Writes a customer's order totals and points directly (what recording orders does);
     /// `false` when there is no such customer.
     pub async fn set_activity(

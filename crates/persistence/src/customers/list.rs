@@ -214,8 +214,10 @@ pub(super) async fn list(
                 .map(Some)
         })
     };
-    let ((rows, counter), count): ((Vec<SummaryRow>, Option<i64>), Option<i64>) =
-        tokio::try_join!(page, count)?;
+    // Both run to their end even when one fails: a statement is never abandoned halfway (an
+    // embedded SQLite statement runs on a blocking thread that needs its connection back).
+    let (page, count) = tokio::join!(page, count);
+    let ((rows, counter), count): ((Vec<SummaryRow>, Option<i64>), Option<i64>) = (page?, count?);
     let total = u64::try_from(counter.or(count).unwrap_or(0)).unwrap_or(0);
     Ok((rows.into_iter().map(CustomerSummary::from).collect(), total))
 }
