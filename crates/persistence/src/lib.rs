@@ -40,6 +40,6 @@ mod users;
 
 pub mod testing;
 
-pub use config::{DatabaseConfig, redact_url};
+pub use config::{DatabaseConfig, default_max_connections, redact_url};
 pub use error::DatabaseError;
 pub use pool::{Backend, Database, PoolStatus};

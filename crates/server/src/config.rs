@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use customers_domain::store::StoreSettings;
-use customers_persistence::DatabaseConfig;
+use customers_persistence::{DatabaseConfig, default_max_connections};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -36,14 +36,9 @@ pub struct GlobalArgs {
     )]
     pub database_url: String,
 
-    /// Most database connections held open.
-    #[arg(
-        long,
-        env = "CUSTOMERS_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
-    pub db_max_connections: usize,
+    /// Most database connections held open [default: 16 on PostgreSQL, 8 on SQLite]
+    #[arg(long, env = "CUSTOMERS_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<usize>,
 
     /// How long a request may wait for a database connection (or to open one), in
     /// milliseconds; past it the request answers 503.
@@ -75,7 +70,10 @@ impl GlobalArgs {
         let timeout = Duration::from_millis(self.db_timeout_ms.max(1));
         DatabaseConfig {
             url: self.database_url.clone(),
-            max_connections: self.db_max_connections.max(1),
+            max_connections: self
+                .db_max_connections
+                .unwrap_or_else(|| default_max_connections(&self.database_url))
+                .max(1),
             wait_timeout: timeout,
             connect_timeout: timeout,
             statement_timeout: Duration::from_millis(self.db_statement_timeout_ms.max(1)),

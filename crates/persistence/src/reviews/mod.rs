@@ -155,12 +155,20 @@ impl ReviewRepository for Database {
         id: &ReviewId,
         response: &ReviewResponse,
     ) -> Result<bool, RepoError> {
-        let updated = with_connection!(self, |conn| {
-            diesel::update(reviews::table.find((store.as_str(), id.as_str())))
+        // A transaction although it is one statement: it bumps the version, so it must not
+        // run twice (see `with_connection!`).
+        let (store, id) = (store.as_str().to_owned(), id.as_str().to_owned());
+        let (text, responded_at, responded_by) = (
+            response.text.clone(),
+            to_db(response.responded_at),
+            response.responded_by.as_str().to_owned(),
+        );
+        let updated = write_transaction!(self, |conn| {
+            diesel::update(reviews::table.find((&store, &id)))
                 .set((
-                    reviews::response_text.eq(response.text.as_str()),
-                    reviews::responded_at.eq(to_db(response.responded_at)),
-                    reviews::responded_by.eq(response.responded_by.as_str()),
+                    reviews::response_text.eq(&text),
+                    reviews::responded_at.eq(responded_at),
+                    reviews::responded_by.eq(&responded_by),
                     reviews::version.eq(reviews::version + 1),
                 ))
                 .execute(conn)
