@@ -151,22 +151,12 @@ async fn unreachable_postgres_fails_fast() {
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
-/// PostgreSQL restarts (every connection is cut): the pool replaces the dead connections
-/// and the next queries work again.
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_recovers_from_cut_connections() {
+/// What a PostgreSQL restart does to the pool: several connections open, then every one cut.
+async fn cut_every_connection(db: &Database, url: &str) {
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-    let Some(t) = TestDatabase::postgres().await else {
-        return;
-    };
-    let db = t.database();
-    let store = new_store(db).await;
-    // Fill the pool.
-    let busy: Vec<_> = (0..4).map(|_| db.ping()).collect();
-    for ping in busy {
-        ping.await.unwrap();
-    }
-    let mut admin = AsyncPgConnection::establish(t.url()).await.unwrap();
+    let opened = tokio::join!(db.ping(), db.ping(), db.ping(), db.ping());
+    assert_eq!(opened, (Ok(()), Ok(()), Ok(()), Ok(())));
+    let mut admin = AsyncPgConnection::establish(url).await.unwrap();
     diesel::sql_query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = current_database() AND pid <> pg_backend_pid()",
@@ -174,6 +164,18 @@ async fn postgres_recovers_from_cut_connections() {
     .execute(&mut admin)
     .await
     .unwrap();
+}
+
+/// PostgreSQL restarts (every connection is cut): the pool replaces the dead connections
+/// and the next queries work again, reads and writes alike.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_recovers_from_cut_connections() {
+    let Some(t) = TestDatabase::postgres().await else {
+        return;
+    };
+    let db = t.database();
+    let store = new_store(db).await;
+    cut_every_connection(db, t.url()).await;
     let started = Instant::now();
     for _ in 0..8 {
         assert_eq!(db.ping().await, Ok(()));
@@ -185,17 +187,7 @@ async fn postgres_recovers_from_cut_connections() {
 
     // Cut again, and let a write be the first to meet the dead connections: its transaction
     // begins on a live one.
-    let busy: Vec<_> = (0..4).map(|_| db.ping()).collect();
-    for ping in busy {
-        ping.await.unwrap();
-    }
-    diesel::sql_query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    cut_every_connection(db, t.url()).await;
     insert(db, &blank_customer(&store, customer_id(2))).await;
     assert_eq!(really_counted(db, &store).await, 2);
 }
