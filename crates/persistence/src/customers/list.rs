@@ -2,8 +2,8 @@
 //!
 //! Every sort ends with the id in the same direction, so the order is total and pages never
 //! repeat or skip a row. Each sort and filter has an index that starts with `store_id` (see
-//! the migrations). The unfiltered total is `stores.customer_count`, read by the page
-//! statement; a filtered one is a `COUNT(*)` with the same filters, run beside the page.
+//! the migrations). The unfiltered total is `stores.customer_count`, a filtered one a
+//! `COUNT(*)` with the same filters; either is read by the page statement itself.
 
 use customers_domain::customer::{
     Allergen, CustomerFilter, CustomerListQuery, CustomerSort, CustomerSummary, SortDirection,
@@ -23,6 +23,9 @@ use crate::customers::rows::SummaryRow;
 use crate::pool::{Database, with_connection};
 use crate::schema::{customer_allergens, customers, stores};
 use crate::time::to_db;
+
+/// How often an empty page is read again because rows came while it was read (see [`list`]).
+const LIST_ATTEMPTS: u32 = 3;
 
 /// The character that makes the next one literal in a LIKE pattern.
 const LIKE_ESCAPE: char = '\\';
@@ -109,11 +112,11 @@ macro_rules! matching {
 
 /// A page of the store's customers and the number of customers that match its filters.
 ///
-/// Without a filter the total is the store's counter, read by the page statement itself. With
-/// one it is a `COUNT(*)` of its own, run at the same time as the page on a second pooled
-/// connection: the count is the costly half (it reads every match, from an index holding
-/// the filtered columns where there is one, while the page stops at its last row in the
-/// sort's index), so the answer takes the longer of the two rather than their sum.
+/// One statement reads both, so the total and the page come from the same snapshot: a
+/// customer created or erased meanwhile is in both or in neither. Without a filter the total
+/// is the store's counter; with one it is a `COUNT(*)` with the same filters, a scalar
+/// subquery that the database runs once (from an index holding the filtered columns where
+/// there is one), while the page stops at its last row in the sort's index.
 pub(super) async fn list(
     database: &Database,
     store: &StoreId,
@@ -127,7 +130,7 @@ pub(super) async fn list(
     let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
     let limit = i64::from(query.page.limit());
     let unfiltered = filter.is_empty();
-    let page = async {
+    let (rows, total): (Vec<(SummaryRow, Option<i64>)>, i64) =
         with_connection!(database, |conn| {
             let sorted = || {
                 let page = matching!(store, filter, text.as_ref(), since, allergen);
@@ -168,58 +171,64 @@ pub(super) async fn list(
                     )),
                 }
             };
-            if unfiltered {
-                let counter = stores::table
-                    .filter(stores::id.eq(store))
-                    .select(stores::customer_count)
-                    .single_value();
-                let rows = sorted()
-                    .select((SummaryRow::as_select(), counter))
-                    .offset(offset)
-                    .limit(limit)
-                    .load::<(SummaryRow, Option<i64>)>(conn)
-                    .await?;
-                // An empty page past the end tells nothing of the counter.
-                let total = match rows.as_slice().first() {
-                    Some((_, total)) => total.unwrap_or(0),
-                    None => stores::table
+            // A page with rows carries its total. An empty one (past the end, or nothing
+            // matches) does not: the total is read next, and if it shows that the page should
+            // have had rows (they came meanwhile), both are read again, so that an answer
+            // never has a total its page contradicts.
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let rows = if unfiltered {
+                    let counter = stores::table
+                        .filter(stores::id.eq(store))
+                        .select(stores::customer_count)
+                        .single_value();
+                    sorted()
+                        .select((SummaryRow::as_select(), counter))
+                        .offset(offset)
+                        .limit(limit)
+                        .load::<(SummaryRow, Option<i64>)>(conn)
+                        .await?
+                } else {
+                    let count = matching!(store, filter, text.as_ref(), since, allergen)
+                        .count()
+                        .single_value();
+                    sorted()
+                        .select((SummaryRow::as_select(), count))
+                        .offset(offset)
+                        .limit(limit)
+                        .load::<(SummaryRow, Option<i64>)>(conn)
+                        .await?
+                };
+                if let Some(total) = rows.as_slice().first().map(|(_, total)| total.unwrap_or(0)) {
+                    break Ok((rows, total));
+                }
+                let total = if unfiltered {
+                    stores::table
                         .find(store)
                         .select(stores::customer_count)
                         .first::<i64>(conn)
                         .await
                         .optional()?
-                        .unwrap_or(0),
+                        .unwrap_or(0)
+                } else {
+                    matching!(store, filter, text.as_ref(), since, allergen)
+                        .count()
+                        .get_result::<i64>(conn)
+                        .await?
                 };
-                Ok((rows.into_iter().map(|(row, _)| row).collect(), Some(total)))
-            } else {
-                let rows = sorted()
-                    .select(SummaryRow::as_select())
-                    .offset(offset)
-                    .limit(limit)
-                    .load::<SummaryRow>(conn)
-                    .await?;
-                Ok((rows, None))
+                if total <= offset || attempts == LIST_ATTEMPTS {
+                    break Ok((rows, total));
+                }
             }
-        })
-    };
-    let count = async {
-        if unfiltered {
-            return Ok(None);
-        }
-        with_connection!(database, |conn| {
-            matching!(store, filter, text.as_ref(), since, allergen)
-                .count()
-                .get_result::<i64>(conn)
-                .await
-                .map(Some)
-        })
-    };
-    // Both run to their end even when one fails: a statement is never abandoned halfway (an
-    // embedded SQLite statement runs on a blocking thread that needs its connection back).
-    let (page, count) = tokio::join!(page, count);
-    let ((rows, counter), count): ((Vec<SummaryRow>, Option<i64>), Option<i64>) = (page?, count?);
-    let total = u64::try_from(counter.or(count).unwrap_or(0)).unwrap_or(0);
-    Ok((rows.into_iter().map(CustomerSummary::from).collect(), total))
+        })?;
+    let total = u64::try_from(total).unwrap_or(0);
+    Ok((
+        rows.into_iter()
+            .map(|(row, _)| CustomerSummary::from(row))
+            .collect(),
+        total,
+    ))
 }
 
 #[cfg(test)]
