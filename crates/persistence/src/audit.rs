@@ -13,7 +13,7 @@ use customers_domain::ports::{AuditRepository, RepoError};
 use diesel::{ExpressionMethods, Insertable, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::RunQueryDsl;
 
-use crate::pool::{Database, with_connection};
+use crate::pool::{Database, read_snapshot, with_connection};
 use crate::schema::audit_entries;
 use crate::time::{from_db, to_db};
 
@@ -101,7 +101,7 @@ impl AuditRepository for Database {
         let before = filter.before.map(to_db);
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
         let limit = i64::from(page.limit());
-        let (rows, total) = with_connection!(self, |conn| {
+        let (rows, total) = read_snapshot!(self, |conn| {
             let matching = || {
                 let mut matching = audit_entries::table
                     .filter(audit_entries::store_id.eq(store))

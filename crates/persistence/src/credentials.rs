@@ -16,7 +16,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::audit::{AuditRow, insert_audit};
 use crate::error::corrupt;
-use crate::pool::{Database, with_connection, write_transaction};
+use crate::pool::{Database, read_snapshot, with_connection, write_transaction};
 use crate::schema::{credentials, users};
 use crate::time::{from_db, to_db};
 
@@ -186,7 +186,7 @@ impl CredentialRepository for Database {
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
         let api_key = SecretKind::ApiKey.as_str();
         // Both read `credentials_store_kind_newest`: (store_id, kind, created_at DESC, id DESC).
-        let (rows, total) = with_connection!(self, |conn| {
+        let (rows, total) = read_snapshot!(self, |conn| {
             let of_store = || {
                 credentials::table
                     .filter(credentials::store_id.eq(store.as_str()))

@@ -1,7 +1,9 @@
 //! The connection pool: [`Database`] holds a deadpool of SQLite or PostgreSQL connections,
-//! and two macros run one block of diesel code on whichever backend is live.
+//! and three macros run one block of diesel code on whichever backend is live.
 //!
 //! - [`with_connection!`](crate::pool::with_connection) runs a block on a pooled connection.
+//! - [`read_snapshot!`](crate::pool::read_snapshot) runs a read of several statements in a
+//!   read-only transaction, so that they all read one snapshot.
 //! - [`write_transaction!`](crate::pool::write_transaction) runs a block in a write
 //!   transaction (`BEGIN IMMEDIATE` on SQLite), inside a spawned task: a caller that gives up
 //!   (a dropped HTTP request) cannot leave a connection with a transaction still open.
@@ -224,17 +226,36 @@ pub(crate) fn discard(object: Object<PgConnection>) {
     drop(Object::take(object));
 }
 
+/// How [`begin_postgres`] begins a transaction.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Begin {
+    /// `BEGIN`: a write transaction.
+    Write,
+    /// A read-only transaction whose statements all read one snapshot.
+    Snapshot,
+}
+
+impl Begin {
+    fn sql(self) -> &'static str {
+        match self {
+            Begin::Write => "BEGIN",
+            Begin::Snapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        }
+    }
+}
+
 /// A pooled PostgreSQL connection with a transaction begun on it. `BEGIN` is the first
 /// statement a checked-out connection gets, so a connection found cut there is replaced
 /// (nothing ran on it) and `BEGIN` sent on the next one.
 pub(crate) async fn begin_postgres(
     pool: &DeadPool<PgConnection>,
+    begin: Begin,
 ) -> Result<Object<PgConnection>, RepoError> {
     let mut attempt = 1;
     let attempts = connection_attempts(pool);
     loop {
         let mut object = checkout(pool).await?;
-        match PgTransactions::begin_transaction(&mut *object).await {
+        match PgTransactions::begin_transaction_sql(&mut *object, begin.sql()).await {
             Ok(()) => return Ok(object),
             Err(error) if attempt < attempts && is_cut(&mut object, &error) => {
                 discard(object);
@@ -405,6 +426,66 @@ macro_rules! with_connection {
 }
 pub(crate) use with_connection;
 
+/// Runs `$body`, a read of several statements, in a read-only transaction on a pooled
+/// connection, so that every statement reads the same snapshot: a page and its total, or a
+/// customer and its orders, never disagree because a write committed between them. On
+/// PostgreSQL, `REPEATABLE READ READ ONLY` (never a serialization failure: nothing is
+/// written); on SQLite a deferred `BEGIN`, whose first read fixes the snapshot (WAL). Like
+/// [`with_connection!`], `$body` yields a `diesel::QueryResult<T>`, the macro evaluates to
+/// `Result<T, RepoError>`, and on PostgreSQL the whole transaction runs again on another
+/// connection when its connection turns out cut.
+///
+/// A connection whose transaction is left open (the caller dropped midway) is not reused:
+/// the pool discards it when it comes back.
+macro_rules! read_snapshot {
+    ($database:expr, |$conn:ident| $body:block) => {
+        match &$database.pool {
+            $crate::pool::Pool::Sqlite(pool) => match $crate::pool::checkout(pool).await {
+                Ok(mut object) => {
+                    let connection: &mut $crate::pool::SqliteConnection = &mut object;
+                    let read = async |$conn: &mut $crate::pool::SqliteConnection| {
+                        let result: ::diesel::QueryResult<_> = async { $body }.await;
+                        result
+                    };
+                    let result = ::diesel_async::AsyncConnection::transaction(connection, read);
+                    result.await.map_err($crate::error::from_diesel)
+                }
+                Err(error) => Err(error),
+            },
+            $crate::pool::Pool::Postgres(pool) => {
+                let mut attempt = 1;
+                let attempts = $crate::pool::connection_attempts(pool);
+                loop {
+                    let mut object =
+                        match $crate::pool::begin_postgres(pool, $crate::pool::Begin::Snapshot)
+                            .await
+                        {
+                            Ok(object) => object,
+                            Err(error) => break Err(error),
+                        };
+                    let connection: &mut $crate::pool::PgConnection = &mut object;
+                    let outcome = async {
+                        let $conn: &mut $crate::pool::PgConnection = &mut *connection;
+                        let outcome: ::diesel::QueryResult<_> = async { $body }.await;
+                        outcome
+                    }
+                    .await;
+                    match $crate::pool::finish_postgres(connection, outcome).await {
+                        Err(error)
+                            if attempt < attempts && $crate::pool::is_cut(&mut object, &error) =>
+                        {
+                            $crate::pool::discard(object);
+                            attempt += 1;
+                        }
+                        result => break result.map_err($crate::error::from_diesel),
+                    }
+                }
+            }
+        }
+    };
+}
+pub(crate) use read_snapshot;
+
 /// Why a refusable write transaction (see [`write_transaction!`]) rolled back: a query
 /// failed, or the body refused with a reason of its own.
 pub(crate) enum Rollback<R> {
@@ -480,7 +561,8 @@ macro_rules! write_transaction {
                     )
                 }
                 $crate::pool::Pool::Postgres(pool) => {
-                    let mut object = $crate::pool::begin_postgres(pool).await?;
+                    let mut object =
+                        $crate::pool::begin_postgres(pool, $crate::pool::Begin::Write).await?;
                     let connection: &mut $crate::pool::PgConnection = &mut object;
                     let outcome = async {
                         let $conn: &mut $crate::pool::PgConnection = &mut *connection;
@@ -496,3 +578,54 @@ macro_rules! write_transaction {
     }};
 }
 pub(crate) use write_transaction;
+
+#[cfg(test)]
+mod tests {
+    use diesel::QueryDsl;
+    use diesel_async::RunQueryDsl;
+
+    use crate::schema::stores;
+    use crate::testing::TestDatabase;
+
+    fn add_store(id: &str) -> String {
+        format!(
+            "INSERT INTO stores (id, name, currency, timezone, minor_units_per_point, created_at)
+             VALUES ('{id}', 'Meanwhile', 'DKK', 'Europe/Copenhagen', 100, '2026-01-01 00:00:00')"
+        )
+    }
+
+    /// Two counts of the stores with a store added between them on another connection: the
+    /// same number in a snapshot, one more without.
+    async fn reads_of_a_snapshot_agree(test: TestDatabase) {
+        let database = test.database();
+        let (before, after) = read_snapshot!(database, |conn| {
+            let before = stores::table.count().get_result::<i64>(conn).await?;
+            test.execute_sql(&add_store("st_during_snapshot")).await;
+            let after = stores::table.count().get_result::<i64>(conn).await?;
+            Ok((before, after))
+        })
+        .unwrap();
+        assert_eq!(after, before, "the snapshot does not see the new store");
+
+        let (before, after) = with_connection!(database, |conn| {
+            let before = stores::table.count().get_result::<i64>(conn).await?;
+            test.execute_sql(&add_store("st_during_plain_read")).await;
+            let after = stores::table.count().get_result::<i64>(conn).await?;
+            Ok((before, after))
+        })
+        .unwrap();
+        assert_eq!(after, before + 1, "each plain statement reads afresh");
+    }
+
+    #[tokio::test]
+    async fn reads_of_a_snapshot_agree_on_sqlite() {
+        reads_of_a_snapshot_agree(TestDatabase::sqlite().await).await;
+    }
+
+    #[tokio::test]
+    async fn reads_of_a_snapshot_agree_on_postgres() {
+        if let Some(test) = TestDatabase::postgres().await {
+            reads_of_a_snapshot_agree(test).await;
+        }
+    }
+}

@@ -15,7 +15,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::audit::{AuditRow, insert_audit};
 use crate::error::corrupt;
-use crate::pool::{Database, with_connection, write_transaction};
+use crate::pool::{Database, read_snapshot, with_connection, write_transaction};
 use crate::schema::users;
 use crate::time::{from_db, to_db};
 
@@ -119,7 +119,7 @@ impl UserRepository for Database {
         page: PageRequest,
     ) -> Result<(Vec<StaffUser>, u64), RepoError> {
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
-        let (rows, total) = with_connection!(self, |conn| {
+        let (rows, total) = read_snapshot!(self, |conn| {
             let rows = users::table
                 .filter(users::store_id.eq(store.as_str()))
                 .order_by((users::created_at.asc(), users::id.asc()))

@@ -11,7 +11,7 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
 
 use super::RECORDED;
-use crate::pool::{Database, with_connection};
+use crate::pool::{Database, read_snapshot};
 use crate::schema::{customers, order_items, orders};
 
 /// An item line: order, product id and name, category id and name.
@@ -23,7 +23,7 @@ pub(super) async fn analytics(
     customer: &CustomerId,
 ) -> Result<Option<CustomerAnalytics>, RepoError> {
     let (store, customer) = (store.as_str(), customer.as_str());
-    let found = with_connection!(database, |conn| {
+    let found = read_snapshot!(database, |conn| {
         // The customer's totals are kept exact by every order recorded or cancelled, in the
         // same transaction (bench/check.sql verifies them against the orders): one read of
         // the customer instead of an aggregate over its orders.

@@ -26,7 +26,7 @@ use diesel_async::RunQueryDsl;
 use crate::customers::lock_customer;
 use crate::error::is_unique_violation;
 use crate::loyalty::NewEntry;
-use crate::pool::{Database, Rollback, with_connection, write_transaction};
+use crate::pool::{Database, Rollback, read_snapshot, with_connection, write_transaction};
 use crate::schema::{customers, ledger_entries, order_items, orders};
 use crate::time::to_db;
 use rows::{ItemRow, NewItem, NewOrder, OrderRow, with_items};
@@ -343,7 +343,7 @@ impl OrderRepository for Database {
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
         let limit = i64::from(page.limit());
         let (store, customer) = (store.as_str(), customer.as_str());
-        let found = with_connection!(self, |conn| {
+        let found = read_snapshot!(self, |conn| {
             let exists = customers::table
                 .find((store, customer))
                 .select(customers::id)

@@ -12,7 +12,7 @@ use customers_domain::review::{Review, ReviewFilter, ReviewStats};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 
-use crate::pool::{Database, with_connection};
+use crate::pool::{Database, read_snapshot};
 use crate::reviews::counters::Tally;
 use crate::reviews::rows::{ReviewRow, StatsRow, rating_to_db};
 use crate::schema::{review_stats, reviews};
@@ -32,7 +32,7 @@ pub(super) async fn list(
     let tally = Tally::of(filter);
     let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
     let limit = i64::from(page.limit());
-    let (rows, total) = with_connection!(database, |conn| {
+    let (rows, total) = read_snapshot!(database, |conn| {
         // The store's reviews with every filter applied.
         let matching = || {
             let mut matching = reviews::table
