@@ -11,8 +11,10 @@
 use std::fmt;
 use std::future::Future;
 use std::path::Path;
+use std::time::Duration;
 
 use customers_domain::ports::RepoError;
+use deadpool::managed::Timeouts;
 use diesel::IntoSql;
 use diesel::sql_types::Integer;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
@@ -264,6 +266,46 @@ pub(crate) async fn begin_postgres(
             Err(error) => return Err(crate::error::from_diesel(error)),
         }
     }
+}
+
+/// A second PostgreSQL connection reading the same snapshot as `first`, for a read whose
+/// two statements run at the same time: `first` begins a read-only transaction and exports
+/// its snapshot (`pg_export_snapshot()`), the second begins one and imports it. Finish both
+/// with [`finish_postgres`].
+///
+/// `Ok(None)`, with nothing begun on `first`, when no connection is free right now: the
+/// second is never waited for, so readers that each hold one connection cannot deadlock a
+/// full pool waiting for another (under such load one connection is as fast anyway).
+pub(crate) async fn snapshot_pair(
+    pool: &DeadPool<PgConnection>,
+    first: &mut PgConnection,
+) -> diesel::QueryResult<Option<Object<PgConnection>>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Text;
+
+    let at_once = Timeouts {
+        wait: Some(Duration::ZERO),
+        ..pool.timeouts()
+    };
+    let Ok(mut second) = pool.timeout_get(&at_once).await else {
+        return Ok(None);
+    };
+    PgTransactions::begin_transaction_sql(first, Begin::Snapshot.sql()).await?;
+    let snapshot = diesel::select(sql::<Text>("pg_export_snapshot()"))
+        .get_result::<String>(first)
+        .await?;
+    // An id such as `00000003-0000001B-1`; SET TRANSACTION takes no parameter.
+    if snapshot.is_empty() || !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return Err(diesel::result::Error::DeserializationError(
+            format!("unexpected snapshot id {snapshot:?}").into(),
+        ));
+    }
+    let begin = format!(
+        "{}; SET TRANSACTION SNAPSHOT '{snapshot}'",
+        Begin::Snapshot.sql()
+    );
+    PgTransactions::begin_transaction_sql(&mut *second, &begin).await?;
+    Ok(Some(second))
 }
 
 /// Ends the transaction [`begin_postgres`] began: commits after `Ok`, rolls back after `Err`
@@ -584,6 +626,11 @@ mod tests {
     use diesel::QueryDsl;
     use diesel_async::RunQueryDsl;
 
+    use super::{
+        Database, DeadPool, PgConnection, Pool, PoolableConnection, checkout, finish_postgres,
+        snapshot_pair,
+    };
+    use crate::config::DatabaseConfig;
     use crate::schema::stores;
     use crate::testing::TestDatabase;
 
@@ -627,5 +674,61 @@ mod tests {
         if let Some(test) = TestDatabase::postgres().await {
             reads_of_a_snapshot_agree(test).await;
         }
+    }
+
+    fn postgres_pool(database: &Database) -> &DeadPool<PgConnection> {
+        match &database.pool {
+            Pool::Postgres(pool) => pool,
+            Pool::Sqlite(_) => panic!("a PostgreSQL database"),
+        }
+    }
+
+    /// A store added on a third connection after the pair began is seen by neither of the
+    /// pair's connections, and by both once they have finished.
+    #[tokio::test]
+    async fn a_pair_of_connections_reads_one_snapshot() {
+        let Some(test) = TestDatabase::postgres().await else {
+            return;
+        };
+        let pool = postgres_pool(test.database());
+        let mut first = checkout(pool).await.unwrap();
+        let mut second = snapshot_pair(pool, &mut first)
+            .await
+            .unwrap()
+            .expect("a free second connection");
+        test.execute_sql(&add_store("st_during_pair")).await;
+        let on_first = stores::table.count().get_result::<i64>(&mut *first).await;
+        let on_second = stores::table.count().get_result::<i64>(&mut *second).await;
+        let on_first = finish_postgres(&mut first, on_first).await.unwrap();
+        let on_second = finish_postgres(&mut second, on_second).await.unwrap();
+        assert_eq!(on_first, on_second);
+        let now = stores::table
+            .count()
+            .get_result::<i64>(&mut *first)
+            .await
+            .unwrap();
+        assert_eq!(now, on_first + 1, "the pair read from before the new store");
+    }
+
+    /// With every other connection busy the pair is not made, and nothing is begun on the
+    /// first connection: a full pool never waits for a second connection.
+    #[tokio::test]
+    async fn no_pair_when_no_connection_is_free() {
+        let Some(test) = TestDatabase::postgres().await else {
+            return;
+        };
+        let mut config = DatabaseConfig::new(test.url());
+        config.max_connections = 1;
+        let single = Database::connect(&config).await.unwrap();
+        let pool = postgres_pool(&single);
+        let mut first = checkout(pool).await.unwrap();
+        let started = std::time::Instant::now();
+        let pair = snapshot_pair(pool, &mut first).await.unwrap();
+        assert!(pair.is_none());
+        assert!(started.elapsed() < config.wait_timeout, "it did not wait");
+        assert!(
+            !PoolableConnection::is_broken(&mut *first),
+            "no transaction was left open"
+        );
     }
 }

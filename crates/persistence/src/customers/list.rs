@@ -3,8 +3,9 @@
 //! Every sort ends with the id in the same direction, so the order is total and pages never
 //! repeat or skip a row. Each sort and filter has an index that starts with `store_id` (see
 //! the migrations). The unfiltered total is `stores.customer_count`, a filtered one a
-//! `COUNT(*)` with the same filters; either is read by the page statement itself.
+//! `COUNT(*)` with the same filters; page and total always read one snapshot.
 
+use chrono::NaiveDateTime;
 use customers_domain::customer::{
     Allergen, CustomerFilter, CustomerListQuery, CustomerSort, CustomerSummary, SortDirection,
 };
@@ -18,14 +19,15 @@ use diesel::{
     SelectableHelper, TextExpressionMethods,
 };
 use diesel_async::RunQueryDsl;
+use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 
 use crate::customers::rows::SummaryRow;
-use crate::pool::{Database, with_connection};
+use crate::error::from_diesel;
+use crate::pool::{
+    Database, PgConnection, Pool, checkout, finish_postgres, is_cut, snapshot_pair, with_connection,
+};
 use crate::schema::{customer_allergens, customers, stores};
 use crate::time::to_db;
-
-/// How often an empty page is read again because rows came while it was read (see [`list`]).
-const LIST_ATTEMPTS: u32 = 3;
 
 /// The character that makes the next one literal in a LIKE pattern.
 const LIKE_ESCAPE: char = '\\';
@@ -68,11 +70,44 @@ impl<T: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for NullsLast<T> {
     }
 }
 
-/// The store's customers with every filter of the query applied: a boxed query, built anew
-/// for each statement and backend.
+/// What a list reads: the store, the query's filters in the database's terms, its sort and
+/// its page.
+struct Criteria<'a> {
+    store: &'a str,
+    filter: &'a CustomerFilter,
+    /// `q` as a LIKE pattern.
+    text: Option<String>,
+    since: Option<NaiveDateTime>,
+    allergen: Option<&'static str>,
+    sort: CustomerSort,
+    direction: SortDirection,
+    offset: i64,
+    limit: i64,
+}
+
+impl<'a> Criteria<'a> {
+    fn new(store: &'a StoreId, query: &'a CustomerListQuery) -> Self {
+        let filter = &query.filter;
+        Criteria {
+            store: store.as_str(),
+            filter,
+            text: filter.text.as_deref().map(contains_pattern),
+            since: filter.last_order_since.map(to_db),
+            allergen: filter.allergen.map(Allergen::code),
+            sort: query.sort,
+            direction: query.direction,
+            offset: i64::try_from(query.page.offset()).unwrap_or(i64::MAX),
+            limit: i64::from(query.page.limit()),
+        }
+    }
+}
+
+/// The store's customers with every filter of `$criteria` applied: a boxed query, built
+/// anew for each statement and backend.
 macro_rules! matching {
-    ($store:expr, $filter:expr, $text:expr, $since:expr, $allergen:expr) => {{
-        let (store, filter): (&str, &CustomerFilter) = ($store, $filter);
+    ($criteria:expr) => {{
+        let criteria: &Criteria<'_> = $criteria;
+        let (store, filter) = (criteria.store, criteria.filter);
         let mut matching = customers::table
             .filter(customers::store_id.eq(store))
             .into_boxed();
@@ -93,13 +128,13 @@ macro_rules! matching {
         if let Some(max) = filter.max_spent {
             matching = matching.filter(customers::total_spent_minor.le(max));
         }
-        if let Some(since) = $since {
+        if let Some(since) = criteria.since {
             matching = matching.filter(customers::last_order_at.ge(since));
         }
-        if let Some(pattern) = $text {
+        if let Some(pattern) = &criteria.text {
             matching = matching.filter(customers::search_text.like(pattern).escape(LIKE_ESCAPE));
         }
-        if let Some(allergen) = $allergen {
+        if let Some(allergen) = criteria.allergen {
             let with_allergen = customer_allergens::table
                 .filter(customer_allergens::store_id.eq(store))
                 .filter(customer_allergens::allergen.eq(allergen))
@@ -110,93 +145,147 @@ macro_rules! matching {
     }};
 }
 
-/// A page of the store's customers and the number of customers that match its filters.
+/// The page of `$criteria`: its matching customers in its order, from its offset. Every sort
+/// ends with the id in the same direction.
+macro_rules! page {
+    ($criteria:expr) => {{
+        let criteria: &Criteria<'_> = $criteria;
+        let page = matching!(criteria);
+        let page = match (criteria.sort, criteria.direction) {
+            (CustomerSort::CreatedAt, SortDirection::Asc) => {
+                page.order_by((customers::created_at.asc(), customers::id.asc()))
+            }
+            (CustomerSort::CreatedAt, SortDirection::Desc) => {
+                page.order_by((customers::created_at.desc(), customers::id.desc()))
+            }
+            (CustomerSort::TotalSpentMinor, SortDirection::Asc) => {
+                page.order_by((customers::total_spent_minor.asc(), customers::id.asc()))
+            }
+            (CustomerSort::TotalSpentMinor, SortDirection::Desc) => {
+                page.order_by((customers::total_spent_minor.desc(), customers::id.desc()))
+            }
+            (CustomerSort::TotalOrders, SortDirection::Asc) => {
+                page.order_by((customers::total_orders.asc(), customers::id.asc()))
+            }
+            (CustomerSort::TotalOrders, SortDirection::Desc) => {
+                page.order_by((customers::total_orders.desc(), customers::id.desc()))
+            }
+            (CustomerSort::LastOrderAt, SortDirection::Asc) => page.order_by((
+                NullsLast(customers::last_order_at.asc()),
+                customers::id.asc(),
+            )),
+            (CustomerSort::LastOrderAt, SortDirection::Desc) => page.order_by((
+                NullsLast(customers::last_order_at.desc()),
+                customers::id.desc(),
+            )),
+            (CustomerSort::FirstName, SortDirection::Asc) => page.order_by((
+                NullsLast(customers::first_name_key.asc()),
+                customers::id.asc(),
+            )),
+            (CustomerSort::FirstName, SortDirection::Desc) => page.order_by((
+                NullsLast(customers::first_name_key.desc()),
+                customers::id.desc(),
+            )),
+        };
+        page.offset(criteria.offset).limit(criteria.limit)
+    }};
+}
+
+/// A page of the store's customers and the number of customers that match its filters, both
+/// read from one snapshot: a customer created or erased meanwhile is in both or in neither.
 ///
-/// One statement reads both, so the total and the page come from the same snapshot: a
-/// customer created or erased meanwhile is in both or in neither. Without a filter the total
-/// is the store's counter; with one it is a `COUNT(*)` with the same filters, a scalar
-/// subquery that the database runs once (from an index holding the filtered columns where
-/// there is one), while the page stops at its last row in the sort's index.
+/// Without a filter the total is the store's counter, read by the page statement. With one
+/// it is a `COUNT(*)` with the same filters, the costly half (it reads every match, from an
+/// index holding the filtered columns where there is one, while the page stops at its last
+/// row in the sort's index). On PostgreSQL, when a second connection is free, the count runs
+/// on it at the same time as the page, in a transaction that imports the page's snapshot, so
+/// the answer takes the longer of the two rather than their sum; otherwise, and on SQLite,
+/// the count is a scalar subquery of the page statement.
 pub(super) async fn list(
     database: &Database,
     store: &StoreId,
     query: &CustomerListQuery,
 ) -> Result<(Vec<CustomerSummary>, u64), RepoError> {
-    let store = store.as_str();
-    let filter: &CustomerFilter = &query.filter;
-    let text = filter.text.as_deref().map(contains_pattern);
-    let since = filter.last_order_since.map(to_db);
-    let allergen = filter.allergen.map(Allergen::code);
-    let offset = i64::try_from(query.page.offset()).unwrap_or(i64::MAX);
-    let limit = i64::from(query.page.limit());
-    let unfiltered = filter.is_empty();
+    let criteria = Criteria::new(store, query);
+    let side_by_side = match &database.pool {
+        Pool::Postgres(pool) if !criteria.filter.is_empty() => {
+            side_by_side(pool, &criteria).await?
+        }
+        _ => None,
+    };
+    let (rows, total) = match side_by_side {
+        Some(found) => found,
+        None => one_statement(database, &criteria).await?,
+    };
+    Ok((
+        rows.into_iter().map(CustomerSummary::from).collect(),
+        u64::try_from(total).unwrap_or(0),
+    ))
+}
+
+/// The page on one pooled PostgreSQL connection and its count on another, both reading one
+/// snapshot (see [`snapshot_pair`]). `None` when no second connection is free, or when a
+/// connection turns out cut (the one-statement read then retries on fresh connections).
+async fn side_by_side(
+    pool: &DeadPool<PgConnection>,
+    criteria: &Criteria<'_>,
+) -> Result<Option<(Vec<SummaryRow>, i64)>, RepoError> {
+    let mut first = checkout(pool).await?;
+    let mut second = match snapshot_pair(pool, &mut first).await {
+        Ok(Some(second)) => second,
+        Ok(None) => return Ok(None),
+        Err(error) if is_cut(&mut first, &error) => return Ok(None),
+        Err(error) => return Err(from_diesel(error)),
+    };
+    let page = page!(criteria)
+        .select(SummaryRow::as_select())
+        .load::<SummaryRow>(&mut *first);
+    let count = matching!(criteria).count().get_result::<i64>(&mut *second);
+    // Both run to their end even when one fails.
+    let (page, count) = tokio::join!(page, count);
+    let page = finish_postgres(&mut first, page).await;
+    let count = finish_postgres(&mut second, count).await;
+    match (page, count) {
+        (Ok(rows), Ok(total)) => Ok(Some((rows, total))),
+        (Err(error), _) if is_cut(&mut first, &error) => Ok(None),
+        (_, Err(error)) if is_cut(&mut second, &error) => Ok(None),
+        (Err(error), _) | (_, Err(error)) => Err(from_diesel(error)),
+    }
+}
+
+/// How often an empty page is read again because rows came while it was read (see
+/// [`one_statement`]).
+const LIST_ATTEMPTS: u32 = 3;
+
+/// The page with its total as a scalar subquery of the page statement.
+///
+/// A page with rows carries its total. An empty one (past the end, or nothing matches) does
+/// not: the total is read next, and if it shows that the page should have had rows (they
+/// came meanwhile), both are read again, so that an answer never has a total its page
+/// contradicts.
+async fn one_statement(
+    database: &Database,
+    criteria: &Criteria<'_>,
+) -> Result<(Vec<SummaryRow>, i64), RepoError> {
+    let unfiltered = criteria.filter.is_empty();
     let (rows, total): (Vec<(SummaryRow, Option<i64>)>, i64) =
         with_connection!(database, |conn| {
-            let sorted = || {
-                let page = matching!(store, filter, text.as_ref(), since, allergen);
-                match (query.sort, query.direction) {
-                    (CustomerSort::CreatedAt, SortDirection::Asc) => {
-                        page.order_by((customers::created_at.asc(), customers::id.asc()))
-                    }
-                    (CustomerSort::CreatedAt, SortDirection::Desc) => {
-                        page.order_by((customers::created_at.desc(), customers::id.desc()))
-                    }
-                    (CustomerSort::TotalSpentMinor, SortDirection::Asc) => {
-                        page.order_by((customers::total_spent_minor.asc(), customers::id.asc()))
-                    }
-                    (CustomerSort::TotalSpentMinor, SortDirection::Desc) => {
-                        page.order_by((customers::total_spent_minor.desc(), customers::id.desc()))
-                    }
-                    (CustomerSort::TotalOrders, SortDirection::Asc) => {
-                        page.order_by((customers::total_orders.asc(), customers::id.asc()))
-                    }
-                    (CustomerSort::TotalOrders, SortDirection::Desc) => {
-                        page.order_by((customers::total_orders.desc(), customers::id.desc()))
-                    }
-                    (CustomerSort::LastOrderAt, SortDirection::Asc) => page.order_by((
-                        NullsLast(customers::last_order_at.asc()),
-                        customers::id.asc(),
-                    )),
-                    (CustomerSort::LastOrderAt, SortDirection::Desc) => page.order_by((
-                        NullsLast(customers::last_order_at.desc()),
-                        customers::id.desc(),
-                    )),
-                    (CustomerSort::FirstName, SortDirection::Asc) => page.order_by((
-                        NullsLast(customers::first_name_key.asc()),
-                        customers::id.asc(),
-                    )),
-                    (CustomerSort::FirstName, SortDirection::Desc) => page.order_by((
-                        NullsLast(customers::first_name_key.desc()),
-                        customers::id.desc(),
-                    )),
-                }
-            };
-            // A page with rows carries its total. An empty one (past the end, or nothing
-            // matches) does not: the total is read next, and if it shows that the page should
-            // have had rows (they came meanwhile), both are read again, so that an answer
-            // never has a total its page contradicts.
             let mut attempts = 0;
             loop {
                 attempts += 1;
                 let rows = if unfiltered {
                     let counter = stores::table
-                        .filter(stores::id.eq(store))
+                        .filter(stores::id.eq(criteria.store))
                         .select(stores::customer_count)
                         .single_value();
-                    sorted()
+                    page!(criteria)
                         .select((SummaryRow::as_select(), counter))
-                        .offset(offset)
-                        .limit(limit)
                         .load::<(SummaryRow, Option<i64>)>(conn)
                         .await?
                 } else {
-                    let count = matching!(store, filter, text.as_ref(), since, allergen)
-                        .count()
-                        .single_value();
-                    sorted()
+                    let count = matching!(criteria).count().single_value();
+                    page!(criteria)
                         .select((SummaryRow::as_select(), count))
-                        .offset(offset)
-                        .limit(limit)
                         .load::<(SummaryRow, Option<i64>)>(conn)
                         .await?
                 };
@@ -205,30 +294,21 @@ pub(super) async fn list(
                 }
                 let total = if unfiltered {
                     stores::table
-                        .find(store)
+                        .find(criteria.store)
                         .select(stores::customer_count)
                         .first::<i64>(conn)
                         .await
                         .optional()?
                         .unwrap_or(0)
                 } else {
-                    matching!(store, filter, text.as_ref(), since, allergen)
-                        .count()
-                        .get_result::<i64>(conn)
-                        .await?
+                    matching!(criteria).count().get_result::<i64>(conn).await?
                 };
-                if total <= offset || attempts == LIST_ATTEMPTS {
+                if total <= criteria.offset || attempts == LIST_ATTEMPTS {
                     break Ok((rows, total));
                 }
             }
         })?;
-    let total = u64::try_from(total).unwrap_or(0);
-    Ok((
-        rows.into_iter()
-            .map(|(row, _)| CustomerSummary::from(row))
-            .collect(),
-        total,
-    ))
+    Ok((rows.into_iter().map(|(row, _)| row).collect(), total))
 }
 
 #[cfg(test)]

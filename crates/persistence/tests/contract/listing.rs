@@ -10,8 +10,8 @@ use customers_domain::customer::{
 use customers_domain::ids::{CustomerId, StoreId};
 use customers_domain::page::PageRequest;
 use customers_domain::ports::CustomerRepository;
-use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
+use customers_persistence::{Database, DatabaseConfig};
 
 use crate::support::{
     at, audit, blank_customer, customer_id, insert, list_ids, new_store, query, with_contact,
@@ -360,6 +360,42 @@ pub async fn every_filter_matches_the_model(t: &TestDatabase) {
         let (ids, total) = list_ids(t.database(), &store, &query(filter.clone())).await;
         assert_eq!(ids, want, "filter {name}: {filter:?}");
         assert_eq!(total, want.len() as u64, "total of filter {name}");
+    }
+}
+
+/// The same answers from a pool of one connection, where a filtered page and its count
+/// cannot run side by side and share one statement instead; and a page past the end is
+/// empty with the full total.
+pub async fn every_filter_matches_the_model_on_one_connection(t: &TestDatabase) {
+    let (store, models) = fixture(t).await;
+    let mut config = DatabaseConfig::new(t.url());
+    config.max_connections = 1;
+    let single = Database::connect(&config)
+        .await
+        .expect("a one-connection pool");
+    for (name, filter) in filters() {
+        let want = expected(
+            &models,
+            &filter,
+            CustomerSort::CreatedAt,
+            SortDirection::Desc,
+        );
+        let (ids, total) = list_ids(&single, &store, &query(filter.clone())).await;
+        assert_eq!(ids, want, "filter {name}: {filter:?}");
+        assert_eq!(total, want.len() as u64, "total of filter {name}");
+        for db in [&single, t.database()] {
+            let past_the_end = CustomerListQuery {
+                page: PageRequest::new(Some(50), Some(100)).expect("a valid page"),
+                ..query(filter.clone())
+            };
+            let (ids, total) = list_ids(db, &store, &past_the_end).await;
+            assert!(ids.is_empty(), "filter {name}: page 50");
+            assert_eq!(
+                total,
+                want.len() as u64,
+                "total of filter {name} on page 50"
+            );
+        }
     }
 }
 

@@ -86,6 +86,7 @@ on_every_backend!(
     idempotency::concurrent_first_requests_let_exactly_one_proceed,
     idempotency::keys_belong_to_one_store_and_credential,
     listing::every_filter_matches_the_model,
+    listing::every_filter_matches_the_model_on_one_connection,
     listing::every_sort_in_both_directions_matches_the_model,
     listing::pages_never_repeat_or_skip,
     listing::totals_from_the_counter_equal_real_counts,
