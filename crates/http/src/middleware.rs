@@ -63,6 +63,19 @@ fn request_id(req: &ServiceRequest) -> String {
     }
 }
 
+/// The request's route pattern, matched once by [`request_context`]: actix matches the path
+/// against the routes' patterns anew on every `match_pattern()`.
+#[derive(Clone)]
+struct MatchedPattern(Option<String>);
+
+/// The request's route pattern (`/customers/{id}`), `None` when no route matches.
+fn route_pattern(req: &HttpRequest) -> Option<String> {
+    match req.extensions().get::<MatchedPattern>() {
+        Some(MatchedPattern(pattern)) => pattern.clone(),
+        None => req.match_pattern(),
+    }
+}
+
 /// Longest a request may take: past it the client gets 503 `SERVICE_UNAVAILABLE`. The
 /// handler is not dropped: it runs on to its end in a task of its own (see [`deadline`]).
 #[derive(Clone, Copy, Debug)]
@@ -90,7 +103,7 @@ pub async fn deadline(
         Ok(Err(_panicked)) => {
             tracing::error!(
                 target: "customers::http",
-                route = http_request.match_pattern().as_deref().unwrap_or("-"),
+                route = route_pattern(&http_request).as_deref().unwrap_or("-"),
                 "request handler panicked"
             );
             let response = ApiError::internal().error_response();
@@ -99,7 +112,7 @@ pub async fn deadline(
         Err(_) => {
             tracing::warn!(
                 target: "customers::http",
-                route = http_request.match_pattern().as_deref().unwrap_or("-"),
+                route = route_pattern(&http_request).as_deref().unwrap_or("-"),
                 limit_ms = limit.as_millis() as u64,
                 "request timed out"
             );
@@ -120,9 +133,9 @@ pub async fn request_context(
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().clone();
-    let pattern = req
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let matched = req.match_pattern();
+    req.extensions_mut().insert(MatchedPattern(matched.clone()));
+    let pattern = matched.unwrap_or_else(|| "(unmatched)".to_owned());
     // Handlers and the auth middleware turn their errors into responses themselves, inside
     // this scope, so error bodies carry the request id.
     let mut response = CURRENT_REQUEST_ID.scope(id.clone(), next.call(req)).await?;
@@ -176,9 +189,8 @@ pub async fn authorize<P: Ports>(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let route = req
-        .match_pattern()
-        .and_then(|pattern| routes::find(req.method(), &pattern));
+    let route =
+        route_pattern(req.request()).and_then(|pattern| routes::find(req.method(), &pattern));
     let access = route.map_or(Access::Public, |route| route.access);
     if access == Access::Public {
         return next
