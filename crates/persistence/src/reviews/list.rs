@@ -9,15 +9,21 @@ use customers_domain::ids::StoreId;
 use customers_domain::page::PageRequest;
 use customers_domain::ports::RepoError;
 use customers_domain::review::{Review, ReviewFilter, ReviewStats};
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 
-use crate::pool::{Database, read_snapshot};
+use crate::pool::{Database, with_connection};
 use crate::reviews::counters::Tally;
 use crate::reviews::rows::{ReviewRow, StatsRow, rating_to_db};
 use crate::schema::{review_stats, reviews};
 use crate::time::to_db;
 
+/// How often an empty page is read again because reviews came while it was read.
+const LIST_ATTEMPTS: u32 = 3;
+
+/// A page of the store's reviews and the number that match the filter, read by one
+/// statement (one snapshot): the counters that answer the filter's total joined to the
+/// page's rows, or a scalar `COUNT(*)` with the same filters.
 pub(super) async fn list(
     database: &Database,
     store: &StoreId,
@@ -32,59 +38,112 @@ pub(super) async fn list(
     let tally = Tally::of(filter);
     let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
     let limit = i64::from(page.limit());
-    let (rows, total) = read_snapshot!(database, |conn| {
-        // The store's reviews with every filter applied.
-        let matching = || {
-            let mut matching = reviews::table
-                .filter(reviews::store_id.eq(store))
-                .into_boxed();
-            if let Some(approved) = filter.is_approved {
-                matching = matching.filter(reviews::is_approved.eq(approved));
+    let (rows, total) = with_connection!(database, |conn| {
+        // The store's reviews from `$source` (the reviews, or the reviews with their store's
+        // counters joined) with every filter applied.
+        macro_rules! matching {
+            ($source:expr) => {{
+                let mut matching = $source.filter(reviews::store_id.eq(store)).into_boxed();
+                if let Some(approved) = filter.is_approved {
+                    matching = matching.filter(reviews::is_approved.eq(approved));
+                }
+                if let Some(featured) = filter.is_featured {
+                    matching = matching.filter(reviews::is_featured.eq(featured));
+                }
+                // `responded_at` is set exactly when there is a response (a CHECK says so),
+                // and the partial indexes of this filter carry it.
+                match filter.has_response {
+                    Some(true) => matching = matching.filter(reviews::responded_at.is_not_null()),
+                    Some(false) => matching = matching.filter(reviews::responded_at.is_null()),
+                    None => {}
+                }
+                if let Some(min_rating) = min_rating {
+                    matching = matching.filter(reviews::rating.ge(min_rating));
+                }
+                if let Some(customer) = customer {
+                    matching = matching.filter(reviews::customer_id.eq(customer));
+                }
+                if let Some(from) = from {
+                    matching = matching.filter(reviews::created_at.ge(from));
+                }
+                if let Some(before) = before {
+                    matching = matching.filter(reviews::created_at.lt(before));
+                }
+                matching
+            }};
+        }
+        // Its page: newest first, from the offset.
+        macro_rules! page {
+            ($source:expr) => {
+                matching!($source)
+                    .order_by((reviews::created_at.desc(), reviews::id.desc()))
+                    .offset(offset)
+                    .limit(limit)
+            };
+        }
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            // The page with its total in one statement: the store's counters joined to each
+            // row, or a scalar `COUNT(*)`. A page with rows carries its total.
+            let (rows, total) = match tally {
+                Some(tally) => {
+                    let with_counters = reviews::table.left_join(
+                        review_stats::table.on(review_stats::store_id.eq(reviews::store_id)),
+                    );
+                    let rows = page!(with_counters)
+                        .select((ReviewRow::as_select(), Option::<StatsRow>::as_select()))
+                        .load::<(ReviewRow, Option<StatsRow>)>(conn)
+                        .await?;
+                    let mut total = None;
+                    let rows: Vec<ReviewRow> = rows
+                        .into_iter()
+                        .map(|(row, stats)| {
+                            total.get_or_insert_with(|| {
+                                tally.read(&stats.map(ReviewStats::from).unwrap_or_default())
+                            });
+                            row
+                        })
+                        .collect();
+                    (rows, total)
+                }
+                None => {
+                    let count = matching!(reviews::table).count().single_value();
+                    let rows = page!(reviews::table)
+                        .select((ReviewRow::as_select(), count))
+                        .load::<(ReviewRow, Option<i64>)>(conn)
+                        .await?;
+                    let total = rows.as_slice().first().map(|(_, total)| total.unwrap_or(0));
+                    (rows.into_iter().map(|(row, _)| row).collect(), total)
+                }
+            };
+            if let Some(total) = total {
+                break Ok((rows, total));
             }
-            if let Some(featured) = filter.is_featured {
-                matching = matching.filter(reviews::is_featured.eq(featured));
+            // An empty page (past the end, or nothing matches): the total is read next, and
+            // if it shows that the page should have had rows (they came meanwhile), both are
+            // read again, so that an answer never has a total its page contradicts.
+            let total = match tally {
+                Some(tally) => {
+                    let stats = review_stats::table
+                        .find(store)
+                        .select(StatsRow::as_select())
+                        .first::<StatsRow>(conn)
+                        .await
+                        .optional()?;
+                    tally.read(&stats.map(ReviewStats::from).unwrap_or_default())
+                }
+                None => {
+                    matching!(reviews::table)
+                        .count()
+                        .get_result::<i64>(conn)
+                        .await?
+                }
+            };
+            if total <= offset || attempts == LIST_ATTEMPTS {
+                break Ok((rows, total));
             }
-            // `responded_at` is set exactly when there is a response (a CHECK says so), and
-            // the partial indexes of this filter carry it.
-            match filter.has_response {
-                Some(true) => matching = matching.filter(reviews::responded_at.is_not_null()),
-                Some(false) => matching = matching.filter(reviews::responded_at.is_null()),
-                None => {}
-            }
-            if let Some(min_rating) = min_rating {
-                matching = matching.filter(reviews::rating.ge(min_rating));
-            }
-            if let Some(customer) = customer {
-                matching = matching.filter(reviews::customer_id.eq(customer));
-            }
-            if let Some(from) = from {
-                matching = matching.filter(reviews::created_at.ge(from));
-            }
-            if let Some(before) = before {
-                matching = matching.filter(reviews::created_at.lt(before));
-            }
-            matching
-        };
-        let rows = matching()
-            .order_by((reviews::created_at.desc(), reviews::id.desc()))
-            .offset(offset)
-            .limit(limit)
-            .select(ReviewRow::as_select())
-            .load::<ReviewRow>(conn)
-            .await?;
-        let total = match tally {
-            Some(tally) => {
-                let stats = review_stats::table
-                    .find(store)
-                    .select(StatsRow::as_select())
-                    .first::<StatsRow>(conn)
-                    .await
-                    .optional()?;
-                tally.read(&stats.map(ReviewStats::from).unwrap_or_default())
-            }
-            None => matching().count().get_result::<i64>(conn).await?,
-        };
-        Ok((rows, total))
+        }
     })?;
     let reviews = rows
         .into_iter()
