@@ -31,6 +31,7 @@ mod login_failures;
 mod loyalty;
 mod migrations;
 mod orders;
+mod paging;
 mod pool;
 mod reviews;
 mod schema;

@@ -24,6 +24,7 @@ use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 
 use crate::customers::rows::SummaryRow;
 use crate::error::from_diesel;
+use crate::paging::empty_page_settled;
 use crate::pool::{
     Database, PgConnection, Pool, checkout, finish_postgres, is_cut, snapshot_pair, with_connection,
 };
@@ -302,10 +303,6 @@ async fn side_by_side(
     }
 }
 
-/// How often an empty page is read again because rows came while it was read (see
-/// [`one_statement`]).
-const LIST_ATTEMPTS: u32 = 3;
-
 /// The page with its total as a scalar subquery of the page statement.
 ///
 /// A page with rows carries its total. An empty one (past the end, or nothing matches) does
@@ -352,7 +349,7 @@ async fn one_statement(
                 } else {
                     matching!(criteria).count().get_result::<i64>(conn).await?
                 };
-                if total <= criteria.offset || attempts == LIST_ATTEMPTS {
+                if empty_page_settled(total, criteria.offset, attempts) {
                     break Ok((rows, total));
                 }
             }

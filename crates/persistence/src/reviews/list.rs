@@ -12,14 +12,12 @@ use customers_domain::review::{Review, ReviewFilter, ReviewStats};
 use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 
+use crate::paging::empty_page_settled;
 use crate::pool::{Database, with_connection};
 use crate::reviews::counters::Tally;
 use crate::reviews::rows::{ReviewRow, StatsRow, rating_to_db};
 use crate::schema::{review_stats, reviews};
 use crate::time::to_db;
-
-/// How often an empty page is read again because reviews came while it was read.
-const LIST_ATTEMPTS: u32 = 3;
 
 /// A page of the store's reviews and the number that match the filter, read by one
 /// statement (one snapshot): the counters that answer the filter's total joined to the
@@ -120,9 +118,7 @@ pub(super) async fn list(
             if let Some(total) = total {
                 break Ok((rows, total));
             }
-            // An empty page (past the end, or nothing matches): the total is read next, and
-            // if it shows that the page should have had rows (they came meanwhile), both are
-            // read again, so that an answer never has a total its page contradicts.
+            // An empty page: its total is counted on its own (see `empty_page_settled`).
             let total = match tally {
                 Some(tally) => {
                     let stats = review_stats::table
@@ -140,7 +136,7 @@ pub(super) async fn list(
                         .await?
                 }
             };
-            if total <= offset || attempts == LIST_ATTEMPTS {
+            if empty_page_settled(total, offset, attempts) {
                 break Ok((rows, total));
             }
         }
