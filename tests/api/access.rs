@@ -13,7 +13,25 @@ on_both_databases!(
     users_are_created_by_admins_without_exposing_hashes,
     every_route_enforces_its_row_of_the_access_table,
     missing_bad_and_forged_credentials_are_unauthorized,
+    an_api_key_cannot_log_itself_out,
 );
+
+/// Keys are revoked by an admin (`DELETE /api-keys/{id}`, audited as such), never by
+/// themselves: `POST /auth/logout` with a key is 403 and the key keeps working.
+async fn an_api_key_cannot_log_itself_out(s: TestServer) {
+    let (_, key) = s.api_key(&ALL_SCOPES).await;
+    let reply = s.send(Method::POST, "/auth/logout", Some(&key), None).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{:?}", reply.body);
+    assert_eq!(reply.code(), "FORBIDDEN");
+    let me = s.get("/auth/me", &key).await;
+    assert_eq!(me.status, StatusCode::OK, "the key still works");
+    assert_eq!(me.data()["kind"], "apiKey");
+    assert_eq!(
+        s.get("/customers", &key).await.status,
+        StatusCode::OK,
+        "and still reads what its scopes allow"
+    );
+}
 
 async fn login_gives_a_token_that_works_until_logout(s: TestServer) {
     s.post(

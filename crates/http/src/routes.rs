@@ -144,7 +144,7 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/reviews/{id}/response", Access::Staff(Role::Manager), E::RespondToReview, "Add or replace the store's response"),
     route(Delete, "/reviews/{id}", Access::Staff(Role::Admin), E::DeleteReview, "Delete a review"),
     route(Post, "/auth/login", Access::Public, E::Login, "Exchange a password for a staff token"),
-    route(Post, "/auth/logout", Access::AnyCredential, E::Logout, "Revoke the credential in use"),
+    route(Post, "/auth/logout", Access::Staff(Role::Staff), E::Logout, "Revoke the staff token in use"),
     route(Get, "/auth/me", Access::AnyCredential, E::Me, "Describe the credential in use"),
     route(Post, "/users", Access::Staff(Role::Admin), E::CreateUser, "Add a staff user"),
     route(Get, "/users", Access::Staff(Role::Admin), E::ListUsers, "List staff users"),

@@ -328,7 +328,11 @@ impl<P: Ports> AccessService<P> {
     }
 
     /// Revokes the credential the caller used.
+    /// Revokes the staff token in use. An API key cannot end itself this way: keys are
+    /// revoked by an admin with `DELETE /api-keys/{id}`, so a leaked key's holder can't
+    /// quietly swap it out of the audit trail's view.
     pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
+        principal.require_role(Role::Staff)?;
         let audit = self
             .ports
             .audit_entry(
@@ -737,6 +741,19 @@ mod tests {
             .times(1)
             .returning(|_, _, _, _| ready(Ok(true)));
         service(ports).logout(&staff(Role::Staff)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_api_key_cannot_log_itself_out() {
+        let mut ports = TestPorts::new();
+        ports.credentials.expect_revoke().never();
+        let mut key = staff(Role::Owner);
+        key.holder = Holder::ApiKey {
+            name: "pos".into(),
+            scopes: Scope::ALL.to_vec(),
+        };
+        let result = service(ports).logout(&key).await;
+        assert!(matches!(result, Err(AuthError::Forbidden)));
     }
 
     fn new_user(role: &str) -> NewUserInput {
