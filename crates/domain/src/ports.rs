@@ -83,7 +83,9 @@ pub trait CustomerRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 
     /// Blocks (`Some`) or unblocks (`None`) the customer; blocking an already blocked customer
-    /// keeps its `blocked_at` and takes the new reason. `false` when there is no such customer.
+    /// keeps its `blocked_at` and takes the new reason. A call that would change nothing (the
+    /// same block and reason again, or unblocking a customer who is not blocked) writes
+    /// nothing, the audit entry included. `false` when there is no such customer.
     fn set_block(
         &self,
         store: &StoreId,

@@ -222,6 +222,8 @@ impl CustomerRepository for Database {
         let audit = AuditRow::new(audit);
         write_transaction!(self, |conn| {
             let target = customers::table.find((&store, &id));
+            // Each update only matches a row it would change, so a repeat writes nothing
+            // and records nothing.
             let updated = match &block {
                 Some(block) => {
                     // Blocking again keeps the time of the first block.
@@ -230,18 +232,39 @@ impl CustomerRepository for Database {
                         to_db(block.at),
                     )
                     .otherwise(customers::blocked_at);
-                    diesel::update(target)
-                        .set((
-                            customers::is_blocked.eq(true),
-                            customers::blocked_reason.eq(block.reason.as_ref().map(|r| r.as_str())),
-                            customers::blocked_at.eq(blocked_at),
-                            customers::updated_at.eq(now),
-                        ))
-                        .execute(conn)
-                        .await?
+                    let set = (
+                        customers::is_blocked.eq(true),
+                        customers::blocked_reason.eq(block.reason.as_ref().map(|r| r.as_str())),
+                        customers::blocked_at.eq(blocked_at),
+                        customers::updated_at.eq(now),
+                    );
+                    let unblocked = customers::is_blocked.eq(false);
+                    match &block.reason {
+                        Some(reason) => {
+                            diesel::update(
+                                target.filter(
+                                    unblocked
+                                        .or(customers::blocked_reason.is_null())
+                                        .or(customers::blocked_reason.ne(reason.as_str())),
+                                ),
+                            )
+                            .set(set)
+                            .execute(conn)
+                            .await?
+                        }
+                        None => {
+                            diesel::update(
+                                target
+                                    .filter(unblocked.or(customers::blocked_reason.is_not_null())),
+                            )
+                            .set(set)
+                            .execute(conn)
+                            .await?
+                        }
+                    }
                 }
                 None => {
-                    diesel::update(target)
+                    diesel::update(target.filter(customers::is_blocked.eq(true)))
                         .set((
                             customers::is_blocked.eq(false),
                             customers::blocked_reason.eq(None::<String>),
@@ -253,7 +276,12 @@ impl CustomerRepository for Database {
                 }
             };
             if updated == 0 {
-                return Ok(false);
+                let exists = target
+                    .select(customers::id)
+                    .first::<String>(conn)
+                    .await
+                    .optional()?;
+                return Ok(exists.is_some());
             }
             insert_audit!(conn, &audit)?;
             Ok(true)

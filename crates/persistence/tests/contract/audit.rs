@@ -1,7 +1,7 @@
 //! The audit trail: entries written with their change, in its transaction, and the list.
 
 use customers_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
-use customers_domain::customer::{Block, Profile};
+use customers_domain::customer::{Block, BlockReason, Profile};
 use customers_domain::ids::{AuditId, CredentialId, StoreId, UserId};
 use customers_domain::page::PageRequest;
 use customers_domain::ports::{
@@ -162,7 +162,64 @@ pub async fn changes_that_do_not_happen_leave_no_entry(t: &TestDatabase) {
     );
     let refused = manual(&store, &maria, -5, 4);
     assert!(db.adjust(&refused, None, &audit(&store)).await.is_err());
-    assert_eq!(everything(db, &store).await.len(), before);
+    assert_eq!(
+        db.set_block(&store, &maria, None, at(5), &audit(&store))
+            .await,
+        Ok(true),
+        "unblocking a customer who is not blocked finds them"
+    );
+    assert_eq!(
+        everything(db, &store).await.len(),
+        before,
+        "and records nothing"
+    );
+
+    // The same block twice: the second writes nothing. A new reason is a change.
+    let block = |reason: Option<&str>, minutes| Block {
+        reason: reason.map(|r| BlockReason::from_stored(r.into())),
+        at: at(minutes),
+    };
+    for (reason, minutes, recorded) in [
+        (Some("no-show"), 6, true),
+        (Some("no-show"), 7, false),
+        (None, 8, true),
+        (None, 9, false),
+        (Some("rude"), 10, true),
+    ] {
+        let before = everything(db, &store).await.len();
+        let entry = audit(&store).about(&maria);
+        assert_eq!(
+            db.set_block(
+                &store,
+                &maria,
+                Some(block(reason, minutes)),
+                at(minutes),
+                &entry
+            )
+            .await,
+            Ok(true)
+        );
+        let after = everything(db, &store).await.len();
+        assert_eq!(
+            after - before,
+            usize::from(recorded),
+            "block {reason:?} at {minutes}"
+        );
+        let updated_at = find(db, &store, &maria).await.unwrap().updated_at;
+        let last_change = if recorded { minutes } else { minutes - 1 };
+        assert_eq!(updated_at, at(last_change), "block {reason:?} at {minutes}");
+    }
+    let before = everything(db, &store).await.len();
+    assert_eq!(
+        db.set_block(&store, &maria, None, at(11), &audit(&store).about(&maria))
+            .await,
+        Ok(true)
+    );
+    assert_eq!(
+        everything(db, &store).await.len(),
+        before + 1,
+        "a real unblock is recorded"
+    );
     assert_eq!(customer_entries(db, &other).await, []);
 }
 
