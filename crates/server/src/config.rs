@@ -12,12 +12,12 @@ use customers_persistence::{DatabaseConfig, default_max_connections};
     version,
     about = "Ordeliya Customers: the CRM service of a restaurant ordering platform"
 )]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Serving options when no subcommand is given.
+    /// Serving options, for `serve` and for no subcommand. Like every flag they are global:
+    /// accepted before or after the subcommand (and ignored by the others).
     #[command(flatten)]
     pub serve: ServeArgs,
 
@@ -90,7 +90,7 @@ pub enum LogFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run migrations, then serve HTTP (the default).
-    Serve(ServeArgs),
+    Serve,
     /// Run migrations and exit.
     Migrate,
     /// Manage stores.
@@ -101,28 +101,44 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "CUSTOMERS_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "CUSTOMERS_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: String,
 
     /// Email of the owner created on the first start against an empty database.
     #[arg(
         long,
         env = "CUSTOMERS_OWNER_EMAIL",
-        default_value = "owner@example.invalid"
+        default_value = "owner@example.invalid",
+        global = true
     )]
     pub owner_email: String,
 
     /// HTTP worker threads (default: one per core).
-    #[arg(long, env = "CUSTOMERS_WORKERS")]
+    #[arg(long, env = "CUSTOMERS_WORKERS", global = true)]
     pub workers: Option<usize>,
 
     /// How long a request may take, in milliseconds; past it the client gets 503 (a write
     /// already under way still completes or rolls back whole).
-    #[arg(long, env = "CUSTOMERS_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    #[arg(
+        long,
+        env = "CUSTOMERS_REQUEST_TIMEOUT_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
     pub request_timeout_ms: u64,
 
     /// Seconds in-flight requests get to finish after SIGTERM.
-    #[arg(long, env = "CUSTOMERS_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    #[arg(
+        long,
+        env = "CUSTOMERS_SHUTDOWN_GRACE_SECS",
+        default_value_t = 20,
+        global = true
+    )]
     pub shutdown_grace_secs: u64,
 }
 
@@ -197,6 +213,58 @@ mod tests {
             ("EUR", 50)
         );
         assert_eq!(settings.timezone, "Europe/Copenhagen");
+    }
+
+    /// Every flag is global, so none can be refused for its place on the command line.
+    #[test]
+    fn every_flag_is_accepted_before_and_after_a_subcommand() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let local: Vec<_> = command
+            .get_arguments()
+            .filter(|arg| !arg.is_global_set() && arg.get_long().is_some())
+            .map(|arg| arg.get_id().to_string())
+            .collect();
+        assert_eq!(local, Vec::<String>::new(), "flags that are not global");
+    }
+
+    #[test]
+    fn global_flags_work_before_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "customers",
+            "--database-url",
+            "postgres://x/y",
+            "--db-max-connections",
+            "3",
+            "store",
+            "create",
+            "--name",
+            "Pizza",
+            "--owner-email",
+            "o@example.dk",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.database_url, "postgres://x/y");
+        assert_eq!(cli.global.db_max_connections, Some(3));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Store(StoreCommand::Create(_)))
+        ));
+        let cli = Cli::try_parse_from(["customers", "--database-url", "postgres://x/y", "migrate"])
+            .unwrap();
+        assert_eq!(cli.global.database_url, "postgres://x/y");
+    }
+
+    #[test]
+    fn serving_flags_work_on_either_side_of_serve() {
+        for args in [
+            &["customers", "--listen", "0.0.0.0:9000", "serve"][..],
+            &["customers", "serve", "--listen", "0.0.0.0:9000"],
+            &["customers", "--listen", "0.0.0.0:9000"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.serve.listen, "0.0.0.0:9000", "{args:?}");
+        }
     }
 
     #[test]

@@ -50,8 +50,7 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<(), String> {
 async fn run(cli: Cli) -> Result<(), String> {
     let global = &cli.global;
     match &cli.command {
-        None => serve(global, &cli.serve).await,
-        Some(Command::Serve(args)) => serve(global, args).await,
+        None | Some(Command::Serve) => serve(global, &cli.serve).await,
         Some(Command::Migrate) => {
             open_database(&global.database())
                 .await

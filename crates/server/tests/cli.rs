@@ -259,3 +259,46 @@ async fn the_binary_serves_on_postgres() {
     assert_eq!(status, 200, "{body}");
     assert!(served.terminate().success());
 }
+
+/// `customers --database-url URL store create …`: the database flag before the subcommand,
+/// with no `DATABASE_URL` in the environment, creates the store in that database.
+fn store_create_with_the_flag_first(database_url: &str) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_customers"))
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .args([
+            "--database-url",
+            database_url,
+            "store",
+            "create",
+            "--name",
+            "Flag first",
+            "--owner-email",
+            "first@example.dk",
+        ])
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON object")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn global_flags_come_before_the_subcommand_on_both_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = sqlite_url(dir.path());
+    let mut databases = vec![sqlite];
+    let postgres = TestDatabase::postgres().await;
+    databases.extend(postgres.as_ref().map(|db| db.url().to_owned()));
+    for url in &databases {
+        let created = store_create_with_the_flag_first(url);
+        // The store is in the database the flag named: its token lists customers there.
+        let served = Served::start(url, false);
+        let (status, body) = get_customers(&served.base, created["token"].as_str().unwrap()).await;
+        assert_eq!(status, 200, "{url}: {body}");
+        assert!(served.terminate().success());
+    }
+}
