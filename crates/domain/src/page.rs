@@ -4,6 +4,8 @@ use crate::validation::ValidationErrors;
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
+/// The highest page number: its rows' offset must fit 32 bits at the largest `limit`.
+pub const MAX_PAGE: u32 = u32::MAX / MAX_LIMIT;
 
 /// A validated page request: `page` ≥ 1, `limit` 1–100.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,8 +19,8 @@ impl PageRequest {
         let mut errors = ValidationErrors::new();
         let page = page.unwrap_or(1);
         let limit = limit.unwrap_or(i64::from(DEFAULT_LIMIT));
-        if page < 1 || page > i64::from(u32::MAX / MAX_LIMIT) {
-            errors.add("page", "must be a whole number of at least 1");
+        if !(1..=i64::from(MAX_PAGE)).contains(&page) {
+            errors.add("page", format!("must be between 1 and {MAX_PAGE}"));
         }
         if !(1..=i64::from(MAX_LIMIT)).contains(&limit) {
             errors.add("limit", format!("must be between 1 and {MAX_LIMIT}"));
@@ -93,6 +95,16 @@ mod tests {
         assert_eq!(fields, ["page", "limit"]);
         assert!(PageRequest::new(Some(1), Some(0)).is_err());
         assert!(PageRequest::new(Some(-3), None).is_err());
+    }
+
+    #[test]
+    fn a_page_past_the_maximum_is_told_the_range() {
+        assert!(PageRequest::new(Some(i64::from(MAX_PAGE)), Some(100)).is_ok());
+        let errors = PageRequest::new(Some(i64::from(MAX_PAGE) + 1), None).unwrap_err();
+        assert_eq!(
+            errors.fields()[0].message,
+            format!("must be between 1 and {MAX_PAGE}")
+        );
     }
 
     #[test]

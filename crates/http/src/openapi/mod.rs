@@ -94,9 +94,7 @@ fn reference(name: &str) -> RefOr<Schema> {
 fn page_query() -> Object {
     schemas::integer(false)
         .minimum(Some(1))
-        .maximum(Some(i64::from(
-            u32::MAX / customers_domain::page::MAX_LIMIT,
-        )))
+        .maximum(Some(i64::from(customers_domain::page::MAX_PAGE)))
         .default(Some(1.into()))
         .build()
 }
