@@ -75,7 +75,9 @@ async fn the_reference_page_and_its_files_are_served(s: TestServer) {
     let html = String::from_utf8(page.raw).unwrap();
     let start = s.send(Method::GET, "/docs/start.js", None, None).await;
     assert!(
-        String::from_utf8(start.raw).unwrap().contains("\"/openapi.json\""),
+        String::from_utf8(start.raw)
+            .unwrap()
+            .contains("\"/openapi.json\""),
         "the page reads this service's document"
     );
     assert!(

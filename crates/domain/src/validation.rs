@@ -74,19 +74,49 @@ pub fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Refuses control characters (other than ordinary whitespace in free text), and the
-/// bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069),
-/// which make stored text display as something else. The plain marks U+200E and U+200F,
-/// which mixed-direction text needs, are allowed.
+/// Characters that show nothing, or change how the text around them displays, and that no
+/// stored text may hold (besides control characters): the soft hyphen, zero-width space, word
+/// joiner and invisible operators, the byte-order mark, the bidirectional embeddings,
+/// overrides and isolates, deprecated format characters, interlinear annotations and the tag
+/// characters. Text that uses them looks like other text: a name that reads as another's, an
+/// email that differs from its look-alike only in what cannot be seen.
+///
+/// Free text and names keep U+200C and U+200D (Persian and Indic scripts and emoji sequences
+/// need them) and the direction marks U+200E, U+200F and U+061C (mixed-direction text needs
+/// them); identifiers refuse those too ([`has_forbidden_identifier_chars`]).
+pub const INVISIBLE: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{180E}', '\u{180E}'),
+    ('\u{200B}', '\u{200B}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{206F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFF9}', '\u{FFFB}'),
+    ('\u{E0000}', '\u{E007F}'),
+];
+
+/// Joiners and direction marks: allowed in prose and names, not in identifiers.
+pub const JOINERS_AND_MARKS: &[(char, char)] =
+    &[('\u{061C}', '\u{061C}'), ('\u{200C}', '\u{200F}')];
+
+fn in_ranges(c: char, ranges: &[(char, char)]) -> bool {
+    ranges.iter().any(|(from, to)| (*from..=*to).contains(&c))
+}
+
+/// The one policy for every stored text: no control character (but line breaks and tabs
+/// where `allow_newlines`), and nothing [`INVISIBLE`].
 pub fn has_forbidden_controls(s: &str, allow_newlines: bool) -> bool {
     s.chars().any(|c| {
         let line_break = c == '\n' || c == '\r' || c == '\t';
-        (c.is_control() && !(allow_newlines && line_break)) || is_bidi_control(c)
+        (c.is_control() && !(allow_newlines && line_break)) || in_ranges(c, INVISIBLE)
     })
 }
 
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+/// The policy for identifiers (email addresses): one line, nothing invisible, and no joiner
+/// or direction mark either.
+pub fn has_forbidden_identifier_chars(s: &str) -> bool {
+    has_forbidden_controls(s, false) || s.chars().any(|c| in_ranges(c, JOINERS_AND_MARKS))
 }
 
 #[cfg(test)]
@@ -101,6 +131,35 @@ mod tests {
         assert!(has_forbidden_controls("a\nb", false));
         assert!(!has_forbidden_controls("a\nb\tc", true));
         assert!(has_forbidden_controls("a\u{7}b", true));
+    }
+
+    #[test]
+    fn invisible_and_tag_characters_are_refused_everywhere() {
+        for hidden in [
+            "Ma\u{200B}ria",
+            "Maria\u{2060}",
+            "\u{FEFF}Maria",
+            "Ma\u{00AD}ria",
+            "Maria\u{E0041}\u{E007F}",
+            "Maria\u{206A}",
+        ] {
+            assert!(has_forbidden_controls(hidden, true), "{hidden:?}");
+            assert!(has_forbidden_identifier_chars(hidden), "{hidden:?}");
+        }
+    }
+
+    #[test]
+    fn joiners_and_marks_are_for_prose_not_identifiers() {
+        for prose in [
+            "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0645}",
+            "\u{1F469}\u{200D}\u{1F373}",
+            "abc\u{200E}",
+        ] {
+            assert!(!has_forbidden_controls(prose, false), "{prose:?}");
+            assert!(has_forbidden_identifier_chars(prose), "{prose:?}");
+        }
+        assert!(!has_forbidden_identifier_chars("maria@example.dk"));
+        assert!(!has_forbidden_identifier_chars("søren@eksempel.dk"));
     }
 
     #[test]

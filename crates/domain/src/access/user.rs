@@ -6,7 +6,7 @@ use crate::access::role::{Role, Scope};
 use crate::access::secret::SecretKind;
 use crate::customer::{Email, PersonName};
 use crate::ids::{CredentialId, StoreId, UserId};
-use crate::validation::{ValidationErrors, char_len};
+use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 
 /// A person working at the store, with a role.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,8 +125,11 @@ impl NewApiKeyInput {
                 errors.add("name", "is required");
                 None
             }
-            Some(n) if n.is_empty() || char_len(n) > 100 || n.chars().any(char::is_control) => {
-                errors.add("name", "must be 1 to 100 characters on one line");
+            Some(n) if n.is_empty() || char_len(n) > 100 || has_forbidden_controls(n, false) => {
+                errors.add(
+                    "name",
+                    "must be 1 to 100 characters on one line, none of them control or invisible",
+                );
                 None
             }
             Some(n) => Some(n.to_owned()),

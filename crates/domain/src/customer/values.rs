@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::validation::{char_len, has_forbidden_controls};
+use crate::validation::{char_len, has_forbidden_controls, has_forbidden_identifier_chars};
 
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident) => {
@@ -39,7 +39,7 @@ macro_rules! text_value {
 fn one_line(s: &str, max: usize) -> Result<Option<String>, String> {
     let trimmed = s.trim();
     if has_forbidden_controls(trimmed, false) {
-        return Err("must not contain control characters".into());
+        return Err("must not contain control or invisible characters".into());
     }
     if char_len(trimmed) > max {
         return Err(format!("must be at most {max} characters"));
@@ -70,6 +70,9 @@ impl Email {
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         const INVALID: &str = "must be a valid email address";
+        if has_forbidden_identifier_chars(s) {
+            return Err("must not contain control, invisible or direction characters".into());
+        }
         if s.is_empty() || char_len(s) > Self::MAX {
             return Err(if s.is_empty() {
                 INVALID.into()
@@ -206,7 +209,7 @@ impl AdminNotes {
     pub fn parse(s: &str) -> Result<Option<Self>, String> {
         if has_forbidden_controls(s, true) {
             return Err(
-                "must not contain control characters other than line breaks and tabs".into(),
+                "must not contain control characters other than line breaks and tabs, nor invisible ones".into(),
             );
         }
         if char_len(s) > Self::MAX {
@@ -226,7 +229,7 @@ impl BlockReason {
     pub fn parse(s: &str) -> Result<Option<Self>, String> {
         if has_forbidden_controls(s, true) {
             return Err(
-                "must not contain control characters other than line breaks and tabs".into(),
+                "must not contain control characters other than line breaks and tabs, nor invisible ones".into(),
             );
         }
         if char_len(s.trim()) > Self::MAX {

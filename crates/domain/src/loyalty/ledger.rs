@@ -87,7 +87,7 @@ impl Adjustment {
                 errors.add("reason", format!("must be at most {MAX_REASON} characters"))
             }
             Some(r) if has_forbidden_controls(r, true) => {
-                errors.add("reason", "must not contain control characters")
+                errors.add("reason", "must not contain control or invisible characters")
             }
             Some(_) => {}
         }

@@ -100,7 +100,7 @@ pub fn parse_response_text(text: Option<&str>) -> Result<String, ValidationError
         )),
         Some(t) if has_forbidden_controls(t, true) => Err(ValidationErrors::single(
             field,
-            "must not contain control characters",
+            "must not contain control or invisible characters",
         )),
         Some(t) => Ok(t.to_owned()),
     }
@@ -192,7 +192,10 @@ impl ReviewInput {
                 None
             }
             Some(c) if has_forbidden_controls(c, true) => {
-                errors.add("comment", "must not contain control characters");
+                errors.add(
+                    "comment",
+                    "must not contain control or invisible characters",
+                );
                 None
             }
             Some(c) => Some(c.to_owned()),

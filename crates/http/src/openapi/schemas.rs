@@ -4,6 +4,7 @@
 use customers_domain::access::{Role, Scope};
 use customers_domain::audit::AuditAction;
 use customers_domain::customer::Allergen;
+use customers_domain::validation;
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, KnownFormat, Object, ObjectBuilder, OneOfBuilder,
     SchemaFormat, SchemaType, Type,
@@ -16,12 +17,54 @@ pub const WHITE_SPACE: &str =
 /// White space that is not a control character.
 const PLAIN_WHITE_SPACE: &str = r"\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
 /// Every control character (Unicode `Cc`).
-const CONTROLS: &str = r"\u0000-\u001f\u007f-\u009f";
+const CONTROLS_ONLY: &str = r"\u0000-\u001f\u007f-\u009f";
 /// Control characters other than line breaks and tabs.
-const CONTROLS_BUT_LINE_BREAKS: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+const CONTROLS_BUT_LINE_BREAKS_ONLY: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
 
-/// Free text: line breaks and tabs allowed, other control characters not.
-pub const FREE_TEXT: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
+/// A character class body (`\uXXXX-\uYYYY…`) for the domain's character ranges. Ranges past
+/// U+FFFF (the tag characters) cannot be written in a pattern's class without the `u` flag;
+/// the service refuses them all the same.
+fn class_of(ranges: &[(char, char)]) -> String {
+    ranges
+        .iter()
+        .filter(|(from, _)| u32::from(*from) <= 0xFFFF)
+        .map(|(from, to)| {
+            if from == to {
+                format!("\\u{:04x}", u32::from(*from))
+            } else {
+                format!("\\u{:04x}-\\u{:04x}", u32::from(*from), u32::from(*to))
+            }
+        })
+        .collect()
+}
+
+/// What no one-line text may hold: control and invisible characters.
+fn controls() -> String {
+    format!("{CONTROLS_ONLY}{}", class_of(validation::INVISIBLE))
+}
+
+/// What no free text may hold: control characters but line breaks and tabs, and invisible ones.
+fn controls_but_line_breaks() -> String {
+    format!(
+        "{CONTROLS_BUT_LINE_BREAKS_ONLY}{}",
+        class_of(validation::INVISIBLE)
+    )
+}
+
+/// Free text: line breaks and tabs allowed, other control characters and invisible ones not.
+pub fn free_text() -> String {
+    format!("^[^{}]*$", controls_but_line_breaks())
+}
+
+/// An identifier (an email address): none of the one-line text's characters, nor a joiner or
+/// direction mark.
+pub fn identifier_text() -> String {
+    format!(
+        "^[^{}{}]*$",
+        controls(),
+        class_of(validation::JOINERS_AND_MARKS)
+    )
+}
 
 /// A text the service trims before checking it: white space (from `ends`) at either end, then
 /// at most `max` characters of which none is in `forbidden` and the first and last are not
@@ -42,12 +85,12 @@ pub fn trimmed(max: usize, required: bool, forbidden: &str, ends: &str) -> Strin
 
 /// One line, trimmed: no control character once trimmed.
 pub fn one_line(max: usize, required: bool) -> String {
-    trimmed(max, required, CONTROLS, WHITE_SPACE)
+    trimmed(max, required, &controls(), WHITE_SPACE)
 }
 
 /// Free text, trimmed, then checked: line breaks and tabs allowed inside.
 pub fn free_text_trimmed(max: usize, required: bool) -> String {
-    trimmed(max, required, CONTROLS_BUT_LINE_BREAKS, WHITE_SPACE)
+    trimmed(max, required, &controls_but_line_breaks(), WHITE_SPACE)
 }
 
 /// Any text without U+0000, which no string of the API may hold.
@@ -130,7 +173,7 @@ pub fn city() -> Object {
 pub fn email(nullable: bool) -> Object {
     text(nullable)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
-        .pattern(Some(NO_NUL))
+        .pattern(Some(identifier_text()))
         .max_length(Some(254))
         .description(Some(
             "Unique per store, compared case-insensitively; kept as written.",
@@ -170,7 +213,7 @@ pub fn locale() -> Object {
 pub fn admin_notes() -> Object {
     text(true)
         .max_length(Some(5000))
-        .pattern(Some(FREE_TEXT))
+        .pattern(Some(free_text()))
         .description(Some("Internal notes, never shown to the customer."))
         .build()
 }
@@ -319,7 +362,7 @@ pub fn block_reason() -> Object {
         .pattern(Some(trimmed(
             500,
             false,
-            CONTROLS_BUT_LINE_BREAKS,
+            &controls_but_line_breaks(),
             PLAIN_WHITE_SPACE,
         )))
         .description(Some("At most 500 characters once trimmed."))
