@@ -130,9 +130,16 @@ async fn hidden_characters_are_refused_in_every_stored_text(s: TestServer) {
         (
             Method::POST,
             "/customers".into(),
-            json!({"defaultAddressCity": "Aarhus"}),
-            "/defaultAddressCity",
-            "defaultAddressCity",
+            json!({"defaultCity": "Aarhus"}),
+            "/defaultCity",
+            "defaultCity",
+        ),
+        (
+            Method::POST,
+            "/customers".into(),
+            json!({"defaultZipcode": "8000 C"}),
+            "/defaultZipcode",
+            "defaultZipcode",
         ),
         (
             Method::PATCH,
@@ -172,9 +179,9 @@ async fn hidden_characters_are_refused_in_every_stored_text(s: TestServer) {
         (
             Method::POST,
             format!("/reviews/{review_id}/response"),
-            json!({"text": "Thank you"}),
-            "/text",
-            "text",
+            json!({"responseText": "Thank you"}),
+            "/responseText",
+            "responseText",
         ),
         (
             Method::POST,
@@ -202,6 +209,16 @@ async fn hidden_characters_are_refused_in_every_stored_text(s: TestServer) {
     let before = snapshot(&s, &customer).await;
     for (method, path, body, pointer, field) in &cases {
         let valid = body.pointer(pointer).unwrap().as_str().unwrap().to_owned();
+        // The valid body itself is accepted shape-wise: no unknown field hides the check.
+        let probe = set(body.clone(), pointer, &format!("{valid}\u{7}"));
+        let reply = s
+            .send(method.clone(), path, Some(&s.owner_token), Some(&probe))
+            .await;
+        assert_eq!(reply.body["error"]["details"][0]["field"], *field, "{path}");
+        assert_ne!(
+            reply.body["error"]["details"][0]["message"], "is not a known field",
+            "{field} of {method} {path}: the field itself refused a control character"
+        );
         for (what, hidden) in HIDDEN {
             let bad = set(body.clone(), pointer, &with(&valid, hidden));
             let reply = s
