@@ -64,7 +64,7 @@ impl<P: Ports> PrivacyService<P> {
         Self { ports }
     }
 
-    /// The customer's profile, orders, reviews and loyalty entries (CONTRACT §4 "Export").
+    /// The customer's profile, orders, reviews and loyalty entries (docs/api.md §4 "Export").
     pub async fn export(
         &self,
         caller: &Principal,

@@ -1,4 +1,4 @@
-//! Writes that honour `Idempotency-Key` (CONTRACT §4, §5): a repeat answers the first
+//! Writes that honour `Idempotency-Key` (docs/api.md §4, "Idempotency"): a repeat answers the first
 //! response byte for byte and writes nothing.
 
 use std::future::Future;

@@ -1,4 +1,4 @@
-//! The HTTP adapter: the contract's wire format over actix-web.
+//! The HTTP adapter: the wire format of `docs/api.md` over actix-web.
 //!
 //! - [`routes`]: the access table — every endpoint, its method and who may call it. The router,
 //!   the auth middleware, `405 Allow` and the tests all read it.
@@ -39,5 +39,5 @@ pub mod views;
 pub use app::app;
 pub use state::{AppState, ReadinessCheck};
 
-/// Largest request body accepted (CONTRACT §1).
+/// Largest request body accepted (docs/api.md §1).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -1,4 +1,4 @@
-//! The access table: every endpoint, its method, and who may call it (CONTRACT §2).
+//! The access table: every endpoint, its method, and who may call it (docs/api.md §2).
 //!
 //! The router is built from it, the auth middleware enforces it, `405 Allow` is derived from
 //! it, and the tests walk it. An endpoint that is not in this table does not exist.

@@ -1,4 +1,4 @@
-//! The JSON shapes of responses, field for field as the seed and CONTRACT §4 name them.
+//! The JSON shapes of responses, field for field as docs/api.md §4 names them.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use customers_domain::access::{ApiKey, Holder, NewApiKey, Principal, StaffUser};
@@ -114,7 +114,7 @@ impl From<&Customer> for CustomerView {
     }
 }
 
-/// A row of the customer list (the seed's list shape).
+/// A row of the customer list (docs/api.md §4, "The list").
 #[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerSummaryView {
@@ -271,7 +271,7 @@ pub struct OrderItemView {
     pub unit_price_minor: i64,
 }
 
-/// An order (CONTRACT §5).
+/// An order (docs/api.md §4, "Orders").
 #[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
@@ -356,7 +356,7 @@ pub struct LoyaltyView {
     pub entries: Vec<LedgerEntryView>,
 }
 
-/// The seed's answer to `POST …/loyalty/adjust`.
+/// The answer to `POST …/loyalty/adjust`.
 #[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdjustView {
@@ -395,7 +395,7 @@ pub struct CategoryRankView {
     pub order_count: i64,
 }
 
-/// The seed's analytics.
+/// The analytics of docs/api.md §4.
 #[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyticsView {
@@ -444,7 +444,7 @@ pub struct ResponseView {
     pub responded_by: String,
 }
 
-/// A review, as the seed shows it.
+/// A review, as docs/api.md §4 shows it.
 #[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewView {
@@ -496,7 +496,7 @@ impl From<&Review> for ReviewView {
     }
 }
 
-/// The seed's answer to `POST /reviews/:id/response`.
+/// The answer to `POST /reviews/:id/response`.
 #[derive(Serialize, Debug, ToSchema)]
 pub struct ReviewResponseView {
     pub id: String,
@@ -512,7 +512,7 @@ impl From<&Review> for ReviewResponseView {
     }
 }
 
-/// The seed's review statistics; the distribution always has "1" to "5".
+/// The review statistics; the distribution always has "1" to "5".
 #[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewStatsView {
@@ -643,7 +643,7 @@ impl From<&NewApiKey> for NewApiKeyView {
     }
 }
 
-/// `GET /customers/:id/export` (CONTRACT §5).
+/// `GET /customers/:id/export` (docs/api.md §4, "Customers").
 #[derive(Serialize, Debug, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportView {

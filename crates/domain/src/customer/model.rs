@@ -86,7 +86,7 @@ pub struct Customer {
     pub version: i64,
 }
 
-/// A row of the customer list: the seed's list fields.
+/// A row of the customer list: the list fields of docs/api.md §4.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerSummary {
     pub id: CustomerId,
@@ -157,7 +157,7 @@ fn apply<T>(field: &mut Option<T>, patch: Patch<T>) {
 }
 
 impl ProfileInput {
-    /// Checks every field against CONTRACT §4, reporting all broken rules at once.
+    /// Checks every field against docs/api.md §4, reporting all broken rules at once.
     fn validate(&self, today: NaiveDate) -> Result<ProfileChanges, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let allergens = match &self.allergens {

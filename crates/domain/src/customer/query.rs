@@ -7,7 +7,7 @@ use crate::customer::values::Allergen;
 use crate::page::PageRequest;
 use crate::validation::{ValidationErrors, char_len};
 
-/// What the list may be sorted by (the seed's `sortBy` values).
+/// What the list may be sorted by (the `sortBy` values of docs/api.md §4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CustomerSort {
     #[default]
@@ -65,7 +65,7 @@ impl SortDirection {
     }
 }
 
-/// The seed's `lastOrderPeriod`.
+/// The list's `lastOrderPeriod`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LastOrderPeriod {
     /// Since midnight in the store's time zone.

@@ -232,7 +232,7 @@ impl<P: Ports> CustomerService<P> {
         }
     }
 
-    /// Erases the customer for good (CONTRACT §4). The audit trail keeps the fact, with the
+    /// Erases the customer for good (docs/api.md §4). The audit trail keeps the fact, with the
     /// customer's id and nothing personal.
     pub async fn delete(&self, caller: &Principal, id: &str) -> Result<(), CustomerError> {
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;

@@ -1,4 +1,4 @@
-//! The value types of a customer profile. Each constructor enforces CONTRACT §4 and returns
+//! The value types of a customer profile. Each constructor enforces docs/api.md §4 and returns
 //! the message shown to the API user when it does not hold.
 
 use std::collections::BTreeSet;

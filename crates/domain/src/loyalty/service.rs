@@ -38,7 +38,7 @@ impl From<AdjustError> for LoyaltyError {
     }
 }
 
-/// The seed's answer to an adjustment.
+/// The answer to an adjustment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdjustOutcome {
     pub customer_id: CustomerId,

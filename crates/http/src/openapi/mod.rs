@@ -733,7 +733,7 @@ fn error_codes(route: &Route, shape: &Shape) -> BTreeMap<u16, Vec<&'static str>>
     codes
 }
 
-/// Every error code of the API with its status (CONTRACT §1).
+/// Every error code of the API with its status (docs/api.md §1).
 pub const ERROR_CODES: &[(u16, &str)] = &[
     (400, "MALFORMED_JSON"),
     (401, "UNAUTHORIZED"),
