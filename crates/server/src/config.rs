@@ -230,20 +230,21 @@ mod tests {
 
     #[test]
     fn global_flags_work_before_the_subcommand() {
-        let cli = Cli::try_parse_from([
-            "customers",
+        let flags = [
             "--database-url",
             "postgres://x/y",
             "--db-max-connections",
             "3",
+        ];
+        let command = [
             "store",
             "create",
             "--name",
             "Pizza",
             "--owner-email",
-            "o@example.dk",
-        ])
-        .unwrap();
+            "o@x.dk",
+        ];
+        let cli = Cli::try_parse_from(["customers"].iter().chain(&flags).chain(&command)).unwrap();
         assert_eq!(cli.global.database_url, "postgres://x/y");
         assert_eq!(cli.global.db_max_connections, Some(3));
         assert!(matches!(

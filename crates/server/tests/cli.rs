@@ -31,10 +31,14 @@ fn free_port() -> u16 {
 }
 
 fn store_create(database_url: &str, name: &str, email: &str) -> Value {
-    let output = customers(database_url)
-        .args(["store", "create", "--name", name, "--owner-email", email])
-        .output()
-        .expect("the binary runs");
+    let mut command = customers(database_url);
+    command.args(["store", "create", "--name", name, "--owner-email", email]);
+    created_store(command)
+}
+
+/// Runs a `store create` command and checks its output: one JSON object on one line.
+fn created_store(mut command: Command) -> Value {
+    let output = command.output().expect("the binary runs");
     assert!(
         output.status.success(),
         "{}",
@@ -263,27 +267,13 @@ async fn the_binary_serves_on_postgres() {
 /// `customers --database-url URL store create …`: the database flag before the subcommand,
 /// with no `DATABASE_URL` in the environment, creates the store in that database.
 fn store_create_with_the_flag_first(database_url: &str) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_customers"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_customers"));
+    command
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn")
-        .args([
-            "--database-url",
-            database_url,
-            "store",
-            "create",
-            "--name",
-            "Flag first",
-            "--owner-email",
-            "first@example.dk",
-        ])
-        .output()
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON object")
+        .args(["--database-url", database_url, "store", "create"])
+        .args(["--name", "Flag first", "--owner-email", "first@example.dk"]);
+    created_store(command)
 }
 
 #[tokio::test(flavor = "multi_thread")]
