@@ -5,6 +5,7 @@ mod audit;
 mod customers;
 mod found_by_fuzzing;
 mod hostile;
+mod junk;
 mod keys;
 mod listing;
 mod loyalty;

@@ -58,6 +58,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", message)
     }
 
+    /// A request the server cannot read as one of the API's (a method longer than any HTTP
+    /// defines).
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

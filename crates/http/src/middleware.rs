@@ -13,7 +13,7 @@ use customers_domain::Ports;
 use customers_domain::access::{Access, Principal};
 
 use crate::error::ApiError;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, OTHER_METHOD, UNMATCHED_ROUTE};
 use crate::routes;
 use crate::state::AppState;
 
@@ -122,9 +122,28 @@ pub async fn deadline(
     }
 }
 
+/// Longest method accepted, in bytes: the longest HTTP defines is 7 (`OPTIONS`, `CONNECT`),
+/// WebDAV's longest 16 (`BASELINE-CONTROL`).
+pub const MAX_METHOD_BYTES: usize = 16;
+
+/// The method as the log line shows it: as sent when at most [`MAX_METHOD_BYTES`] long
+/// (methods are tokens: no space, quote or control character), else `OTHER`.
+pub fn loggable_method(method: &str) -> &str {
+    if method.len() <= MAX_METHOD_BYTES {
+        method
+    } else {
+        OTHER_METHOD
+    }
+}
+
 /// Gives the request an id (echoed in `X-Request-Id` and in error bodies), adds
 /// `X-Content-Type-Options: nosniff`, and logs one line: method, route pattern, status,
 /// latency, request id and store — never bodies, credentials or personal data.
+///
+/// A method longer than [`MAX_METHOD_BYTES`] is refused with 400 `BAD_REQUEST` before any
+/// route, credential or handler sees the request; its log line and metrics say `OTHER`. The
+/// log line never holds the raw path, and a method only when it is at most
+/// [`MAX_METHOD_BYTES`] long.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -132,13 +151,27 @@ pub async fn request_context(
     let id = request_id(&req);
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().clone();
-    let matched = req.match_pattern();
+    let method = loggable_method(req.method().as_str()).to_owned();
+    let too_long = req.method().as_str().len() > MAX_METHOD_BYTES;
+    let matched = if too_long { None } else { req.match_pattern() };
     req.extensions_mut().insert(MatchedPattern(matched.clone()));
-    let pattern = matched.unwrap_or_else(|| "(unmatched)".to_owned());
+    let pattern = matched.as_deref().unwrap_or(UNMATCHED_ROUTE).to_owned();
     // Handlers and the auth middleware turn their errors into responses themselves, inside
     // this scope, so error bodies carry the request id.
-    let mut response = CURRENT_REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    let mut response = if too_long {
+        let refusal = CURRENT_REQUEST_ID.scope(id.clone(), async {
+            ApiError::bad_request(format!(
+                "The method must be at most {MAX_METHOD_BYTES} bytes long"
+            ))
+            .error_response()
+        });
+        req.into_response(refusal.await).map_into_boxed_body()
+    } else {
+        CURRENT_REQUEST_ID
+            .scope(id.clone(), next.call(req))
+            .await?
+            .map_into_boxed_body()
+    };
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(REQUEST_ID, value);
@@ -156,8 +189,8 @@ pub async fn request_context(
     let seconds = started.elapsed().as_secs_f64();
     if let Some(metrics) = metrics {
         metrics.observe(
-            method.as_str(),
-            &pattern,
+            &method,
+            matched.as_deref(),
             response.status().as_u16(),
             seconds,
         );

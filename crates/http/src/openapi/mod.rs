@@ -737,6 +737,7 @@ fn error_codes(route: &Route, shape: &Shape) -> BTreeMap<u16, Vec<&'static str>>
 
 /// Every error code of the API with its status (CONTRACT §1).
 pub const ERROR_CODES: &[(u16, &str)] = &[
+    (400, "BAD_REQUEST"),
     (400, "MALFORMED_JSON"),
     (401, "UNAUTHORIZED"),
     (403, "FORBIDDEN"),
