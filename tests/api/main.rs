@@ -7,6 +7,7 @@ mod found_by_fuzzing;
 mod hostile;
 mod junk;
 mod keys;
+mod limits;
 mod listing;
 mod loyalty;
 mod openapi;

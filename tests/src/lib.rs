@@ -169,6 +169,9 @@ impl TestServer {
         let mut options = ServeOptions::new(database.url());
         options.workers = Some(2);
         options.database.max_connections = 8;
+        // Many tests fire hundreds of requests at once with one credential; the tests of the
+        // per-credential limits (`tests/api/limits.rs`) set limits of their own.
+        options.limits = customers_http::limits::CredentialLimits::off();
         configure(&mut options);
         let server = customers_server::start(options)
             .await

@@ -161,6 +161,21 @@ impl ApiError {
         }
     }
 
+    /// 429 for a credential past its limits (`crate::limits`): too many requests in the last
+    /// moments, or too many in progress at once.
+    pub fn credential_limited(why: crate::limits::Refusal, retry_after_secs: u64) -> Self {
+        let message = match why {
+            crate::limits::Refusal::Rate => "This credential sent too many requests; slow down",
+            crate::limits::Refusal::Concurrency => {
+                "This credential has too many requests in progress; wait for some to finish"
+            }
+        };
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", message)
+        }
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,6 +1,7 @@
 //! The middleware every request passes: its request id, security headers and log line
 //! ([`request_context`]), then the access table's verdict ([`authorize`]).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,11 +14,14 @@ use customers_domain::Ports;
 use customers_domain::access::{Access, Principal};
 
 use crate::error::ApiError;
+use crate::limits::{Admission, Quota};
 use crate::metrics::{Metrics, OTHER_METHOD, UNMATCHED_ROUTE};
 use crate::routes;
 use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
+pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
 tokio::task_local! {
     static CURRENT_REQUEST_ID: String;
@@ -218,6 +222,10 @@ fn bearer(req: &ServiceRequest) -> Option<&str> {
 /// Enforces the access table: public rows pass; every other row needs a valid credential
 /// (401 otherwise) that its access rule allows (403 otherwise). The caller is put in the
 /// request's extensions for [`Caller`]. Protected responses are marked `no-store`.
+///
+/// An authenticated request is then held to its credential's limits (`crate::limits`):
+/// past them, 429 `RATE_LIMITED` with `Retry-After`; every answer to a credential with a
+/// rate limit carries `RateLimit-Policy` and `RateLimit`.
 pub async fn authorize<P: Ports>(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -231,6 +239,12 @@ pub async fn authorize<P: Ports>(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
+    let limiter = req
+        .app_data::<web::Data<AppState<P>>>()
+        .map(|state| Arc::clone(&state.limiter));
+    let policy = limiter
+        .as_ref()
+        .and_then(|limiter| limiter.limits().policy_field());
     let verdict = match (bearer(&req), req.app_data::<web::Data<AppState<P>>>()) {
         (Some(secret), Some(state)) => {
             // In a task of its own, like the handler (see `deadline`): a client that hangs up
@@ -256,10 +270,39 @@ pub async fn authorize<P: Ports>(
         (Some(_), None) => Err(ApiError::internal()),
     };
     let mut response = match verdict {
-        Ok(principal) => {
-            req.extensions_mut().insert(principal);
-            next.call(req).await?.map_into_left_body()
-        }
+        Ok(principal) => match limiter
+            .map(|limiter| limiter.admit(principal.credential_id.as_str(), Instant::now()))
+        {
+            Some(Admission::Refused {
+                why,
+                retry_after_secs,
+                quota,
+            }) => {
+                let error = ApiError::credential_limited(why, retry_after_secs);
+                let mut response = req
+                    .into_response(error.error_response())
+                    .map_into_right_body();
+                rate_limit_fields(response.headers_mut(), policy.as_deref(), quota);
+                response
+            }
+            admitted => {
+                let quota = match admitted {
+                    Some(Admission::Admitted { permit, quota }) => {
+                        // Held by the request until its last handle is dropped: a handler
+                        // that runs on past the deadline (see `deadline`) still counts.
+                        if let Some(permit) = permit {
+                            req.extensions_mut().insert(permit);
+                        }
+                        quota
+                    }
+                    _ => None,
+                };
+                req.extensions_mut().insert(principal);
+                let mut response = next.call(req).await?.map_into_left_body();
+                rate_limit_fields(response.headers_mut(), policy.as_deref(), quota);
+                response
+            }
+        },
         Err(error) => req
             .into_response(error.error_response())
             .map_into_right_body(),
@@ -268,6 +311,23 @@ pub async fn authorize<P: Ports>(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers), when the
+/// credential has a rate limit.
+fn rate_limit_fields(
+    headers: &mut actix_web::http::header::HeaderMap,
+    policy: Option<&str>,
+    quota: Option<Quota>,
+) {
+    if let (Some(policy), Some(quota)) = (policy, quota) {
+        if let Ok(value) = HeaderValue::from_str(policy) {
+            headers.insert(RATE_LIMIT_POLICY, value);
+        }
+        if let Ok(value) = HeaderValue::from_str(&quota.field()) {
+            headers.insert(RATE_LIMIT, value);
+        }
+    }
 }
 
 /// The authenticated caller of a protected endpoint.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use customers_domain::store::StoreSettings;
+use customers_http::limits::CredentialLimits;
 use customers_persistence::{DatabaseConfig, default_max_connections};
 
 #[derive(Parser, Debug)]
@@ -121,9 +122,33 @@ pub struct ServeArgs {
     #[arg(long, env = "CUSTOMERS_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
 
+    /// Requests per second each credential may make on average (a token bucket's rate);
+    /// past it, 429. 0: no rate limit.
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_RATE", default_value_t = CredentialLimits::DEFAULT_RATE_PER_SEC)]
+    pub credential_rate: u32,
+
+    /// Requests each credential may make at once above its rate (the bucket's size).
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_BURST", default_value_t = CredentialLimits::DEFAULT_BURST)]
+    pub credential_burst: u32,
+
+    /// Requests of one credential in progress at once; past it, 429. 0: no cap.
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_CONCURRENCY", default_value_t = CredentialLimits::DEFAULT_CONCURRENCY)]
+    pub credential_concurrency: u32,
+
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(long, env = "CUSTOMERS_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
+}
+
+impl ServeArgs {
+    pub fn limits(&self) -> CredentialLimits {
+        CredentialLimits {
+            rate_per_sec: f64::from(self.credential_rate),
+            // A burst below one would refuse everything.
+            burst: self.credential_burst.max(1),
+            concurrency: self.credential_concurrency,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -197,6 +222,31 @@ mod tests {
             ("EUR", 50)
         );
         assert_eq!(settings.timezone, "Europe/Copenhagen");
+    }
+
+    #[test]
+    fn credential_limits_default_to_at_least_100_per_second_and_are_configurable() {
+        let defaults = Cli::try_parse_from(["customers"]).unwrap().serve.limits();
+        assert_eq!(defaults, CredentialLimits::default());
+        assert!(defaults.rate_per_sec >= 100.0 && defaults.burst >= 100);
+        let cli = Cli::try_parse_from([
+            "customers",
+            "--credential-rate",
+            "0",
+            "--credential-burst",
+            "0",
+            "--credential-concurrency",
+            "4",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.serve.limits(),
+            CredentialLimits {
+                rate_per_sec: 0.0,
+                burst: 1,
+                concurrency: 4
+            }
+        );
     }
 
     #[test]
