@@ -35,6 +35,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     a_credential_past_its_rate_gets_429_and_others_do_not,
     a_credential_with_too_many_requests_in_progress_gets_429_and_others_do_not,
+    reads_by_id_pass_while_scans_hold_every_main_connection,
 );
 
 async fn serve(database: TestDatabase, limits: CredentialLimits) -> TestServer {
@@ -146,18 +147,24 @@ async fn a_credential_with_too_many_requests_in_progress_gets_429_and_others_do_
                 .await
         });
     }
-    // Reads of the owner pass until both creates have been admitted, then are refused.
-    let mut refused = None;
+    // Both creates hold a connection while they wait for the lock.
     for _ in 0..400 {
-        let reply = s.get(&format!("/customers/{id}"), &s.owner_token).await;
-        if reply.status == StatusCode::TOO_MANY_REQUESTS {
-            refused = Some(reply);
+        let pool = s.served_database().pool_status();
+        if pool.size - pool.available >= 2 {
             break;
         }
-        assert_eq!(reply.status, StatusCode::OK);
+        if let Some(write) = writes.try_join_next() {
+            panic!(
+                "a create ended while the lock was held: {:?}",
+                write.unwrap()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let refused = refused.expect("a third request while two are in progress is refused");
+    let pool = s.served_database().pool_status();
+    assert_eq!(pool.size - pool.available, 2, "{pool:?}");
+    // A third request of the owner is refused.
+    let refused = s.get(&format!("/customers/{id}"), &s.owner_token).await;
     assert_limited(&refused, "1");
     assert!(
         refused.header("ratelimit").is_none(),
@@ -183,4 +190,60 @@ async fn a_credential_with_too_many_requests_in_progress_gets_429_and_others_do_
     assert!(served, "the owner is served once its requests have ended");
     let listed = s.get("/customers", &s.owner_token).await;
     assert_eq!(listed.body["meta"]["total"], 3);
+}
+
+/// With every connection of the service's main pool held (as 32 slow searches would), a
+/// customer, an order and a review are still read by id, and a credential still
+/// authenticates: on the connections kept for point reads. A list waits for a main
+/// connection and answers 503.
+async fn reads_by_id_pass_while_scans_hold_every_main_connection(database: TestDatabase) {
+    let s = TestServer::start_with(database, |options| {
+        options.limits = CredentialLimits::off();
+        options.database.max_connections = 2;
+        options.database.point_read_connections = 1;
+        options.database.wait_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let (_, other_owner) = s.other_store().await;
+    let id = s.customer(json!({"firstName": "Ada"})).await;
+    let order = s
+        .order(
+            json!({"customerId": id, "items": [{"productId": "p1", "productName": "Pizza",
+            "quantity": 1, "unitPriceMinor": 9900}]}),
+        )
+        .await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let review = s
+        .post(
+            "/reviews",
+            &s.owner_token,
+            json!({"orderId": order_id, "rating": 5}),
+        )
+        .await;
+    assert_eq!(review.status, StatusCode::CREATED, "{:?}", review.body);
+    let review_id = review.data()["id"].as_str().unwrap().to_owned();
+    // A key never used before: its lookup cannot come from the credential cache.
+    let (_, fresh_key) = s.api_key(&["read:customers", "read:orders"]).await;
+
+    let held = customers_tests::testing::hold_main_pool(s.served_database()).await;
+    assert_eq!(held.len(), 2);
+    for path in [
+        format!("/customers/{id}"),
+        format!("/orders/{order_id}"),
+        format!("/reviews/{review_id}"),
+    ] {
+        let reply = s.get(&path, &s.owner_token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
+    }
+    let by_key = s.get(&format!("/customers/{id}"), &fresh_key).await;
+    assert_eq!(by_key.status, StatusCode::OK, "{:?}", by_key.body);
+    assert_eq!(by_key.data()["firstName"], "Ada");
+    // Another store's missing customer: a point read too.
+    let missing = s.get(&format!("/customers/{id}"), &other_owner).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let list = s.get("/customers", &s.owner_token).await;
+    assert_eq!(list.status, StatusCode::SERVICE_UNAVAILABLE);
+    drop(held);
+    let list = s.get("/customers", &s.owner_token).await;
+    assert_eq!(list.status, StatusCode::OK);
 }

@@ -194,6 +194,15 @@ impl TestServer {
         &self.database
     }
 
+    /// The running service's own database handle (its pools).
+    pub fn served_database(&self) -> &customers_persistence::Database {
+        &self
+            .server
+            .as_ref()
+            .expect("the server is running")
+            .database
+    }
+
     /// A cheap handle for requests from spawned tasks.
     pub fn remote(&self) -> Remote {
         Remote {

@@ -5,7 +5,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use customers_domain::store::StoreSettings;
 use customers_http::limits::CredentialLimits;
-use customers_persistence::{DatabaseConfig, default_max_connections};
+use customers_persistence::{
+    DEFAULT_POINT_READ_CONNECTIONS, DatabaseConfig, default_max_connections,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -61,6 +63,16 @@ pub struct GlobalArgs {
     )]
     pub db_statement_timeout_ms: u64,
 
+    /// Database connections kept for point reads (a customer, order, review or credential by
+    /// its id), besides --db-max-connections, so that they never queue behind list scans.
+    #[arg(
+        long,
+        env = "CUSTOMERS_DB_POINT_READ_CONNECTIONS",
+        default_value_t = DEFAULT_POINT_READ_CONNECTIONS,
+        global = true
+    )]
+    pub db_point_read_connections: usize,
+
     /// Log line format, on standard error.
     #[arg(long, env = "CUSTOMERS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -78,6 +90,7 @@ impl GlobalArgs {
             wait_timeout: timeout,
             connect_timeout: timeout,
             statement_timeout: Duration::from_millis(self.db_statement_timeout_ms.max(1)),
+            point_read_connections: self.db_point_read_connections.max(1),
         }
     }
 }
@@ -278,5 +291,11 @@ mod tests {
         let database = cli.global.database();
         assert_eq!(database.statement_timeout, Duration::from_millis(250));
         assert_eq!(database.wait_timeout, Duration::from_millis(700));
+        assert_eq!(
+            database.point_read_connections,
+            DEFAULT_POINT_READ_CONNECTIONS
+        );
+        let cli = Cli::try_parse_from(["customers", "--db-point-read-connections", "3"]).unwrap();
+        assert_eq!(cli.global.database().point_read_connections, 3);
     }
 }
