@@ -169,6 +169,9 @@ impl TestServer {
         let mut options = ServeOptions::new(database.url());
         options.workers = Some(2);
         options.database.max_connections = 8;
+        // Many tests fire hundreds of requests at once with one credential; the tests of the
+        // per-credential limits (`tests/api/limits.rs`) set limits of their own.
+        options.limits = customers_http::limits::CredentialLimits::off();
         configure(&mut options);
         let server = customers_server::start(options)
             .await
@@ -189,6 +192,15 @@ impl TestServer {
 
     pub fn database(&self) -> &TestDatabase {
         &self.database
+    }
+
+    /// The running service's own database handle (its pools).
+    pub fn served_database(&self) -> &customers_persistence::Database {
+        &self
+            .server
+            .as_ref()
+            .expect("the server is running")
+            .database
     }
 
     /// A cheap handle for requests from spawned tasks.

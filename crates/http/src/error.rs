@@ -58,6 +58,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", message)
     }
 
+    /// A request the server cannot read as one of the API's (a method longer than any HTTP
+    /// defines).
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -152,6 +158,21 @@ impl ApiError {
                 "RATE_LIMITED",
                 "Too many failed attempts; try again later",
             )
+        }
+    }
+
+    /// 429 for a credential past its limits (`crate::limits`): too many requests in the last
+    /// moments, or too many in progress at once.
+    pub fn credential_limited(why: crate::limits::Refusal, retry_after_secs: u64) -> Self {
+        let message = match why {
+            crate::limits::Refusal::Rate => "This credential sent too many requests; slow down",
+            crate::limits::Refusal::Concurrency => {
+                "This credential has too many requests in progress; wait for some to finish"
+            }
+        };
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", message)
         }
     }
 

@@ -23,6 +23,7 @@ pub mod envelope;
 pub mod error;
 pub mod health;
 pub mod idempotent;
+pub mod limits;
 pub mod loyalty;
 pub mod metrics;
 pub mod middleware;

@@ -36,6 +36,27 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), Series>>,
 }
 
+/// The methods HTTP defines (RFC 9110 and PATCH): each is a label value of its own.
+const KNOWN_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// The label of a method nobody defines: a client makes up as many methods as it likes, and
+/// each raw one would be a series of its own.
+pub const OTHER_METHOD: &str = "OTHER";
+
+/// The route label of a request no route matched: its raw path is never a label.
+pub const UNMATCHED_ROUTE: &str = "(unmatched)";
+
+/// The method as a label: a method HTTP defines, else [`OTHER_METHOD`].
+pub fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|known| **known == method)
+        .copied()
+        .unwrap_or(OTHER_METHOD)
+}
+
 fn label(value: &str) -> String {
     value
         .replace('\\', "\\\\")
@@ -44,9 +65,13 @@ fn label(value: &str) -> String {
 }
 
 impl Metrics {
-    /// Counts one request: its method, route pattern (never the raw path, so the number of
-    /// series stays bounded), status and latency.
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Counts one request: its method (a method HTTP does not define counts as
+    /// [`OTHER_METHOD`]), its route pattern (`None`, no route matched, counts as
+    /// [`UNMATCHED_ROUTE`]; never the raw path), status and latency. The number of series
+    /// is bounded by the routes, the methods and the statuses, whatever clients send.
+    pub fn observe(&self, method: &str, route: Option<&str>, status: u16, seconds: f64) {
+        let method = method_label(method);
+        let route = route.unwrap_or(UNMATCHED_ROUTE);
         let mut requests = self
             .requests
             .lock()
@@ -164,9 +189,9 @@ mod tests {
     #[test]
     fn histograms_are_cumulative_and_counted() {
         let metrics = Metrics::default();
-        metrics.observe("GET", "/customers", 200, 0.003);
-        metrics.observe("GET", "/customers", 200, 0.2);
-        metrics.observe("GET", "/customers", 200, 9.0);
+        metrics.observe("GET", Some("/customers"), 200, 0.003);
+        metrics.observe("GET", Some("/customers"), 200, 0.2);
+        metrics.observe("GET", Some("/customers"), 200, 9.0);
         let text = metrics.render(PoolGauges::default());
         let series = "method=\"GET\",route=\"/customers\",status=\"200\"";
         assert!(text.contains(&format!("customers_http_requests_total{{{series}}} 3")));
@@ -200,6 +225,41 @@ mod tests {
         assert!(text.contains("customers_db_pool_idle 2"));
         assert!(text.contains("customers_db_pool_waiting 1"));
         assert!(text.contains("customers_build_info{version=\""));
+    }
+
+    #[test]
+    fn only_defined_methods_are_labels_of_their_own() {
+        for method in KNOWN_METHODS {
+            assert_eq!(method_label(method), method);
+        }
+        for made_up in ["get", "FOO", "PROPFIND", "", "GETT", "G\"E"] {
+            assert_eq!(method_label(made_up), OTHER_METHOD, "{made_up:?}");
+        }
+    }
+
+    #[test]
+    fn made_up_methods_and_paths_add_no_series() {
+        let metrics = Metrics::default();
+        metrics.observe("GET", None, 404, 0.001);
+        let baseline = metrics.render(PoolGauges::default()).len();
+        for i in 0..1_000 {
+            let method = format!("M{i:015}");
+            metrics.observe(&method, None, 404, 0.001);
+            metrics.observe("GET", None, 404, 0.001);
+        }
+        let text = metrics.render(PoolGauges::default());
+        assert!(
+            text.contains(
+                "customers_http_requests_total{method=\"OTHER\",route=\"(unmatched)\",status=\"404\"} 1000"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "customers_http_requests_total{method=\"GET\",route=\"(unmatched)\",status=\"404\"} 1001"
+        ));
+        assert!(!text.contains("M000000000000001"));
+        // One more series (OTHER) than before: its 16 lines, each under 200 bytes.
+        assert!(text.len() < baseline + 16 * 200, "{}", text.len());
     }
 
     #[test]

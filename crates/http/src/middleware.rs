@@ -1,6 +1,7 @@
 //! The middleware every request passes: its request id, security headers and log line
 //! ([`request_context`]), then the access table's verdict ([`authorize`]).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,11 +14,14 @@ use customers_domain::Ports;
 use customers_domain::access::{Access, Principal};
 
 use crate::error::ApiError;
-use crate::metrics::Metrics;
+use crate::limits::{Admission, Quota};
+use crate::metrics::{Metrics, OTHER_METHOD, UNMATCHED_ROUTE};
 use crate::routes;
 use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
+pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
 tokio::task_local! {
     static CURRENT_REQUEST_ID: String;
@@ -122,9 +126,28 @@ pub async fn deadline(
     }
 }
 
+/// Longest method accepted, in bytes: the longest HTTP defines is 7 (`OPTIONS`, `CONNECT`),
+/// WebDAV's longest 16 (`BASELINE-CONTROL`).
+pub const MAX_METHOD_BYTES: usize = 16;
+
+/// The method as the log line shows it: as sent when at most [`MAX_METHOD_BYTES`] long
+/// (methods are tokens: no space, quote or control character), else `OTHER`.
+pub fn loggable_method(method: &str) -> &str {
+    if method.len() <= MAX_METHOD_BYTES {
+        method
+    } else {
+        OTHER_METHOD
+    }
+}
+
 /// Gives the request an id (echoed in `X-Request-Id` and in error bodies), adds
 /// `X-Content-Type-Options: nosniff`, and logs one line: method, route pattern, status,
 /// latency, request id and store — never bodies, credentials or personal data.
+///
+/// A method longer than [`MAX_METHOD_BYTES`] is refused with 400 `BAD_REQUEST` before any
+/// route, credential or handler sees the request; its log line and metrics say `OTHER`. The
+/// log line never holds the raw path, and a method only when it is at most
+/// [`MAX_METHOD_BYTES`] long.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -132,13 +155,27 @@ pub async fn request_context(
     let id = request_id(&req);
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().clone();
-    let matched = req.match_pattern();
+    let method = loggable_method(req.method().as_str()).to_owned();
+    let too_long = req.method().as_str().len() > MAX_METHOD_BYTES;
+    let matched = if too_long { None } else { req.match_pattern() };
     req.extensions_mut().insert(MatchedPattern(matched.clone()));
-    let pattern = matched.unwrap_or_else(|| "(unmatched)".to_owned());
+    let pattern = matched.as_deref().unwrap_or(UNMATCHED_ROUTE).to_owned();
     // Handlers and the auth middleware turn their errors into responses themselves, inside
     // this scope, so error bodies carry the request id.
-    let mut response = CURRENT_REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    let mut response = if too_long {
+        let refusal = CURRENT_REQUEST_ID.scope(id.clone(), async {
+            ApiError::bad_request(format!(
+                "The method must be at most {MAX_METHOD_BYTES} bytes long"
+            ))
+            .error_response()
+        });
+        req.into_response(refusal.await).map_into_boxed_body()
+    } else {
+        CURRENT_REQUEST_ID
+            .scope(id.clone(), next.call(req))
+            .await?
+            .map_into_boxed_body()
+    };
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(REQUEST_ID, value);
@@ -156,8 +193,8 @@ pub async fn request_context(
     let seconds = started.elapsed().as_secs_f64();
     if let Some(metrics) = metrics {
         metrics.observe(
-            method.as_str(),
-            &pattern,
+            &method,
+            matched.as_deref(),
             response.status().as_u16(),
             seconds,
         );
@@ -185,6 +222,10 @@ fn bearer(req: &ServiceRequest) -> Option<&str> {
 /// Enforces the access table: public rows pass; every other row needs a valid credential
 /// (401 otherwise) that its access rule allows (403 otherwise). The caller is put in the
 /// request's extensions for [`Caller`]. Protected responses are marked `no-store`.
+///
+/// An authenticated request is then held to its credential's limits (`crate::limits`):
+/// past them, 429 `RATE_LIMITED` with `Retry-After`; every answer to a credential with a
+/// rate limit carries `RateLimit-Policy` and `RateLimit`.
 pub async fn authorize<P: Ports>(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -198,6 +239,12 @@ pub async fn authorize<P: Ports>(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
+    let limiter = req
+        .app_data::<web::Data<AppState<P>>>()
+        .map(|state| Arc::clone(&state.limiter));
+    let policy = limiter
+        .as_ref()
+        .and_then(|limiter| limiter.limits().policy_field());
     let verdict = match (bearer(&req), req.app_data::<web::Data<AppState<P>>>()) {
         (Some(secret), Some(state)) => {
             // In a task of its own, like the handler (see `deadline`): a client that hangs up
@@ -223,10 +270,39 @@ pub async fn authorize<P: Ports>(
         (Some(_), None) => Err(ApiError::internal()),
     };
     let mut response = match verdict {
-        Ok(principal) => {
-            req.extensions_mut().insert(principal);
-            next.call(req).await?.map_into_left_body()
-        }
+        Ok(principal) => match limiter
+            .map(|limiter| limiter.admit(principal.credential_id.as_str(), Instant::now()))
+        {
+            Some(Admission::Refused {
+                why,
+                retry_after_secs,
+                quota,
+            }) => {
+                let error = ApiError::credential_limited(why, retry_after_secs);
+                let mut response = req
+                    .into_response(error.error_response())
+                    .map_into_right_body();
+                rate_limit_fields(response.headers_mut(), policy.as_deref(), quota);
+                response
+            }
+            admitted => {
+                let quota = match admitted {
+                    Some(Admission::Admitted { permit, quota }) => {
+                        // Held by the request until its last handle is dropped: a handler
+                        // that runs on past the deadline (see `deadline`) still counts.
+                        if let Some(permit) = permit {
+                            req.extensions_mut().insert(permit);
+                        }
+                        quota
+                    }
+                    _ => None,
+                };
+                req.extensions_mut().insert(principal);
+                let mut response = next.call(req).await?.map_into_left_body();
+                rate_limit_fields(response.headers_mut(), policy.as_deref(), quota);
+                response
+            }
+        },
         Err(error) => req
             .into_response(error.error_response())
             .map_into_right_body(),
@@ -235,6 +311,23 @@ pub async fn authorize<P: Ports>(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers), when the
+/// credential has a rate limit.
+fn rate_limit_fields(
+    headers: &mut actix_web::http::header::HeaderMap,
+    policy: Option<&str>,
+    quota: Option<Quota>,
+) {
+    if let (Some(policy), Some(quota)) = (policy, quota) {
+        if let Ok(value) = HeaderValue::from_str(policy) {
+            headers.insert(RATE_LIMIT_POLICY, value);
+        }
+        if let Ok(value) = HeaderValue::from_str(&quota.field()) {
+            headers.insert(RATE_LIMIT, value);
+        }
+    }
 }
 
 /// The authenticated caller of a protected endpoint.

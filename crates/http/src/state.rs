@@ -15,6 +15,7 @@ use customers_domain::order::OrderService;
 use customers_domain::privacy::PrivacyService;
 use customers_domain::review::ReviewService;
 
+use crate::limits::{CredentialLimits, Limiter};
 use crate::metrics::{Metrics, PoolGauges, PoolProbe};
 
 /// Answers whether the database answers (for `/readyz`).
@@ -36,6 +37,8 @@ pub struct AppState<P> {
     pub pool: PoolProbe,
     /// Longest a request may take before it answers 503 (default 30 s).
     pub request_timeout: Duration,
+    /// Per-credential rate and concurrency limits, shared by every worker.
+    pub limiter: Arc<Limiter>,
 }
 
 impl<P: Ports> AppState<P> {
@@ -53,6 +56,7 @@ impl<P: Ports> AppState<P> {
             metrics: Arc::new(Metrics::default()),
             pool,
             request_timeout: Duration::from_secs(30),
+            limiter: Limiter::new(CredentialLimits::default()),
         }
     }
 }
@@ -78,6 +82,7 @@ impl<P> Clone for AppState<P> {
             metrics: Arc::clone(&self.metrics),
             pool: Arc::clone(&self.pool),
             request_timeout: self.request_timeout,
+            limiter: Arc::clone(&self.limiter),
         }
     }
 }

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use crate::error::DatabaseError;
 
+/// Connections kept for point reads unless configured otherwise.
+pub const DEFAULT_POINT_READ_CONNECTIONS: usize = 2;
+
 /// Where the database is and how the pool behaves.
 #[derive(Clone)]
 pub struct DatabaseConfig {
@@ -21,6 +24,9 @@ pub struct DatabaseConfig {
     /// `Unavailable`: PostgreSQL's `statement_timeout` (lock waits included); on SQLite, whose
     /// statements only wait on locks, its `busy_timeout`. Migrations are exempt.
     pub statement_timeout: Duration,
+    /// Connections kept for point reads (a row by its id), besides `max_connections`, so
+    /// that those never queue behind scans holding every other connection.
+    pub point_read_connections: usize,
 }
 
 impl DatabaseConfig {
@@ -32,6 +38,7 @@ impl DatabaseConfig {
             wait_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
+            point_read_connections: DEFAULT_POINT_READ_CONNECTIONS,
         }
     }
 
@@ -49,6 +56,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("wait_timeout", &self.wait_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("point_read_connections", &self.point_read_connections)
             .finish()
     }
 }

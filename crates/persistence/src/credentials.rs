@@ -147,7 +147,8 @@ impl CredentialRepository for Database {
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>, RepoError> {
         let now = to_db(now);
-        let row = with_connection!(self, |conn| {
+        // A point read (see `pool::Lanes`): authenticating never queues behind scans.
+        let row = with_connection!(self.point_reads(), |conn| {
             credentials::table
                 .left_join(
                     users::table.on(users::store_id

@@ -41,6 +41,8 @@ mod users;
 
 pub mod testing;
 
-pub use config::{DatabaseConfig, default_max_connections, redact_url};
+pub use config::{
+    DEFAULT_POINT_READ_CONNECTIONS, DatabaseConfig, default_max_connections, redact_url,
+};
 pub use error::DatabaseError;
 pub use pool::{Backend, Database, PoolStatus};

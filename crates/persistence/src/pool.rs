@@ -69,11 +69,39 @@ pub struct PoolStatus {
     pub waiting: usize,
 }
 
-/// The pool of the live backend.
+/// The connections of one backend: the main pool, which every query may use, and a small
+/// pool kept for point reads (a row by its id: a customer, an order, a review, a credential),
+/// so that they never queue behind list scans, searches and writes holding every main
+/// connection.
+pub(crate) struct Lanes<C>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+{
+    pub(crate) main: DeadPool<C>,
+    pub(crate) point: DeadPool<C>,
+    /// Whether this handle's queries are point reads: they take a free main connection, else
+    /// whichever of the two pools frees one first.
+    pub(crate) point_read: bool,
+}
+
+impl<C> Clone for Lanes<C>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+{
+    fn clone(&self) -> Self {
+        Self {
+            main: self.main.clone(),
+            point: self.point.clone(),
+            point_read: self.point_read,
+        }
+    }
+}
+
+/// The pools of the live backend.
 #[derive(Clone)]
 pub(crate) enum Pool {
-    Sqlite(DeadPool<SqliteConnection>),
-    Postgres(DeadPool<PgConnection>),
+    Sqlite(Lanes<SqliteConnection>),
+    Postgres(Lanes<PgConnection>),
 }
 
 /// The database: a pool of connections to SQLite or PostgreSQL. Cheap to clone (the clones
@@ -189,19 +217,35 @@ where
         .map_err(|error| DatabaseError::InvalidConfig(error.to_string()))
 }
 
-/// A connection from the pool, or `Unavailable`.
-pub(crate) async fn checkout<C>(pool: &DeadPool<C>) -> Result<Object<C>, RepoError>
+/// A connection from the pool, or `Unavailable`. A point read (see [`Lanes`]) takes a free
+/// main connection when there is one, else the first connection either pool frees; any other
+/// query waits for a main connection.
+pub(crate) async fn checkout<C>(lanes: &Lanes<C>) -> Result<Object<C>, RepoError>
 where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
 {
-    pool.get().await.map_err(from_pool)
+    if !lanes.point_read {
+        return lanes.main.get().await.map_err(from_pool);
+    }
+    let at_once = Timeouts {
+        wait: Some(Duration::ZERO),
+        ..lanes.main.timeouts()
+    };
+    if let Ok(object) = lanes.main.timeout_get(&at_once).await {
+        return Ok(object);
+    }
+    // Dropping the other wait gives up its place in that pool's queue.
+    tokio::select! {
+        object = lanes.point.get() => object.map_err(from_pool),
+        object = lanes.main.get() => object.map_err(from_pool),
+    }
 }
 
 /// How many connections one piece of work may try when each turns out cut: one more than the
-/// pool holds, since a server restart cuts every pooled connection at once and the pool
+/// pools hold, since a server restart cuts every pooled connection at once and the pool
 /// learns it one connection at a time.
-pub(crate) fn connection_attempts(pool: &DeadPool<PgConnection>) -> usize {
-    pool.status().max_size + 1
+pub(crate) fn connection_attempts(lanes: &Lanes<PgConnection>) -> usize {
+    lanes.main.status().max_size + lanes.point.status().max_size + 1
 }
 
 /// Whether `error` came from a connection that is cut (its server went away or ended the
@@ -250,7 +294,7 @@ impl Begin {
 /// statement a checked-out connection gets, so a connection found cut there is replaced
 /// (nothing ran on it) and `BEGIN` sent on the next one.
 pub(crate) async fn begin_postgres(
-    pool: &DeadPool<PgConnection>,
+    pool: &Lanes<PgConnection>,
     begin: Begin,
 ) -> Result<Object<PgConnection>, RepoError> {
     let mut attempt = 1;
@@ -277,7 +321,7 @@ pub(crate) async fn begin_postgres(
 /// second is never waited for, so readers that each hold one connection cannot deadlock a
 /// full pool waiting for another (under such load one connection is as fast anyway).
 pub(crate) async fn snapshot_pair(
-    pool: &DeadPool<PgConnection>,
+    pool: &Lanes<PgConnection>,
     first: &mut PgConnection,
 ) -> diesel::QueryResult<Option<Object<PgConnection>>> {
     use diesel::dsl::sql;
@@ -285,9 +329,9 @@ pub(crate) async fn snapshot_pair(
 
     let at_once = Timeouts {
         wait: Some(Duration::ZERO),
-        ..pool.timeouts()
+        ..pool.main.timeouts()
     };
-    let Ok(mut second) = pool.timeout_get(&at_once).await else {
+    let Ok(mut second) = pool.main.timeout_get(&at_once).await else {
         return Ok(None);
     };
     PgTransactions::begin_transaction_sql(first, Begin::Snapshot.sql()).await?;
@@ -349,15 +393,28 @@ impl Database {
                 "max_connections must be at least 1".into(),
             ));
         }
+        let point_config = DatabaseConfig {
+            max_connections: config.point_read_connections.max(1),
+            ..config.clone()
+        };
         let pool = match target(&config.url)? {
             Target::Sqlite(path) => {
                 create_parent_folder(&path).await?;
-                let manager = sqlite_manager(&path, config.statement_timeout_ms());
-                Pool::Sqlite(build_pool(manager, config)?)
+                let manager = || sqlite_manager(&path, config.statement_timeout_ms());
+                Pool::Sqlite(Lanes {
+                    main: build_pool(manager(), config)?,
+                    point: build_pool(manager(), &point_config)?,
+                    point_read: false,
+                })
             }
             Target::Postgres(url) => {
                 let postgres = postgres_config(&url, config)?;
-                Pool::Postgres(build_pool(postgres_manager(&url, postgres), config)?)
+                let manager = || postgres_manager(&url, postgres.clone());
+                Pool::Postgres(Lanes {
+                    main: build_pool(manager(), config)?,
+                    point: build_pool(manager(), &point_config)?,
+                    point_read: false,
+                })
             }
         };
         let database = Database { pool };
@@ -393,10 +450,21 @@ impl Database {
         }
     }
 
+    /// The same database, for point reads (see [`Lanes`]).
+    pub(crate) fn point_reads(&self) -> Database {
+        let mut pool = self.pool.clone();
+        match &mut pool {
+            Pool::Sqlite(lanes) => lanes.point_read = true,
+            Pool::Postgres(lanes) => lanes.point_read = true,
+        }
+        Database { pool }
+    }
+
+    /// The main pool's occupancy.
     pub fn pool_status(&self) -> PoolStatus {
         let status = match &self.pool {
-            Pool::Sqlite(pool) => pool.status(),
-            Pool::Postgres(pool) => pool.status(),
+            Pool::Sqlite(lanes) => lanes.main.status(),
+            Pool::Postgres(lanes) => lanes.main.status(),
         };
         PoolStatus {
             max_size: status.max_size,
@@ -410,8 +478,14 @@ impl Database {
     /// fail with `Unavailable`.
     pub fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(pool) => pool.close(),
-            Pool::Postgres(pool) => pool.close(),
+            Pool::Sqlite(lanes) => {
+                lanes.main.close();
+                lanes.point.close();
+            }
+            Pool::Postgres(lanes) => {
+                lanes.main.close();
+                lanes.point.close();
+            }
         }
     }
 }
@@ -627,7 +701,7 @@ mod tests {
     use diesel_async::RunQueryDsl;
 
     use super::{
-        Database, DeadPool, PgConnection, Pool, PoolableConnection, checkout, finish_postgres,
+        Database, Lanes, PgConnection, Pool, PoolableConnection, checkout, finish_postgres,
         snapshot_pair,
     };
     use crate::config::DatabaseConfig;
@@ -676,7 +750,7 @@ mod tests {
         }
     }
 
-    fn postgres_pool(database: &Database) -> &DeadPool<PgConnection> {
+    fn postgres_pool(database: &Database) -> &Lanes<PgConnection> {
         match &database.pool {
             Pool::Postgres(pool) => pool,
             Pool::Sqlite(_) => panic!("a PostgreSQL database"),

@@ -19,6 +19,7 @@ use customers_domain::review::ReviewStats;
 use diesel::dsl::count_star;
 use diesel::sql_types::Text;
 use diesel::{ExpressionMethods, QueryDsl, QueryableByName};
+use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::config::{DatabaseConfig, redact_url};
@@ -54,6 +55,51 @@ impl HeldLock {
             Held::Postgres(mut connection) => connection.batch_execute("ROLLBACK").await,
         };
         released.expect("the lock is released");
+    }
+}
+
+/// Every connection of a database's main pool, taken by [`hold_main_pool`]; dropping it
+/// gives them back.
+pub struct HeldConnections(#[allow(dead_code)] HeldPool);
+
+enum HeldPool {
+    Sqlite(Vec<Object<crate::pool::SqliteConnection>>),
+    Postgres(Vec<Object<AsyncPgConnection>>),
+}
+
+impl HeldConnections {
+    /// How many connections are held.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            HeldPool::Sqlite(held) => held.len(),
+            HeldPool::Postgres(held) => held.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Takes every connection of `database`'s main pool (as list scans holding them all would),
+/// leaving only the connections kept for point reads.
+pub async fn hold_main_pool(database: &Database) -> HeldConnections {
+    use crate::pool::Pool;
+    match &database.pool {
+        Pool::Sqlite(lanes) => {
+            let mut held = Vec::new();
+            for _ in 0..lanes.main.status().max_size {
+                held.push(lanes.main.get().await.expect("a main connection"));
+            }
+            HeldConnections(HeldPool::Sqlite(held))
+        }
+        Pool::Postgres(lanes) => {
+            let mut held = Vec::new();
+            for _ in 0..lanes.main.status().max_size {
+                held.push(lanes.main.get().await.expect("a main connection"));
+            }
+            HeldConnections(HeldPool::Postgres(held))
+        }
     }
 }
 

@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use customers_domain::store::StoreSettings;
-use customers_persistence::{DatabaseConfig, default_max_connections};
+use customers_http::limits::CredentialLimits;
+use customers_persistence::{
+    DEFAULT_POINT_READ_CONNECTIONS, DatabaseConfig, default_max_connections,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -60,6 +63,16 @@ pub struct GlobalArgs {
     )]
     pub db_statement_timeout_ms: u64,
 
+    /// Database connections kept for point reads (a customer, order, review or credential by
+    /// its id), besides --db-max-connections, so that they never queue behind list scans.
+    #[arg(
+        long,
+        env = "CUSTOMERS_DB_POINT_READ_CONNECTIONS",
+        default_value_t = DEFAULT_POINT_READ_CONNECTIONS,
+        global = true
+    )]
+    pub db_point_read_connections: usize,
+
     /// Log line format, on standard error.
     #[arg(long, env = "CUSTOMERS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -77,6 +90,7 @@ impl GlobalArgs {
             wait_timeout: timeout,
             connect_timeout: timeout,
             statement_timeout: Duration::from_millis(self.db_statement_timeout_ms.max(1)),
+            point_read_connections: self.db_point_read_connections.max(1),
         }
     }
 }
@@ -132,6 +146,19 @@ pub struct ServeArgs {
     )]
     pub request_timeout_ms: u64,
 
+    /// Requests per second each credential may make on average (a token bucket's rate);
+    /// past it, 429. 0: no rate limit.
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_RATE", default_value_t = CredentialLimits::DEFAULT_RATE_PER_SEC)]
+    pub credential_rate: u32,
+
+    /// Requests each credential may make at once above its rate (the bucket's size).
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_BURST", default_value_t = CredentialLimits::DEFAULT_BURST)]
+    pub credential_burst: u32,
+
+    /// Requests of one credential in progress at once; past it, 429. 0: no cap.
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_CONCURRENCY", default_value_t = CredentialLimits::DEFAULT_CONCURRENCY)]
+    pub credential_concurrency: u32,
+
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(
         long,
@@ -140,6 +167,17 @@ pub struct ServeArgs {
         global = true
     )]
     pub shutdown_grace_secs: u64,
+}
+
+impl ServeArgs {
+    pub fn limits(&self) -> CredentialLimits {
+        CredentialLimits {
+            rate_per_sec: f64::from(self.credential_rate),
+            // A burst below one would refuse everything.
+            burst: self.credential_burst.max(1),
+            concurrency: self.credential_concurrency,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -269,6 +307,31 @@ mod tests {
     }
 
     #[test]
+    fn credential_limits_default_to_at_least_100_per_second_and_are_configurable() {
+        let defaults = Cli::try_parse_from(["customers"]).unwrap().serve.limits();
+        assert_eq!(defaults, CredentialLimits::default());
+        assert!(defaults.rate_per_sec >= 100.0 && defaults.burst >= 100);
+        let cli = Cli::try_parse_from([
+            "customers",
+            "--credential-rate",
+            "0",
+            "--credential-burst",
+            "0",
+            "--credential-concurrency",
+            "4",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.serve.limits(),
+            CredentialLimits {
+                rate_per_sec: 0.0,
+                burst: 1,
+                concurrency: 4
+            }
+        );
+    }
+
+    #[test]
     fn global_flags_work_after_the_subcommand() {
         let cli = Cli::try_parse_from(["customers", "migrate", "--database-url", "postgres://x/y"])
             .unwrap();
@@ -297,5 +360,11 @@ mod tests {
         let database = cli.global.database();
         assert_eq!(database.statement_timeout, Duration::from_millis(250));
         assert_eq!(database.wait_timeout, Duration::from_millis(700));
+        assert_eq!(
+            database.point_read_connections,
+            DEFAULT_POINT_READ_CONNECTIONS
+        );
+        let cli = Cli::try_parse_from(["customers", "--db-point-read-connections", "3"]).unwrap();
+        assert_eq!(cli.global.database().point_read_connections, 3);
     }
 }

@@ -10,6 +10,7 @@ use customers_domain::Ports;
 use customers_domain::access::{AccessService, AuthError, NewStoreOutcome};
 use customers_domain::ports::StoreRepository;
 use customers_domain::store::StoreSettings;
+use customers_http::limits::{CredentialLimits, Limiter};
 use customers_http::metrics::{PoolGauges, PoolProbe};
 use customers_http::{AppState, ReadinessCheck};
 use customers_persistence::{Database, DatabaseConfig, DatabaseError};
@@ -41,6 +42,8 @@ pub struct ServeOptions {
     /// Longest a request may take before it answers 503.
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// Per-credential rate and concurrency limits.
+    pub limits: CredentialLimits,
 }
 
 impl ServeOptions {
@@ -52,6 +55,7 @@ impl ServeOptions {
             workers: None,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
+            limits: CredentialLimits::default(),
         }
     }
 }
@@ -159,6 +163,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
     });
     let mut state = AppState::new(Arc::clone(&ports), ready, pool);
     state.request_timeout = options.request_timeout;
+    state.limiter = Limiter::new(options.limits);
     let mut server = HttpServer::new(move || customers_http::app(state.clone()))
         .shutdown_timeout(options.shutdown_grace.as_secs());
     if let Some(workers) = options.workers {

@@ -159,6 +159,26 @@ async fn scenario(url: &str) {
         .await
         .unwrap();
     let api_key = key["data"]["key"].as_str().unwrap().to_owned();
+    // A made-up method on a long unknown path, and a method longer than any HTTP defines.
+    let long_path = format!("/unknown/{}", "p".repeat(3000));
+    let long_method = "M".repeat(5000);
+    client
+        .request(
+            reqwest::Method::from_bytes(b"MADEUPMETHOD").unwrap(),
+            format!("{base}{long_path}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let refused = client
+        .request(
+            reqwest::Method::from_bytes(long_method.as_bytes()).unwrap(),
+            format!("{base}{long_path}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
 
     let pid = child.id().to_string();
     assert!(
@@ -177,7 +197,7 @@ async fn scenario(url: &str) {
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|line| line["fields"]["message"] == "request")
         .collect();
-    assert_eq!(requests.len(), 10, "one line per request:\n{log}");
+    assert_eq!(requests.len(), 12, "one line per request:\n{log}");
     let first = &requests[0]["fields"];
     assert_eq!(first["method"], "POST");
     assert_eq!(first["route"], "/customers");
@@ -191,6 +211,22 @@ async fn scenario(url: &str) {
     );
     assert_eq!(requests[5]["fields"]["status"], 401);
     assert_eq!(requests[5]["fields"]["store"], "-");
+
+    let made_up = &requests[10]["fields"];
+    assert_eq!(made_up["method"], "MADEUPMETHOD");
+    assert_eq!(made_up["route"], "(unmatched)");
+    assert_eq!(made_up["status"], 404);
+    let too_long = &requests[11]["fields"];
+    assert_eq!(too_long["method"], "OTHER");
+    assert_eq!(too_long["status"], 400);
+    for line in log.lines() {
+        assert!(line.len() <= 1000, "a log line of {} bytes", line.len());
+    }
+    assert!(
+        !log.contains("ppppp"),
+        "no raw path of an unmatched request"
+    );
+    assert!(!log.contains("MMMMM"), "no overlong method");
 
     for secret in secrets.iter().copied().chain([
         token.as_str(),

@@ -703,6 +703,8 @@ fn error_codes(route: &Route, shape: &Shape) -> BTreeMap<u16, Vec<&'static str>>
     };
     if route.access != Access::Public {
         add(401, "UNAUTHORIZED");
+        // The per-credential limits (`crate::limits`).
+        add(429, "RATE_LIMITED");
         if route.access != Access::AnyCredential {
             add(403, "FORBIDDEN");
         }
@@ -735,6 +737,7 @@ fn error_codes(route: &Route, shape: &Shape) -> BTreeMap<u16, Vec<&'static str>>
 
 /// Every error code of the API with its status (docs/api.md §1).
 pub const ERROR_CODES: &[(u16, &str)] = &[
+    (400, "BAD_REQUEST"),
     (400, "MALFORMED_JSON"),
     (401, "UNAUTHORIZED"),
     (403, "FORBIDDEN"),
@@ -887,6 +890,27 @@ fn response_with_links(
             )
         }
         _ => {}
+    }
+    if status == 429 || (200..300).contains(&status) {
+        builder = builder
+            .header(
+                "RateLimit-Policy",
+                header(
+                    "On answers to a credential (when the service limits rates): the \
+                     per-credential token bucket as `\"credential\";q=<burst>;w=<seconds to \
+                     refill it>` (draft-ietf-httpapi-ratelimit-headers)",
+                    schemas::text(false).build(),
+                ),
+            )
+            .header(
+                "RateLimit",
+                header(
+                    "On answers to a credential (when the service limits rates): \
+                     `\"credential\";r=<requests left now>;t=<seconds until the bucket is \
+                     full>`",
+                    schemas::text(false).build(),
+                ),
+            );
     }
     builder.build()
 }

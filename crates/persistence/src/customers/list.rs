@@ -20,7 +20,6 @@ use diesel::{
     SelectableHelper, TextExpressionMethods,
 };
 use diesel_async::RunQueryDsl;
-use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 
 use crate::customers::rows::SummaryRow;
 use crate::error::from_diesel;
@@ -277,7 +276,7 @@ pub(super) async fn list(
 /// snapshot (see [`snapshot_pair`]). `None` when no second connection is free, or when a
 /// connection turns out cut (the one-statement read then retries on fresh connections).
 async fn side_by_side(
-    pool: &DeadPool<PgConnection>,
+    pool: &crate::pool::Lanes<PgConnection>,
     criteria: &Criteria<'_>,
 ) -> Result<Option<(Vec<SummaryRow>, i64)>, RepoError> {
     let mut first = checkout(pool).await?;

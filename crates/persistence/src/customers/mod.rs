@@ -86,7 +86,8 @@ impl CustomerRepository for Database {
 
     async fn find(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, RepoError> {
         // One statement (one snapshot): the customer, its default address, one row per allergen.
-        let rows = with_connection!(self, |conn| {
+        // A point read: it may use the connections kept for those (see `pool::Lanes`).
+        let rows = with_connection!(self.point_reads(), |conn| {
             customers::table
                 .left_join(
                     customer_addresses::table.on(customer_addresses::store_id

@@ -68,7 +68,8 @@ enum Refusal {
 
 impl Database {
     async fn find_order(&self, store: &str, key: Key<'_>) -> Result<Option<Order>, RepoError> {
-        let found = with_connection!(self, |conn| {
+        // A point read (see `pool::Lanes`).
+        let found = with_connection!(self.point_reads(), |conn| {
             let mut query = orders::table
                 .filter(orders::store_id.eq(store))
                 .select(OrderRow::as_select())

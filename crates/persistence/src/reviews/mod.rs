@@ -74,7 +74,8 @@ impl ReviewRepository for Database {
     }
 
     async fn find(&self, store: &StoreId, id: &ReviewId) -> Result<Option<Review>, RepoError> {
-        let row = with_connection!(self, |conn| {
+        // A point read (see `pool::Lanes`).
+        let row = with_connection!(self.point_reads(), |conn| {
             reviews::table
                 .find((store.as_str(), id.as_str()))
                 .select(ReviewRow::as_select())

@@ -191,3 +191,67 @@ async fn postgres_recovers_from_cut_connections() {
     insert(db, &blank_customer(&store, customer_id(2))).await;
     assert_eq!(really_counted(db, &store).await, 2);
 }
+
+/// With every main connection held (by list scans, say), a customer, an order's absence, a
+/// review's absence and a credential are still read by id, on the connections kept for
+/// point reads; any other query waits for a main connection and gives up.
+pub async fn point_reads_pass_a_full_main_pool(t: &TestDatabase) {
+    use customers_domain::ports::{
+        CredentialRepository, CustomerRepository, OrderRepository, ReviewRepository,
+    };
+
+    let mut config = DatabaseConfig::new(t.url());
+    config.max_connections = 2;
+    config.point_read_connections = 1;
+    config.wait_timeout = Duration::from_millis(300);
+    let db = Database::connect(&config).await.unwrap();
+    let store = new_store(&db).await;
+    let customer = blank_customer(&store, customer_id(1));
+    insert(&db, &customer).await;
+
+    let held = customers_persistence::testing::hold_main_pool(&db).await;
+    assert_eq!(held.len(), 2);
+    assert_eq!(db.pool_status().available, 0);
+    let found = CustomerRepository::find(&db, &store, &customer.id)
+        .await
+        .unwrap();
+    assert_eq!(found.map(|c| c.id), Some(customer.id.clone()));
+    let order = customers_domain::ids::OrderId::from_stored("ord_none".into());
+    assert!(matches!(
+        OrderRepository::find(&db, &store, &order).await,
+        Ok(None)
+    ));
+    let review = customers_domain::ids::ReviewId::from_stored("rev_none".into());
+    assert!(matches!(
+        ReviewRepository::find(&db, &store, &review).await,
+        Ok(None)
+    ));
+    let credential = db
+        .find_active("no such digest", crate::support::now())
+        .await;
+    assert!(matches!(credential, Ok(None)), "{credential:?}");
+    // Several point reads at once share the one kept connection.
+    let reads: Vec<_> = (0..8)
+        .map(|_| {
+            let (db, store, id) = (db.clone(), store.clone(), customer.id.clone());
+            tokio::spawn(async move { CustomerRepository::find(&db, &store, &id).await })
+        })
+        .collect();
+    for read in reads {
+        assert!(read.await.unwrap().unwrap().is_some());
+    }
+    // A list is not a point read: it waits for a main connection, in vain.
+    let everyone = crate::support::query(CustomerFilter::default());
+    let listed = CustomerRepository::list(&db, &store, &everyone).await;
+    assert!(
+        matches!(listed, Err(RepoError::Unavailable(_))),
+        "{listed:?}"
+    );
+    drop(held);
+    assert!(
+        CustomerRepository::list(&db, &store, &everyone)
+            .await
+            .is_ok()
+    );
+    db.close();
+}

@@ -105,6 +105,7 @@ on_every_backend!(
     database::ping_and_pool_status,
     database::parallel_writes_all_succeed,
     database::closed_database_is_unavailable,
+    database::point_reads_pass_a_full_main_pool,
     reviews::reviews_round_trip_every_field,
     reviews::one_review_per_order,
     reviews::another_store_sees_no_review,
