@@ -148,15 +148,15 @@ pub struct ServeArgs {
 
     /// Requests per second each credential may make on average (a token bucket's rate);
     /// past it, 429. 0: no rate limit.
-    #[arg(long, env = "CUSTOMERS_CREDENTIAL_RATE", default_value_t = CredentialLimits::DEFAULT_RATE_PER_SEC)]
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_RATE", default_value_t = CredentialLimits::DEFAULT_RATE_PER_SEC, global = true)]
     pub credential_rate: u32,
 
     /// Requests each credential may make at once above its rate (the bucket's size).
-    #[arg(long, env = "CUSTOMERS_CREDENTIAL_BURST", default_value_t = CredentialLimits::DEFAULT_BURST)]
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_BURST", default_value_t = CredentialLimits::DEFAULT_BURST, global = true)]
     pub credential_burst: u32,
 
     /// Requests of one credential in progress at once; past it, 429. 0: no cap.
-    #[arg(long, env = "CUSTOMERS_CREDENTIAL_CONCURRENCY", default_value_t = CredentialLimits::DEFAULT_CONCURRENCY)]
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_CONCURRENCY", default_value_t = CredentialLimits::DEFAULT_CONCURRENCY, global = true)]
     pub credential_concurrency: u32,
 
     /// Seconds in-flight requests get to finish after SIGTERM.
