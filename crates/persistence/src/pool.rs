@@ -82,6 +82,10 @@ where
     /// Whether this handle's queries are point reads: they take a free main connection, else
     /// whichever of the two pools frees one first.
     pub(crate) point_read: bool,
+    /// Whether a point read may wait on both pools at once and drop the wait that loses.
+    /// Not on SQLite: a lost wait may be opening a connection on a blocking thread, and that
+    /// future must not be dropped on the server's single-threaded workers.
+    pub(crate) race: bool,
 }
 
 impl<C> Clone for Lanes<C>
@@ -93,6 +97,7 @@ where
             main: self.main.clone(),
             point: self.point.clone(),
             point_read: self.point_read,
+            race: self.race,
         }
     }
 }
@@ -218,8 +223,8 @@ where
 }
 
 /// A connection from the pool, or `Unavailable`. A point read (see [`Lanes`]) takes a free
-/// main connection when there is one, else the first connection either pool frees; any other
-/// query waits for a main connection.
+/// main connection when there is one, else the first connection either pool frees (on
+/// SQLite: the next point connection); any other query waits for a main connection.
 pub(crate) async fn checkout<C>(lanes: &Lanes<C>) -> Result<Object<C>, RepoError>
 where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
@@ -233,6 +238,9 @@ where
     };
     if let Ok(object) = lanes.main.timeout_get(&at_once).await {
         return Ok(object);
+    }
+    if !lanes.race {
+        return lanes.point.get().await.map_err(from_pool);
     }
     // Dropping the other wait gives up its place in that pool's queue.
     tokio::select! {
@@ -405,6 +413,7 @@ impl Database {
                     main: build_pool(manager(), config)?,
                     point: build_pool(manager(), &point_config)?,
                     point_read: false,
+                    race: false,
                 })
             }
             Target::Postgres(url) => {
@@ -414,6 +423,7 @@ impl Database {
                     main: build_pool(manager(), config)?,
                     point: build_pool(manager(), &point_config)?,
                     point_read: false,
+                    race: true,
                 })
             }
         };
