@@ -26,7 +26,7 @@ use utoipa::openapi::path::{
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
 use utoipa::openapi::schema::{
-    ArrayBuilder, ComponentsBuilder, Object, ObjectBuilder, Schema, SchemaType, Type,
+    ArrayBuilder, ComponentsBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
@@ -400,7 +400,7 @@ fn shape(endpoint: Endpoint) -> Shape {
         Endpoint::AdjustLoyalty => Shape {
             body: Body::Json("AdjustInput"),
             success: success(200, "The adjustment", one::<views::AdjustView>()),
-            errors: &[(422, "INSUFFICIENT_POINTS")],
+            errors: &[(422, "INSUFFICIENT_POINTS"), (422, "TOTALS_OUT_OF_RANGE")],
             idempotent: true,
             ..base("Loyalty")
         },
@@ -419,11 +419,17 @@ fn shape(endpoint: Endpoint) -> Shape {
                 (201, "The new order", one::<views::OrderView>()),
                 (
                     200,
-                    "The order already recorded under this `externalId`",
+                    "The order already recorded under this `externalId`, to a caller that may \
+                     read orders (a staff token, or an API key with `read:orders`); other \
+                     callers get 409 `ORDER_EXISTS` with `details: {\"id\"}` only",
                     one::<views::OrderView>(),
                 ),
             ]),
-            errors: &[(422, "CUSTOMER_BLOCKED")],
+            errors: &[
+                (409, "ORDER_EXISTS"),
+                (422, "CUSTOMER_BLOCKED"),
+                (422, "TOTALS_OUT_OF_RANGE"),
+            ],
             idempotent: true,
             ..base("Orders")
         },
@@ -745,12 +751,14 @@ pub const ERROR_CODES: &[(u16, &str)] = &[
     (409, "EMAIL_TAKEN"),
     (409, "PHONE_TAKEN"),
     (409, "REVIEW_EXISTS"),
+    (409, "ORDER_EXISTS"),
     (409, "IDEMPOTENCY_IN_PROGRESS"),
     (413, "PAYLOAD_TOO_LARGE"),
     (415, "UNSUPPORTED_MEDIA_TYPE"),
     (422, "VALIDATION_FAILED"),
     (422, "INSUFFICIENT_POINTS"),
     (422, "CUSTOMER_BLOCKED"),
+    (422, "TOTALS_OUT_OF_RANGE"),
     (422, "REVIEW_NOT_FEATURABLE"),
     (422, "IDEMPOTENCY_KEY_REUSED"),
     (429, "RATE_LIMITED"),
@@ -768,9 +776,22 @@ fn error_envelope(codes: &[&str]) -> Schema {
         .required("message")
         .property(
             "details",
-            ArrayBuilder::new()
-                .items(reference(&error::Detail::name()))
-                .description(Some("Present for validation errors: one entry per field.")),
+            OneOfBuilder::new()
+                .item(
+                    ArrayBuilder::new()
+                        .items(reference(&error::Detail::name()))
+                        .description(Some("Validation errors: one entry per field.")),
+                )
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::new(Type::Object))
+                        .property("id", schemas::text(false))
+                        .required("id")
+                        .description(Some(
+                            "`ORDER_EXISTS`: the id of the order already recorded, and nothing \
+                             else.",
+                        )),
+                ),
         )
         .property("requestId", schemas::text(false))
         .required("requestId");
