@@ -9,6 +9,7 @@ mod keys;
 mod listing;
 mod loyalty;
 mod openapi;
+mod order_abuse;
 mod orders;
 mod outage;
 mod protocol;
