@@ -37,12 +37,12 @@ pub struct ApiError {
     pub message: String,
     pub details: Vec<Detail>,
     /// Methods for `Allow` on a 405.
-    pub allow: Option<String>,
+    pub allow: Option<Box<str>>,
     /// Seconds for `Retry-After` (429, 503).
     pub retry_after: Option<u64>,
     /// The id of the resource a 409 found in the way (`ORDER_EXISTS`), sent as
     /// `details: {"id"}` instead of field details.
-    pub existing_id: Option<String>,
+    pub existing_id: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -84,7 +84,7 @@ impl ApiError {
 
     pub fn method_not_allowed(allow: String) -> Self {
         Self {
-            allow: Some(allow),
+            allow: Some(allow.into()),
             ..Self::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
@@ -254,7 +254,7 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, seconds));
         }
         if let Some(allow) = &self.allow {
-            response.insert_header((header::ALLOW, allow.as_str()));
+            response.insert_header((header::ALLOW, &**allow));
         }
         response.json(ErrorEnvelope {
             success: false,
@@ -350,7 +350,7 @@ impl From<OrderError> for ApiError {
             ),
             OrderError::TotalsOutOfRange => Self::totals_out_of_range(),
             OrderError::Exists { id } => Self {
-                existing_id: Some(id.to_string()),
+                existing_id: Some(id.as_str().into()),
                 ..Self::new(
                     StatusCode::CONFLICT,
                     "ORDER_EXISTS",

@@ -54,7 +54,7 @@ pub async fn adjust<P: Ports>(
                 .loyalty
                 .adjust(
                     caller,
-                    &id,
+                    id,
                     body.delta,
                     body.reason.as_deref(),
                     claim.as_deref(),

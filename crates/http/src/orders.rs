@@ -117,10 +117,7 @@ pub async fn record<P: Ports>(
         &canonical,
         customer.as_deref(),
         |claim| async move {
-            let recorded = state
-                .orders
-                .record(caller, &input, claim.as_deref())
-                .await?;
+            let recorded = state.orders.record(caller, input, claim.as_deref()).await?;
             let status = match recorded {
                 Recorded::New(_) => StatusCode::CREATED,
                 Recorded::Existing(_) => StatusCode::OK,

@@ -1339,10 +1339,25 @@ mod tests {
             serde_json::json!([
                 "VALIDATION_FAILED",
                 "IDEMPOTENCY_KEY_REUSED",
-                "INSUFFICIENT_POINTS"
+                "INSUFFICIENT_POINTS",
+                "TOTALS_OUT_OF_RANGE"
             ])
         );
         assert_eq!(codes("409"), serde_json::json!(["IDEMPOTENCY_IN_PROGRESS"]));
+        let record = &doc["paths"]["/orders"]["post"];
+        let record_codes = |status: &str| {
+            record["responses"][status]["content"]["application/json"]["schema"]["properties"]
+                ["error"]["properties"]["code"]["enum"]
+                .clone()
+        };
+        assert_eq!(
+            record_codes("409"),
+            serde_json::json!(["IDEMPOTENCY_IN_PROGRESS", "ORDER_EXISTS"])
+        );
+        // `details` is field errors or, for ORDER_EXISTS, the id alone.
+        let details = &record["responses"]["409"]["content"]["application/json"]["schema"]["properties"]
+            ["error"]["properties"]["details"]["oneOf"];
+        assert_eq!(details[1]["required"], serde_json::json!(["id"]));
         let all = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
             ["code"]["enum"]
             .as_array()
