@@ -141,7 +141,7 @@ pub struct StoreUpdateArgs {
     pub store_id: String,
     /// The largest order the store records (its `totalMinor` and its items' sum), in minor
     /// units; larger orders are refused with 422.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub max_order_minor: i64,
 }
 
@@ -162,7 +162,7 @@ pub struct StoreCreateArgs {
     pub minor_units_per_point: i64,
     /// The largest order the store records (its `totalMinor` and its items' sum), in minor
     /// units; larger orders are refused with 422.
-    #[arg(long, default_value_t = DEFAULT_MAX_ORDER_MINOR)]
+    #[arg(long, default_value_t = DEFAULT_MAX_ORDER_MINOR, allow_hyphen_values = true)]
     pub max_order_minor: i64,
 }
 
