@@ -11,6 +11,7 @@ mod limits;
 mod listing;
 mod loyalty;
 mod openapi;
+mod order_abuse;
 mod orders;
 mod outage;
 mod protocol;

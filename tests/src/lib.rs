@@ -337,6 +337,17 @@ impl TestServer {
         (outcome.store.id.to_string(), outcome.token)
     }
 
+    /// Sets the first store's largest order, as `customers store update --max-order-minor`.
+    pub async fn set_max_order_minor(&self, max_order_minor: i64) {
+        customers_server::set_max_order_minor(
+            self.database.database(),
+            &self.store_id,
+            max_order_minor,
+        )
+        .await
+        .expect("the store is updated");
+    }
+
     /// Sets a customer's order totals directly, as recording orders will.
     pub async fn set_activity(
         &self,

@@ -29,6 +29,8 @@ pub enum AuditAction {
     CustomerDeleted,
     CustomerExported,
     LoyaltyAdjusted,
+    OrderRecorded,
+    OrderCancelled,
     Login,
     LoginFailed,
     Logout,
@@ -38,7 +40,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::CustomerCreated,
         Self::CustomerUpdated,
         Self::CustomerBlocked,
@@ -46,6 +48,8 @@ impl AuditAction {
         Self::CustomerDeleted,
         Self::CustomerExported,
         Self::LoyaltyAdjusted,
+        Self::OrderRecorded,
+        Self::OrderCancelled,
         Self::Login,
         Self::LoginFailed,
         Self::Logout,
@@ -63,6 +67,8 @@ impl AuditAction {
             Self::CustomerDeleted => "customer.deleted",
             Self::CustomerExported => "customer.exported",
             Self::LoyaltyAdjusted => "loyalty.adjusted",
+            Self::OrderRecorded => "order.recorded",
+            Self::OrderCancelled => "order.cancelled",
             Self::Login => "auth.login",
             Self::LoginFailed => "auth.login_failed",
             Self::Logout => "auth.logout",
@@ -140,7 +146,7 @@ pub struct AuditEntry {
     /// The customer concerned, if any. Kept after the customer is erased: it is a random id
     /// that no longer leads to anybody.
     pub customer_id: Option<CustomerId>,
-    /// The user, API key or ledger entry the action made or touched.
+    /// The user, API key, ledger entry or order the action made or touched.
     pub subject_id: Option<String>,
     /// For `customer.updated`: the API names of the fields that changed, in API order.
     pub fields: Vec<String>,

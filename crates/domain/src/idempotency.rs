@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::access::Principal;
-use crate::ids::{CredentialId, StoreId};
+use crate::ids::{CredentialId, CustomerId, StoreId};
 use crate::ports::{IdGenerator, IdempotencyRepository, Ports, RepoError, TokenDigester};
 
 /// How long a key is remembered.
@@ -80,11 +80,14 @@ impl<P: Ports> Idempotency<P> {
 
     /// Claims `key` for this caller's `request` (a canonical text of method, path and body;
     /// only its digest is kept), or says why not. The key must be valid (see [`parse_key`]).
+    /// `customer` is the customer the request names, if any (a malformed id names nobody):
+    /// erasing that customer deletes the key and the response stored with it.
     pub async fn begin(
         &self,
         caller: &Principal,
         key: String,
         request: &str,
+        customer: Option<&str>,
     ) -> Result<(IdempotencyScope, Begin), RepoError> {
         let request_digest = self.ports.digests().digest(request);
         let scope = IdempotencyScope {
@@ -98,6 +101,7 @@ impl<P: Ports> Idempotency<P> {
             .idempotency()
             .begin(
                 &scope,
+                customer.and_then(CustomerId::parse),
                 &request_digest,
                 &claim,
                 self.ports.now(),
@@ -143,8 +147,9 @@ mod tests {
         ports
             .idempotency
             .expect_begin()
-            .withf(|scope, digest, claim, at, lease, lifetime| {
+            .withf(|scope, customer, digest, claim, at, lease, lifetime| {
                 scope.credential_id.as_str() == "key_aaaaaaaaaaaa"
+                    && customer.as_ref().map(|c| c.as_str()) == Some("cust_000000000009")
                     && scope.key == "k1"
                     && digest == "digest(POST /x)"
                     && claim.starts_with("idem_")
@@ -152,14 +157,19 @@ mod tests {
                     && *lease == CLAIM_LEASE
                     && *lifetime == KEY_LIFETIME
             })
-            .returning(|_, _, claim, _, _, _| {
+            .returning(|_, _, _, claim, _, _, _| {
                 ready(Ok(Begin::Proceed {
                     claim: claim.to_owned(),
                 }))
             });
         let idempotency = Idempotency::new(Arc::new(ports));
         let (scope, begin) = idempotency
-            .begin(&staff(Role::Staff), "k1".into(), "POST /x")
+            .begin(
+                &staff(Role::Staff),
+                "k1".into(),
+                "POST /x",
+                Some("cust_000000000009"),
+            )
             .await
             .unwrap();
         assert_eq!(scope.key, "k1");

@@ -96,7 +96,8 @@ pub trait CustomerRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 
     /// Erases the customer: the customer row, addresses and ledger entries go; orders and
-    /// reviews stay with no customer (in the same transaction); the email and phone become
+    /// reviews stay with no customer; the idempotency keys of requests about the customer go
+    /// with their stored responses (all in the same transaction); the email and phone become
     /// free. `false` when there was none.
     fn delete(
         &self,
@@ -113,6 +114,9 @@ pub enum OrderWriteError {
     UnknownCustomer,
     #[error("the customer is blocked")]
     CustomerBlocked,
+    /// The customer's totals or points would pass what can be stored.
+    #[error("the customer's totals cannot take the order")]
+    TotalsOutOfRange,
     #[error(transparent)]
     Storage(#[from] RepoError),
 }
@@ -124,6 +128,9 @@ pub enum AdjustError {
     UnknownCustomer,
     #[error("the balance of {balance} cannot take the adjustment")]
     InsufficientPoints { balance: i64 },
+    /// The balance would pass what can be stored.
+    #[error("the balance cannot take the adjustment")]
+    PointsOutOfRange,
     #[error(transparent)]
     Storage(#[from] RepoError),
 }
@@ -132,15 +139,19 @@ pub enum AdjustError {
 pub trait OrderRepository: Send + Sync + 'static {
     /// In one transaction: stores the order and its items; for a customer, adds it to their
     /// `total_orders`, `total_spent_minor` and `last_order_at` (refused when the customer is
-    /// blocked or unknown) and, when `order.points_earned > 0`, credits the points with a
-    /// ledger entry `earn_entry` (source `order`), all dated `now`. An order with the same `external_id` — or
-    /// the same `claim` — already recorded is returned as `Existing`, and nothing is written.
+    /// blocked or unknown, and when [`crate::order::CustomerTotals::with_order`] refuses the
+    /// customer's current totals, read under the row's lock) and, when
+    /// `order.points_earned > 0`, credits the points with a ledger entry `earn_entry` (source
+    /// `order`, actor `order.recorded_by`), all dated `now`; stores `audit` (`order.recorded`,
+    /// with the order's customer). An order with the same `external_id` — or the same `claim`
+    /// — already recorded is returned as `Existing`, and nothing is written.
     fn record(
         &self,
         order: &Order,
         earn_entry: &LedgerEntryId,
         claim: Option<String>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<Recorded, OrderWriteError>> + Send;
 
     fn find(
@@ -152,14 +163,17 @@ pub trait OrderRepository: Send + Sync + 'static {
     /// In one transaction, once: marks the order cancelled and, for its customer, takes it
     /// out of the totals (`last_order_at` becomes the newest remaining order's `placed_at`)
     /// and takes back the points it earned, never below zero, with a ledger entry
-    /// `take_back_entry` (source `order_cancel`) when anything was taken. An order that is
-    /// already cancelled is returned unchanged. `None` when there is no such order.
+    /// `take_back_entry` (source `order_cancel`) when anything was taken; the order and the
+    /// entry name `audit.actor` as who cancelled, and `audit` (`order.cancelled`) is stored
+    /// with the order's customer filled in. An order that is already cancelled is returned
+    /// unchanged and nothing is written. `None` when there is no such order.
     fn cancel(
         &self,
         store: &StoreId,
         id: &OrderId,
         now: DateTime<Utc>,
         take_back_entry: &LedgerEntryId,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<Option<Order>, RepoError>> + Send;
 
     /// The customer's orders, newest first, and how many there are; `None` when there is no
@@ -207,10 +221,14 @@ pub trait LoyaltyRepository: Send + Sync + 'static {
 #[cfg_attr(test, mockall::automock)]
 pub trait IdempotencyRepository: Send + Sync + 'static {
     /// Looks the key up and, when it is free (or its claim's lease ran out), claims it with
-    /// `claim` until `now + lease`. Keys older than `lifetime` count as free.
+    /// `claim` until `now + lease`. Keys older than `lifetime` count as free. `customer` is
+    /// the customer the request is about, kept with the key so that erasing the customer
+    /// deletes the key and its stored response.
+    #[allow(clippy::too_many_arguments)]
     fn begin(
         &self,
         scope: &IdempotencyScope,
+        customer: Option<CustomerId>,
         request_digest: &str,
         claim: &str,
         now: DateTime<Utc>,
@@ -299,6 +317,13 @@ pub trait StoreRepository: Send + Sync + 'static {
 
     /// Whether any store exists at all (the first start creates one when none does).
     fn any_exists(&self) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    /// Sets the store's largest order; `false` when there is no such store.
+    fn set_max_order_minor(
+        &self,
+        id: &StoreId,
+        max_order_minor: i64,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 
     /// Creates the store, its owner and the owner's first token in one transaction.
     fn create_with_owner(

@@ -163,7 +163,7 @@ mod tests {
                         reason: "r".into(),
                         source: crate::loyalty::LedgerSource::Manual,
                         order_id: None,
-                        actor_id: None,
+                        actor: None,
                         created_at: now(),
                     })
                     .collect();

@@ -351,9 +351,10 @@ proptest! {
             currency: texts[0].clone().unwrap_or_default(),
             timezone: texts[1].clone().unwrap_or_default(),
             minor_units_per_point: units,
+            max_order_minor: units.rotate_left(17),
         };
         match settings.validate(StoreId::parse("store_aaaaaaaaaaaa").unwrap(), now()) {
-            Ok(store) => prop_assert!(store.minor_units_per_point > 0),
+            Ok(store) => prop_assert!(store.minor_units_per_point > 0 && store.max_order_minor > 0),
             Err(errors) => prop_assert!(well_formed(&errors)),
         }
     }

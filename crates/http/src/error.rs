@@ -37,9 +37,12 @@ pub struct ApiError {
     pub message: String,
     pub details: Vec<Detail>,
     /// Methods for `Allow` on a 405.
-    pub allow: Option<String>,
+    pub allow: Option<Box<str>>,
     /// Seconds for `Retry-After` (429, 503).
     pub retry_after: Option<u64>,
+    /// The id of the resource a 409 found in the way (`ORDER_EXISTS`), sent as
+    /// `details: {"id"}` instead of field details.
+    pub existing_id: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -51,6 +54,7 @@ impl ApiError {
             details: Vec::new(),
             allow: None,
             retry_after: None,
+            existing_id: None,
         }
     }
 
@@ -86,7 +90,7 @@ impl ApiError {
 
     pub fn method_not_allowed(allow: String) -> Self {
         Self {
-            allow: Some(allow),
+            allow: Some(allow.into()),
             ..Self::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
@@ -203,6 +207,15 @@ impl ApiError {
         }
     }
 
+    /// A customer's totals or points would pass the largest number that can be stored.
+    pub fn totals_out_of_range() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "TOTALS_OUT_OF_RANGE",
+            "The customer's totals or points cannot take this change",
+        )
+    }
+
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::validation(&ValidationErrors::single(field, message))
     }
@@ -224,13 +237,21 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// `details`: one entry per field, or the id of what a conflict found.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Details<'a> {
+    Fields(&'a [Detail]),
+    Existing { id: &'a str },
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ErrorBody<'a> {
     code: &'a str,
     message: &'a str,
-    #[serde(skip_serializing_if = "<[Detail]>::is_empty")]
-    details: &'a [Detail],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Details<'a>>,
     request_id: String,
 }
 
@@ -254,14 +275,18 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, seconds));
         }
         if let Some(allow) = &self.allow {
-            response.insert_header((header::ALLOW, allow.as_str()));
+            response.insert_header((header::ALLOW, &**allow));
         }
         response.json(ErrorEnvelope {
             success: false,
             error: ErrorBody {
                 code: self.code,
                 message: &self.message,
-                details: &self.details,
+                details: match &self.existing_id {
+                    Some(id) => Some(Details::Existing { id }),
+                    None if self.details.is_empty() => None,
+                    None => Some(Details::Fields(&self.details)),
+                },
                 request_id: current_request_id(),
             },
         })
@@ -344,6 +369,15 @@ impl From<OrderError> for ApiError {
                 "CUSTOMER_BLOCKED",
                 "The customer is blocked: no new orders can be recorded for them",
             ),
+            OrderError::TotalsOutOfRange => Self::totals_out_of_range(),
+            OrderError::Exists { id } => Self {
+                existing_id: Some(id.as_str().into()),
+                ..Self::new(
+                    StatusCode::CONFLICT,
+                    "ORDER_EXISTS",
+                    "An order with this externalId is recorded already",
+                )
+            },
             OrderError::Storage(error) => error.into(),
         }
     }
@@ -359,6 +393,7 @@ impl From<LoyaltyError> for ApiError {
                 "INSUFFICIENT_POINTS",
                 format!("The balance of {balance} points cannot take this adjustment"),
             ),
+            LoyaltyError::PointsOutOfRange => Self::totals_out_of_range(),
             LoyaltyError::Storage(error) => error.into(),
         }
     }

@@ -62,11 +62,14 @@ fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 /// is 422; otherwise `write` runs with the claim to attach to what it writes, a success is
 /// stored for replay and a 4xx frees the key. After a 5xx the claim is left to expire, so a
 /// retry either replays the stored answer or finds the write already made under that claim.
+/// `customer` is the customer id the request names (path or body): erasing that customer
+/// deletes the key with its stored response, so a later request with the key runs afresh.
 pub async fn run_once<P, F, Fut>(
     state: &AppState<P>,
     caller: &Caller,
     req: &HttpRequest,
     request: &str,
+    customer: Option<&str>,
     write: F,
 ) -> Result<HttpResponse, ApiError>
 where
@@ -78,7 +81,10 @@ where
         return write(None).await.map(|rendered| rendered.response());
     };
     let canonical = format!("{} {}\n{request}", req.method(), req.path());
-    let (scope, begin) = state.idempotency.begin(caller, key, &canonical).await?;
+    let (scope, begin) = state
+        .idempotency
+        .begin(caller, key, &canonical, customer)
+        .await?;
     match begin {
         Begin::Replay(stored) => {
             let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);

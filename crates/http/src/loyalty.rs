@@ -41,19 +41,28 @@ pub async fn adjust<P: Ports>(
     let canonical = body.canonical();
     let body = body.decode::<AdjustBody>()?;
     let (state, caller) = (&state, &caller);
-    run_once(state, caller, &req, &canonical, |claim| async move {
-        let outcome = state
-            .loyalty
-            .adjust(
-                caller,
-                &id,
-                body.delta,
-                body.reason.as_deref(),
-                claim.as_deref(),
-            )
-            .await?;
-        Ok(Rendered::json(StatusCode::OK, &AdjustView::from(&outcome)))
-    })
+    let customer = id.into_inner();
+    let id = &customer;
+    run_once(
+        state,
+        caller,
+        &req,
+        &canonical,
+        Some(id),
+        |claim| async move {
+            let outcome = state
+                .loyalty
+                .adjust(
+                    caller,
+                    id,
+                    body.delta,
+                    body.reason.as_deref(),
+                    claim.as_deref(),
+                )
+                .await?;
+            Ok(Rendered::json(StatusCode::OK, &AdjustView::from(&outcome)))
+        },
+    )
     .await
 }
 

@@ -97,8 +97,8 @@ impl From<OrderBody> for OrderInput {
     }
 }
 
-/// 201 with the new order, or 200 with the order already recorded under the same
-/// `externalId`.
+/// 201 with the new order; for an order already recorded under the same `externalId`, 200
+/// with it to a caller that may read orders, 409 `ORDER_EXISTS` with its id to others.
 pub async fn record<P: Ports>(
     state: web::Data<AppState<P>>,
     caller: Caller,
@@ -108,17 +108,23 @@ pub async fn record<P: Ports>(
     let canonical = body.canonical();
     let input = OrderInput::from(body.decode::<OrderBody>()?);
     let (state, caller) = (&state, &caller);
-    run_once(state, caller, &req, &canonical, |claim| async move {
-        let recorded = state
-            .orders
-            .record(caller, &input, claim.as_deref())
-            .await?;
-        let status = match recorded {
-            Recorded::New(_) => StatusCode::CREATED,
-            Recorded::Existing(_) => StatusCode::OK,
-        };
-        Ok(Rendered::json(status, &OrderView::from(recorded.order())))
-    })
+    let customer = input.customer_id.clone();
+    let input = &input;
+    run_once(
+        state,
+        caller,
+        &req,
+        &canonical,
+        customer.as_deref(),
+        |claim| async move {
+            let recorded = state.orders.record(caller, input, claim.as_deref()).await?;
+            let status = match recorded {
+                Recorded::New(_) => StatusCode::CREATED,
+                Recorded::Existing(_) => StatusCode::OK,
+            };
+            Ok(Rendered::json(status, &OrderView::from(recorded.order())))
+        },
+    )
     .await
 }
 

@@ -238,6 +238,11 @@ mod tests {
             access(Post, "/orders"),
             Access::StaffOrKey(&[Scope::WriteOrders])
         );
+        // A repeated externalId shows the order to exactly those who may read it.
+        assert_eq!(
+            access(Get, "/orders/{id}"),
+            customers_domain::order::READ_ORDER
+        );
     }
 
     #[test]

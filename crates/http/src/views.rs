@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use customers_domain::access::{ApiKey, Holder, NewApiKey, Principal, StaffUser};
-use customers_domain::audit::AuditEntry;
+use customers_domain::audit::{Actor, AuditEntry};
 use customers_domain::customer::{Customer, CustomerSummary};
 use customers_domain::loyalty::{AdjustOutcome, LedgerEntry};
 use customers_domain::order::{CustomerAnalytics, Order};
@@ -288,6 +288,20 @@ pub struct OrderView {
     pub cancelled_at: Option<String>,
     pub points_earned: i64,
     pub items: Vec<OrderItemView>,
+    /// The staff user or API key that recorded the order; `null` for orders recorded before
+    /// this was kept.
+    pub recorded_by: Option<ActorView>,
+    /// The staff user or API key that cancelled the order.
+    pub cancelled_by: Option<ActorView>,
+}
+
+impl From<&Actor> for ActorView {
+    fn from(actor: &Actor) -> Self {
+        Self {
+            kind: actor.kind(),
+            id: actor.id().map(str::to_owned),
+        }
+    }
 }
 
 impl From<&Order> for OrderView {
@@ -314,6 +328,8 @@ impl From<&Order> for OrderView {
                     unit_price_minor: i.unit_price_minor,
                 })
                 .collect(),
+            recorded_by: o.recorded_by.as_ref().map(ActorView::from),
+            cancelled_by: o.cancelled_by.as_ref().map(ActorView::from),
         }
     }
 }
@@ -329,7 +345,14 @@ pub struct LedgerEntryView {
     #[schema(schema_with = schemas::ledger_source)]
     pub source: &'static str,
     pub order_id: Option<String>,
+    /// The staff user (`usr_…`) or API key (`key_…`) whose request wrote the entry: who
+    /// adjusted, or who recorded or cancelled the order; `null` for entries written before
+    /// this was kept.
+    #[schema(schema_with = schemas::actor_id)]
     pub actor_id: Option<String>,
+    /// `user` or `apiKey`, the kind of `actorId`.
+    #[schema(schema_with = schemas::ledger_actor_type)]
+    pub actor_type: Option<&'static str>,
     #[schema(format = DateTime)]
     pub created_at: String,
 }
@@ -343,7 +366,8 @@ impl From<&LedgerEntry> for LedgerEntryView {
             reason: e.reason.clone(),
             source: e.source.as_str(),
             order_id: e.order_id.as_ref().map(ToString::to_string),
-            actor_id: e.actor_id.as_ref().map(ToString::to_string),
+            actor_id: e.actor.as_ref().and_then(Actor::id).map(str::to_owned),
+            actor_type: e.actor.as_ref().map(Actor::kind),
             created_at: timestamp(e.created_at),
         }
     }

@@ -47,6 +47,13 @@ impl AuditRow {
         }
     }
 
+    /// The same entry about `customer`, for a change whose customer is only known inside its
+    /// transaction (cancelling an order).
+    pub(crate) fn about(mut self, customer: Option<String>) -> Self {
+        self.customer_id = customer;
+        self
+    }
+
     fn into_entry(self) -> Result<AuditEntry, RepoError> {
         let corrupt = |what: &str| RepoError::Internal(format!("audit entry {}: {what}", self.id));
         let actor = Actor::from_stored(&self.actor_kind, self.actor_id.clone())

@@ -1,6 +1,7 @@
 //! Idempotency keys ([`IdempotencyRepository`]): one row per store, credential and key,
-//! holding the request's digest, the claim that holds the key, and once completed the
-//! response to replay.
+//! holding the request's digest, the claim that holds the key, the customer the request is
+//! about (erasing the customer deletes the row, see `crates/persistence/src/customers/mod.rs`),
+//! and once completed the response to replay.
 //!
 //! `begin` is one write transaction: it sweeps the credential's keys past their lifetime,
 //! then claims the key with `INSERT … ON CONFLICT DO NOTHING`. Of two requests claiming a
@@ -9,6 +10,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use customers_domain::idempotency::{Begin, IdempotencyScope, StoredResponse};
+use customers_domain::ids::CustomerId;
 use customers_domain::ports::{IdempotencyRepository, RepoError};
 use diesel::SelectableHelper;
 use diesel::{ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable};
@@ -33,6 +35,7 @@ struct NewKey {
     state: &'static str,
     locked_until: NaiveDateTime,
     created_at: NaiveDateTime,
+    customer_id: Option<String>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -69,6 +72,7 @@ impl IdempotencyRepository for Database {
     async fn begin(
         &self,
         scope: &IdempotencyScope,
+        customer: Option<CustomerId>,
         request_digest: &str,
         claim: &str,
         now: DateTime<Utc>,
@@ -84,6 +88,7 @@ impl IdempotencyRepository for Database {
             state: IN_PROGRESS,
             locked_until: to_db(plus(now, lease)),
             created_at: to_db(now),
+            customer_id: customer.map(|id| id.as_str().to_owned()),
         };
         let expired_before = to_db(plus(now, -lifetime));
         let now = to_db(now);

@@ -7,9 +7,11 @@
 //! `ledger_seq` is how many there are. Orders write their entries the same way.
 
 use chrono::NaiveDateTime;
-use customers_domain::audit::AuditEntry;
+use customers_domain::audit::{Actor, AuditEntry};
 use customers_domain::ids::{CustomerId, LedgerEntryId, OrderId, StoreId, UserId};
-use customers_domain::loyalty::{LedgerEntry, LedgerSource, apply};
+use customers_domain::loyalty::{
+    BalanceRefusal, LedgerEntry, LedgerSource, balances_that_take, check_balance,
+};
 use customers_domain::page::PageRequest;
 use customers_domain::ports::{AdjustError, LoyaltyRepository, RepoError};
 use diesel::{ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable};
@@ -37,8 +39,32 @@ pub(crate) struct NewEntry {
     source: &'static str,
     order_id: Option<String>,
     actor_id: Option<String>,
+    actor_type: Option<&'static str>,
     request_claim: Option<String>,
     created_at: NaiveDateTime,
+}
+
+/// The stored form of an entry's actor: its type and id, as the audit trail stores them.
+pub(crate) fn actor_columns(actor: Option<&Actor>) -> (Option<&'static str>, Option<String>) {
+    match actor {
+        Some(actor) => (Some(actor.kind()), actor.id().map(str::to_owned)),
+        None => (None, None),
+    }
+}
+
+/// Reads back what [`actor_columns`] stored. An id without a type was written before types
+/// were kept, by a staff user (the only actor entries had then).
+pub(crate) fn actor_of(
+    kind: Option<String>,
+    id: Option<String>,
+) -> Result<Option<Actor>, RepoError> {
+    match (kind, id) {
+        (None, None) => Ok(None),
+        (None, Some(id)) => Ok(Some(Actor::User(UserId::from_stored(id)))),
+        (Some(kind), id) => Actor::from_stored(&kind, id)
+            .map(Some)
+            .ok_or_else(|| corrupt("actor type", &kind)),
+    }
 }
 
 impl NewEntry {
@@ -48,6 +74,7 @@ impl NewEntry {
         balance_after: i64,
         claim: Option<String>,
     ) -> Self {
+        let (actor_type, actor_id) = actor_columns(entry.actor.as_ref());
         Self {
             store_id: entry.store_id.as_str().to_owned(),
             id: entry.id.as_str().to_owned(),
@@ -58,7 +85,8 @@ impl NewEntry {
             reason: entry.reason.clone(),
             source: entry.source.as_str(),
             order_id: entry.order_id.as_ref().map(|id| id.as_str().to_owned()),
-            actor_id: entry.actor_id.as_ref().map(|id| id.as_str().to_owned()),
+            actor_id,
+            actor_type,
             request_claim: claim,
             created_at: to_db(entry.created_at),
         }
@@ -77,6 +105,7 @@ pub(crate) struct EntryRow {
     source: String,
     order_id: Option<String>,
     actor_id: Option<String>,
+    actor_type: Option<String>,
     created_at: NaiveDateTime,
 }
 
@@ -93,7 +122,7 @@ impl EntryRow {
             reason: self.reason,
             source,
             order_id: self.order_id.map(OrderId::from_stored),
-            actor_id: self.actor_id.map(UserId::from_stored),
+            actor: actor_of(self.actor_type, self.actor_id)?,
             created_at: from_db(self.created_at),
         })
     }
@@ -105,6 +134,8 @@ enum Refusal {
     InsufficientPoints {
         balance: i64,
     },
+    /// The balance would pass what can be stored.
+    OutOfRange,
     /// Another request with the same claim wrote its entry first.
     ClaimUsed,
 }
@@ -146,10 +177,13 @@ impl LoyaltyRepository for Database {
         let (customer, delta) = (entry.customer_id.as_str().to_owned(), entry.delta);
         let new_entry = entry.clone();
         let (claimed, replay_claim) = (claim.is_some(), claim.clone());
+        // Only balances that can take the delta are updated: the sum computed in SQL can
+        // neither go below zero nor overflow.
+        let (lowest, highest) = balances_that_take(delta);
         let written = write_transaction!(self, |conn| refusing Refusal => {
             let credit = || {
                 diesel::update(customers::table.find((&store, &customer)))
-                    .filter((customers::loyalty_points + delta).ge(0))
+                    .filter(customers::loyalty_points.between(lowest, highest))
                     .set((
                         customers::loyalty_points.eq(customers::loyalty_points + delta),
                         customers::ledger_seq.eq(customers::ledger_seq + 1),
@@ -164,11 +198,16 @@ impl LoyaltyRepository for Database {
                     .optional()?
                 {
                     None => return Err(Rollback::Refused(Refusal::UnknownCustomer)),
-                    Some((balance, _)) if apply(balance, delta).is_err() => {
-                        return Err(Rollback::Refused(Refusal::InsufficientPoints { balance }));
-                    }
-                    // Changed after the first try's snapshot; locked now, so this succeeds.
-                    Some(_) => credit().get_result::<(i64, i64)>(conn).await?,
+                    Some((balance, _)) => match check_balance(balance, delta) {
+                        Err(BalanceRefusal::Insufficient) => {
+                            return Err(Rollback::Refused(Refusal::InsufficientPoints { balance }));
+                        }
+                        Err(BalanceRefusal::OutOfRange) => {
+                            return Err(Rollback::Refused(Refusal::OutOfRange));
+                        }
+                        // Changed after the first try's snapshot; locked now, so this succeeds.
+                        Ok(_) => credit().get_result::<(i64, i64)>(conn).await?,
+                    },
                 },
             };
             diesel::insert_into(ledger_entries::table)
@@ -194,6 +233,7 @@ impl LoyaltyRepository for Database {
             Err(Refusal::InsufficientPoints { balance }) => {
                 Err(AdjustError::InsufficientPoints { balance })
             }
+            Err(Refusal::OutOfRange) => Err(AdjustError::PointsOutOfRange),
             Err(Refusal::ClaimUsed) => {
                 let used = match &replay_claim {
                     Some(claim) => self.entry_of_claim(entry.store_id.as_str(), claim).await?,

@@ -12,6 +12,7 @@ diesel::table! {
         minor_units_per_point -> BigInt,
         customer_count -> BigInt,
         created_at -> Timestamp,
+        max_order_minor -> BigInt,
     }
 }
 
@@ -106,6 +107,10 @@ diesel::table! {
         points_earned -> BigInt,
         request_claim -> Nullable<Text>,
         created_at -> Timestamp,
+        recorded_by_type -> Nullable<Text>,
+        recorded_by_id -> Nullable<Text>,
+        cancelled_by_type -> Nullable<Text>,
+        cancelled_by_id -> Nullable<Text>,
     }
 }
 
@@ -137,6 +142,7 @@ diesel::table! {
         actor_id -> Nullable<Text>,
         request_claim -> Nullable<Text>,
         created_at -> Timestamp,
+        actor_type -> Nullable<Text>,
     }
 }
 
@@ -152,6 +158,7 @@ diesel::table! {
         response_body -> Nullable<Binary>,
         locked_until -> Timestamp,
         created_at -> Timestamp,
+        customer_id -> Nullable<Text>,
     }
 }
 

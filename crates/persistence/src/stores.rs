@@ -7,7 +7,10 @@ use customers_domain::audit::AuditEntry;
 use customers_domain::ids::StoreId;
 use customers_domain::ports::{RepoError, StoreRepository};
 use customers_domain::store::Store;
-use diesel::{Insertable, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
+use diesel::{
+    ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
+    SelectableHelper,
+};
 use diesel_async::RunQueryDsl;
 
 use crate::audit::{AuditRow, insert_audit};
@@ -28,6 +31,7 @@ struct StoreRow {
     timezone: String,
     minor_units_per_point: i64,
     created_at: NaiveDateTime,
+    max_order_minor: i64,
 }
 
 impl StoreRow {
@@ -39,6 +43,7 @@ impl StoreRow {
             timezone: store.timezone.name().to_owned(),
             minor_units_per_point: store.minor_units_per_point,
             created_at: to_db(store.created_at),
+            max_order_minor: store.max_order_minor,
         }
     }
 
@@ -53,6 +58,7 @@ impl StoreRow {
             currency: self.currency,
             timezone,
             minor_units_per_point: self.minor_units_per_point,
+            max_order_minor: self.max_order_minor,
             created_at: from_db(self.created_at),
         })
     }
@@ -76,6 +82,20 @@ impl StoreRepository for Database {
             diesel::select(diesel::dsl::exists(stores::table.select(stores::id)))
                 .get_result::<bool>(conn)
                 .await
+        })
+    }
+
+    async fn set_max_order_minor(
+        &self,
+        id: &StoreId,
+        max_order_minor: i64,
+    ) -> Result<bool, RepoError> {
+        with_connection!(self, |conn| {
+            diesel::update(stores::table.find(id.as_str()))
+                .set(stores::max_order_minor.eq(max_order_minor))
+                .execute(conn)
+                .await
+                .map(|updated| updated > 0)
         })
     }
 

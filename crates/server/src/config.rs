@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use customers_domain::order::DEFAULT_MAX_ORDER_MINOR;
 use customers_domain::store::StoreSettings;
 use customers_http::limits::CredentialLimits;
 use customers_persistence::{
@@ -184,6 +185,18 @@ impl ServeArgs {
 pub enum StoreCommand {
     /// Create a store and its owner; prints `{"storeId", "ownerUserId", "token"}`.
     Create(StoreCreateArgs),
+    /// Change an existing store's settings; prints `{"storeId", "maxOrderMinor"}`.
+    Update(StoreUpdateArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StoreUpdateArgs {
+    #[arg(long)]
+    pub store_id: String,
+    /// The largest order the store records (its `totalMinor` and its items' sum), in minor
+    /// units; larger orders are refused with 422.
+    #[arg(long, allow_hyphen_values = true)]
+    pub max_order_minor: i64,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -201,6 +214,10 @@ pub struct StoreCreateArgs {
     pub timezone: String,
     #[arg(long, default_value_t = 100)]
     pub minor_units_per_point: i64,
+    /// The largest order the store records (its `totalMinor` and its items' sum), in minor
+    /// units; larger orders are refused with 422.
+    #[arg(long, default_value_t = DEFAULT_MAX_ORDER_MINOR, allow_hyphen_values = true)]
+    pub max_order_minor: i64,
 }
 
 impl StoreCreateArgs {
@@ -210,6 +227,7 @@ impl StoreCreateArgs {
             currency: self.currency.clone(),
             timezone: self.timezone.clone(),
             minor_units_per_point: self.minor_units_per_point,
+            max_order_minor: self.max_order_minor,
         }
     }
 }
@@ -251,6 +269,44 @@ mod tests {
             ("EUR", 50)
         );
         assert_eq!(settings.timezone, "Europe/Copenhagen");
+        assert_eq!(settings.max_order_minor, 100_000_000);
+    }
+
+    #[test]
+    fn a_stores_largest_order_is_set_on_create_and_update() {
+        let cli = Cli::try_parse_from([
+            "customers",
+            "store",
+            "create",
+            "--name",
+            "Pizza",
+            "--owner-email",
+            "o@example.dk",
+            "--max-order-minor",
+            "5000000",
+        ])
+        .unwrap();
+        let Some(Command::Store(StoreCommand::Create(args))) = cli.command else {
+            panic!("expected store create");
+        };
+        assert_eq!(args.settings().max_order_minor, 5_000_000);
+        let cli = Cli::try_parse_from([
+            "customers",
+            "store",
+            "update",
+            "--store-id",
+            "store_aaaaaaaaaaaa",
+            "--max-order-minor",
+            "250000000",
+        ])
+        .unwrap();
+        let Some(Command::Store(StoreCommand::Update(args))) = cli.command else {
+            panic!("expected store update");
+        };
+        assert_eq!(
+            (args.store_id.as_str(), args.max_order_minor),
+            ("store_aaaaaaaaaaaa", 250_000_000)
+        );
     }
 
     /// Every flag is global, so none can be refused for its place on the command line.

@@ -14,4 +14,7 @@ pub mod credential_cache;
 pub mod run;
 
 pub use adapters::Adapters;
-pub use run::{FirstStart, RunningServer, ServeOptions, create_store, open_database, start};
+pub use run::{
+    FirstStart, RunningServer, ServeOptions, create_store, open_database, set_max_order_minor,
+    start,
+};

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use customers_server::config::{Cli, Command, GlobalArgs, LogFormat, ServeArgs, StoreCommand};
-use customers_server::run::{ServeOptions, create_store, open_database, start};
+use customers_server::run::{
+    ServeOptions, create_store, open_database, set_max_order_minor, start,
+};
 use tracing_subscriber::EnvFilter;
 
 fn init_logging(format: LogFormat) {
@@ -84,6 +86,21 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "storeId": outcome.store.id.to_string(),
                 "ownerUserId": outcome.owner.id.to_string(),
                 "token": outcome.token,
+            });
+            println!("{json}");
+            Ok(())
+        }
+        Some(Command::Store(StoreCommand::Update(args))) => {
+            let database = open_database(&global.database())
+                .await
+                .map_err(|e| e.to_string())?;
+            let updated =
+                set_max_order_minor(&database, &args.store_id, args.max_order_minor).await;
+            database.close();
+            updated?;
+            let json = serde_json::json!({
+                "storeId": args.store_id,
+                "maxOrderMinor": args.max_order_minor,
             });
             println!("{json}");
             Ok(())

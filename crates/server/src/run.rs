@@ -8,8 +8,9 @@ use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
 use customers_domain::Ports;
 use customers_domain::access::{AccessService, AuthError, NewStoreOutcome};
+use customers_domain::ids::StoreId;
 use customers_domain::ports::StoreRepository;
-use customers_domain::store::StoreSettings;
+use customers_domain::store::{StoreSettings, check_max_order_minor};
 use customers_http::limits::{CredentialLimits, Limiter};
 use customers_http::metrics::{PoolGauges, PoolProbe};
 use customers_http::{AppState, ReadinessCheck};
@@ -118,6 +119,29 @@ pub async fn create_store(
     AccessService::new(Adapters::new(database.clone()))
         .create_store(settings, owner_email, owner_password)
         .await
+}
+
+/// Sets an existing store's largest order (`customers store update --max-order-minor`).
+pub async fn set_max_order_minor(
+    database: &Database,
+    store_id: &str,
+    max_order_minor: i64,
+) -> Result<(), String> {
+    let invalid = |errors: customers_domain::validation::ValidationErrors| {
+        errors
+            .fields()
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let value = check_max_order_minor(max_order_minor).map_err(invalid)?;
+    let store = StoreId::parse(store_id).ok_or_else(|| format!("no store {store_id}"))?;
+    match database.set_max_order_minor(&store, value).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("no store {store_id}")),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 /// Migrates, creates the first store when the database has none, and starts serving.

@@ -231,6 +231,65 @@ fn store_create_refuses_bad_settings_with_nothing_on_stdout() {
 }
 
 #[test]
+fn a_stores_largest_order_is_set_by_create_and_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let refused = customers(&url)
+        .args([
+            "store",
+            "create",
+            "--name",
+            "X",
+            "--owner-email",
+            "o@example.dk",
+            "--max-order-minor",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(refused.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("maxOrderMinor"));
+
+    let store = store_create(&url, "Pizzeria", "owner@example.dk");
+    let store_id = store["storeId"].as_str().unwrap();
+    let update = |value: &str, id: &str| {
+        customers(&url)
+            .args([
+                "store",
+                "update",
+                "--store-id",
+                id,
+                "--max-order-minor",
+                value,
+            ])
+            .output()
+            .unwrap()
+    };
+    let updated = update("250000000", store_id);
+    assert!(
+        updated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&updated.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&updated.stdout).expect("one JSON object");
+    assert_eq!(
+        printed,
+        serde_json::json!({"storeId": store_id, "maxOrderMinor": 250_000_000})
+    );
+    for (value, id, says) in [
+        ("-1", store_id, "maxOrderMinor"),
+        ("5", "store_nosuchstore0001", "no store"),
+    ] {
+        let refused = update(value, id);
+        assert!(!refused.status.success());
+        assert!(refused.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(says), "{stderr}");
+    }
+}
+
+#[test]
 fn migrate_runs_and_exits() {
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {

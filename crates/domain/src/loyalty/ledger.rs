@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{CustomerId, LedgerEntryId, OrderId, StoreId, UserId};
+use crate::audit::Actor;
+use crate::ids::{CustomerId, LedgerEntryId, OrderId, StoreId};
 use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 
 /// Largest manual adjustment, either way.
@@ -49,7 +50,9 @@ pub struct LedgerEntry {
     pub reason: String,
     pub source: LedgerSource,
     pub order_id: Option<OrderId>,
-    pub actor_id: Option<UserId>,
+    /// The staff user or API key whose request wrote the entry: the adjuster, or who recorded
+    /// or cancelled the order. `None` for entries written before actors were recorded.
+    pub actor: Option<Actor>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -112,6 +115,42 @@ pub fn apply(balance: i64, delta: i64) -> Result<i64, InsufficientPoints> {
         .checked_add(delta)
         .filter(|after| *after >= 0)
         .ok_or(InsufficientPoints { balance, delta })
+}
+
+/// Why a balance cannot take a delta.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BalanceRefusal {
+    /// It would drop below zero.
+    Insufficient,
+    /// It would pass the largest number that can be stored.
+    OutOfRange,
+}
+
+/// Like [`apply`], telling a balance too small from one that would overflow.
+pub fn check_balance(balance: i64, delta: i64) -> Result<i64, BalanceRefusal> {
+    match balance.checked_add(delta) {
+        None if delta > 0 => Err(BalanceRefusal::OutOfRange),
+        None => Err(BalanceRefusal::Insufficient),
+        Some(after) if after < 0 => Err(BalanceRefusal::Insufficient),
+        Some(after) => Ok(after),
+    }
+}
+
+/// The balances that can take `delta` without dropping below zero or overflowing, as an
+/// inclusive range (empty, `lowest > highest`, when none can): what a conditional update may
+/// compare against without computing a sum that could overflow.
+pub fn balances_that_take(delta: i64) -> (i64, i64) {
+    match delta.checked_neg() {
+        None => (1, 0),
+        Some(negated) => (
+            negated.max(0),
+            if delta > 0 {
+                i64::MAX - delta
+            } else {
+                i64::MAX
+            },
+        ),
+    }
 }
 
 /// What cancelling an order takes back: what it earned, but never more than the balance.
@@ -208,6 +247,21 @@ mod tests {
             })
         );
         assert!(apply(i64::MAX, 1).is_err());
+    }
+
+    #[test]
+    fn a_balance_that_would_overflow_is_told_from_one_too_small() {
+        assert_eq!(check_balance(10, -5), Ok(5));
+        assert_eq!(check_balance(10, -11), Err(BalanceRefusal::Insufficient));
+        assert_eq!(check_balance(i64::MAX - 5, 5), Ok(i64::MAX));
+        assert_eq!(
+            check_balance(i64::MAX - 5, 6),
+            Err(BalanceRefusal::OutOfRange)
+        );
+        assert_eq!(balances_that_take(5), (0, i64::MAX - 5));
+        assert_eq!(balances_that_take(-5), (5, i64::MAX));
+        let (lowest, highest) = balances_that_take(i64::MIN);
+        assert!(lowest > highest, "no balance takes i64::MIN");
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub enum LoyaltyError {
     NotFound,
     #[error("the balance of {balance} cannot take the adjustment")]
     InsufficientPoints { balance: i64 },
+    /// The balance would pass what can be stored.
+    #[error("the balance cannot take the adjustment")]
+    PointsOutOfRange,
     #[error(transparent)]
     Storage(RepoError),
 }
@@ -33,6 +36,7 @@ impl From<AdjustError> for LoyaltyError {
         match error {
             AdjustError::UnknownCustomer => Self::NotFound,
             AdjustError::InsufficientPoints { balance } => Self::InsufficientPoints { balance },
+            AdjustError::PointsOutOfRange => Self::PointsOutOfRange,
             AdjustError::Storage(e) => Self::Storage(e),
         }
     }
@@ -105,7 +109,7 @@ impl<P: Ports> LoyaltyService<P> {
             reason: adjustment.reason,
             source: LedgerSource::Manual,
             order_id: None,
-            actor_id: caller.user_id().cloned(),
+            actor: Some(Actor::of(caller)),
             created_at: self.ports.now(),
         };
         let audit = self
@@ -176,7 +180,7 @@ mod tests {
                     && entry.delta == 500
                     && entry.reason == "Compensation"
                     && entry.source == LedgerSource::Manual
-                    && entry.actor_id.as_ref().map(|u| u.as_str()) == Some("usr_aaaaaaaaaaaa")
+                    && entry.actor.as_ref().and_then(Actor::id) == Some("usr_aaaaaaaaaaaa")
                     && entry.created_at == now()
                     && claim.is_none()
             })

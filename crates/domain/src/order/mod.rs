@@ -8,6 +8,7 @@ pub use analytics::{
     CustomerAnalytics, ItemLine, Ranked, TOP, average_order, rank, top_products_and_categories,
 };
 pub use model::{
-    MAX_ITEMS, Order, OrderInput, OrderItem, OrderItemInput, OrderStatus, ValidOrder, points_earned,
+    CustomerTotals, DEFAULT_MAX_ORDER_MINOR, MAX_ITEMS, Order, OrderInput, OrderItem,
+    OrderItemInput, OrderStatus, TotalsOutOfRange, ValidOrder, points_earned,
 };
-pub use service::{OrderError, OrderService, Recorded};
+pub use service::{OrderError, OrderService, READ_ORDER, Recorded};

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::audit::Actor;
 use crate::ids::{CustomerId, OrderId, StoreId};
 use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 
@@ -60,6 +61,11 @@ pub struct Order {
     /// Loyalty points the order earned when it was recorded.
     pub points_earned: i64,
     pub items: Vec<OrderItem>,
+    /// The staff user or API key that recorded it (`None` for orders recorded before actors
+    /// were kept).
+    pub recorded_by: Option<Actor>,
+    /// The staff user or API key that cancelled it.
+    pub cancelled_by: Option<Actor>,
 }
 
 /// An order item as it arrives.
@@ -90,6 +96,9 @@ pub const MAX_UNIT_PRICE_MINOR: i64 = 1_000_000_000;
 pub const MAX_TEXT: usize = 200;
 /// How far ahead of the service's clock `placedAt` may be (clock skew between systems).
 pub const MAX_PLACED_AHEAD_MINUTES: i64 = 5;
+/// A store's largest order (its `totalMinor` and its items' sum) unless the store says
+/// otherwise.
+pub const DEFAULT_MAX_ORDER_MINOR: i64 = 100_000_000;
 
 /// A validated order, before it has an id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +108,71 @@ pub struct ValidOrder {
     pub placed_at: DateTime<Utc>,
     pub items: Vec<OrderItem>,
     pub total_minor: i64,
+    /// The sum of the items' `quantity × unitPriceMinor`.
+    pub items_total: i64,
+}
+
+impl ValidOrder {
+    /// Refuses an order larger than the store's largest, `max_order_minor`: its total and its
+    /// items' sum are both bounded. A total that is the items' sum (the default) is reported
+    /// once, on `items`.
+    pub fn check_limit(&self, max_order_minor: i64) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if self.total_minor > max_order_minor && self.total_minor != self.items_total {
+            errors.add(
+                "totalMinor",
+                format!("must be at most {max_order_minor}, the store's largest order"),
+            );
+        }
+        if self.items_total > max_order_minor {
+            errors.add(
+                "items",
+                format!("add up to more than {max_order_minor}, the store's largest order"),
+            );
+        }
+        errors.into_result(|| ())
+    }
+}
+
+/// A customer's running totals, as orders and cancels move them. Every change is checked: what
+/// cannot be stored (past `i64::MAX`) is refused before anything is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CustomerTotals {
+    pub total_orders: i64,
+    pub total_spent_minor: i64,
+    pub loyalty_points: i64,
+}
+
+/// Refused: the customer's totals or points would pass the largest number that can be stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the customer's totals cannot take this change")]
+pub struct TotalsOutOfRange;
+
+impl CustomerTotals {
+    /// The totals with one more order of `total_minor` that earned `points`.
+    pub fn with_order(self, total_minor: i64, points: i64) -> Result<Self, TotalsOutOfRange> {
+        Ok(Self {
+            total_orders: self.total_orders.checked_add(1).ok_or(TotalsOutOfRange)?,
+            total_spent_minor: self
+                .total_spent_minor
+                .checked_add(total_minor)
+                .ok_or(TotalsOutOfRange)?,
+            loyalty_points: self
+                .loyalty_points
+                .checked_add(points)
+                .ok_or(TotalsOutOfRange)?,
+        })
+    }
+
+    /// The totals without a cancelled order of `total_minor` whose cancel took back `taken`
+    /// points. Never below zero, whatever the stored values.
+    pub fn without_order(self, total_minor: i64, taken: i64) -> Self {
+        Self {
+            total_orders: self.total_orders.saturating_sub(1).max(0),
+            total_spent_minor: self.total_spent_minor.saturating_sub(total_minor).max(0),
+            loyalty_points: self.loyalty_points.saturating_sub(taken).max(0),
+        }
+    }
 }
 
 fn text(
@@ -177,16 +251,17 @@ impl OrderInput {
         let items_total = items.iter().try_fold(0i64, |sum, item| {
             item.line_total().and_then(|t| sum.checked_add(t))
         });
+        let items_total = items_total.unwrap_or_else(|| {
+            errors.add("items", "add up to more than can be recorded");
+            0
+        });
         let total_minor = match self.total_minor {
             Some(total) if total < 0 => {
                 errors.add("totalMinor", "must not be negative");
                 0
             }
             Some(total) => total,
-            None => items_total.unwrap_or_else(|| {
-                errors.add("items", "add up to more than can be recorded");
-                0
-            }),
+            None => items_total,
         };
         errors.into_result(|| ValidOrder {
             customer_id,
@@ -194,6 +269,7 @@ impl OrderInput {
             placed_at,
             items,
             total_minor,
+            items_total,
         })
     }
 }
@@ -389,6 +465,77 @@ mod tests {
         assert_eq!(
             too_many.map_err(|e| e.fields()[0].field.clone()),
             Err("items".into())
+        );
+    }
+
+    #[test]
+    fn the_stores_largest_order_bounds_the_total_and_the_items() {
+        let mut order = input(vec![pizza(2, 8900), pizza(1, 3500)]);
+        let valid = order.validate(now()).unwrap();
+        assert_eq!(valid.items_total, 21_300);
+        assert!(valid.check_limit(21_300).is_ok());
+        let fields = |v: &ValidOrder, max| {
+            v.check_limit(max)
+                .unwrap_err()
+                .fields()
+                .iter()
+                .map(|e| e.field.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(&valid, 21_299), ["items"]);
+        // A smaller total does not hide items worth more than the limit.
+        order.total_minor = Some(100);
+        let discounted = order.validate(now()).unwrap();
+        assert_eq!(fields(&discounted, 21_299), ["items"]);
+        order.total_minor = Some(i64::MAX);
+        assert_eq!(
+            fields(&order.validate(now()).unwrap(), 100_000_000),
+            ["totalMinor"]
+        );
+        assert_eq!(
+            fields(&order.validate(now()).unwrap(), 100),
+            ["totalMinor", "items"]
+        );
+    }
+
+    #[test]
+    fn customer_totals_refuse_what_cannot_be_stored() {
+        let totals = CustomerTotals {
+            total_orders: 3,
+            total_spent_minor: 1_000,
+            loyalty_points: 10,
+        };
+        assert_eq!(
+            totals.with_order(500, 5),
+            Ok(CustomerTotals {
+                total_orders: 4,
+                total_spent_minor: 1_500,
+                loyalty_points: 15,
+            })
+        );
+        let near = CustomerTotals {
+            total_spent_minor: i64::MAX - 10,
+            ..totals
+        };
+        assert_eq!(near.with_order(11, 0), Err(TotalsOutOfRange));
+        assert!(near.with_order(10, 0).is_ok());
+        let rich = CustomerTotals {
+            loyalty_points: i64::MAX,
+            ..totals
+        };
+        assert_eq!(rich.with_order(1, 1), Err(TotalsOutOfRange));
+        assert_eq!(
+            totals.without_order(400, 4),
+            CustomerTotals {
+                total_orders: 2,
+                total_spent_minor: 600,
+                loyalty_points: 6,
+            }
+        );
+        // Never below zero, even against inconsistent stored values.
+        assert_eq!(
+            CustomerTotals::default().without_order(i64::MAX, i64::MAX),
+            CustomerTotals::default()
         );
     }
 

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::access::Principal;
+use crate::access::{Access, Principal, Scope};
+use crate::audit::{Actor, AuditAction};
 use crate::ids::{CustomerId, LedgerEntryId, OrderId};
 use crate::order::analytics::CustomerAnalytics;
 use crate::order::model::{Order, OrderInput, OrderStatus, points_earned};
@@ -11,6 +12,10 @@ use crate::ports::{
     IdGenerator, OrderRepository, OrderWriteError, Ports, RepoError, StoreRepository,
 };
 use crate::validation::ValidationErrors;
+
+/// Who may read an order: the access table's row of `GET /orders/{id}`. An order found again
+/// by its `externalId` is shown only to callers that pass it.
+pub const READ_ORDER: Access = Access::StaffOrKey(&[Scope::ReadOrders]);
 
 /// A recorded order, new or the one already recorded under the same external id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +40,12 @@ pub enum OrderError {
     NotFound,
     #[error("the customer is blocked")]
     CustomerBlocked,
+    /// The customer's totals or points would pass what can be stored.
+    #[error("the customer's totals cannot take the order")]
+    TotalsOutOfRange,
+    /// The order is recorded already (same `externalId`), and the caller may not read it.
+    #[error("the order {id} is recorded already")]
+    Exists { id: OrderId },
     #[error(transparent)]
     Storage(RepoError),
 }
@@ -53,6 +64,7 @@ impl From<OrderWriteError> for OrderError {
                 "is not a customer of this store",
             )),
             OrderWriteError::CustomerBlocked => Self::CustomerBlocked,
+            OrderWriteError::TotalsOutOfRange => Self::TotalsOutOfRange,
             OrderWriteError::Storage(e) => Self::Storage(e),
         }
     }
@@ -79,8 +91,11 @@ impl<P: Ports> OrderService<P> {
         LedgerEntryId::from_stored(self.ports.ids().new_id(LedgerEntryId::PREFIX))
     }
 
-    /// Records an order; its customer's totals and points follow in the same transaction.
-    /// `claim` is the idempotency claim the write carries, if any.
+    /// Records an order; its customer's totals and points follow in the same transaction,
+    /// with its `order.recorded` audit entry. The order is bounded by the store's largest
+    /// order; the customer's totals must stay storable. An order recorded before under the
+    /// same `externalId` (or claim) is answered only to a caller that may read orders; others
+    /// learn its id only. `claim` is the idempotency claim the write carries, if any.
     pub async fn record(
         &self,
         caller: &Principal,
@@ -97,6 +112,7 @@ impl<P: Ports> OrderService<P> {
                 .ok_or(OrderError::Storage(RepoError::Internal(
                     "the caller's store is missing".into(),
                 )))?;
+        valid.check_limit(store.max_order_minor)?;
         let points = if valid.customer_id.is_some() {
             points_earned(valid.total_minor, store.minor_units_per_point)
         } else {
@@ -114,12 +130,37 @@ impl<P: Ports> OrderService<P> {
             cancelled_at: None,
             points_earned: points,
             items: valid.items,
+            recorded_by: Some(Actor::of(caller)),
+            cancelled_by: None,
         };
-        Ok(self
+        let mut audit = self
+            .ports
+            .audit_entry(
+                &caller.store_id,
+                Actor::of(caller),
+                AuditAction::OrderRecorded,
+            )
+            .subject(order.id.as_str());
+        if let Some(customer) = &order.customer_id {
+            audit = audit.about(customer);
+        }
+        let recorded = self
             .ports
             .orders()
-            .record(&order, &self.entry_id(), claim.map(str::to_owned), now)
-            .await?)
+            .record(
+                &order,
+                &self.entry_id(),
+                claim.map(str::to_owned),
+                now,
+                &audit,
+            )
+            .await?;
+        match recorded {
+            Recorded::Existing(existing) if caller.authorize(READ_ORDER).is_err() => {
+                Err(OrderError::Exists { id: existing.id })
+            }
+            recorded => Ok(recorded),
+        }
     }
 
     pub async fn get(&self, caller: &Principal, id: &str) -> Result<Order, OrderError> {
@@ -131,12 +172,21 @@ impl<P: Ports> OrderService<P> {
             .ok_or(OrderError::NotFound)
     }
 
-    /// Cancels once; cancelling again answers the cancelled order and changes nothing.
+    /// Cancels once, naming the caller as who cancelled, with an `order.cancelled` audit
+    /// entry; cancelling again answers the cancelled order and changes nothing.
     pub async fn cancel(&self, caller: &Principal, id: &str) -> Result<Order, OrderError> {
         let id = OrderId::parse(id).ok_or(OrderError::NotFound)?;
+        let audit = self
+            .ports
+            .audit_entry(
+                &caller.store_id,
+                Actor::of(caller),
+                AuditAction::OrderCancelled,
+            )
+            .subject(id.as_str());
         self.ports
             .orders()
-            .cancel(&caller.store_id, &id, self.ports.now(), &self.entry_id())
+            .cancel(&caller.store_id, &id, audit.at, &self.entry_id(), &audit)
             .await?
             .ok_or(OrderError::NotFound)
     }
@@ -220,8 +270,13 @@ mod tests {
         ports
             .orders
             .expect_record()
-            .withf(|order, entry, claim, _| {
+            .withf(|order, entry, claim, _, audit| {
                 order.store_id == store_id()
+                    && order.recorded_by.as_ref().and_then(Actor::id) == Some("usr_aaaaaaaaaaaa")
+                    && audit.action == AuditAction::OrderRecorded
+                    && audit.subject_id.as_deref() == Some(order.id.as_str())
+                    && audit.customer_id == order.customer_id
+                    && audit.actor == Actor::User(staff(Role::Staff).user_id().unwrap().clone())
                     && order.total_minor == 24_690
                     && order.points_earned == 493
                     && order.currency == "DKK"
@@ -229,7 +284,7 @@ mod tests {
                     && entry.as_str().starts_with("loy_")
                     && claim.as_deref() == Some("idem_1")
             })
-            .returning(|order, _, _, _| ready(Ok(Recorded::New(order.clone()))));
+            .returning(|order, _, _, _, _| ready(Ok(Recorded::New(order.clone()))));
         let recorded = service(ports)
             .record(
                 &staff(Role::Staff),
@@ -248,10 +303,13 @@ mod tests {
         ports
             .orders
             .expect_record()
-            .withf(|order, _, claim, _| {
-                order.points_earned == 0 && order.customer_id.is_none() && claim.is_none()
+            .withf(|order, _, claim, _, audit| {
+                order.points_earned == 0
+                    && order.customer_id.is_none()
+                    && claim.is_none()
+                    && audit.customer_id.is_none()
             })
-            .returning(|order, _, _, _| ready(Ok(Recorded::New(order.clone()))));
+            .returning(|order, _, _, _, _| ready(Ok(Recorded::New(order.clone()))));
         service(ports)
             .record(&staff(Role::Staff), &input(None), None)
             .await
@@ -275,6 +333,7 @@ mod tests {
         for (refusal, expected) in [
             (OrderWriteError::UnknownCustomer, "invalid"),
             (OrderWriteError::CustomerBlocked, "blocked"),
+            (OrderWriteError::TotalsOutOfRange, "out of range"),
             (
                 OrderWriteError::Storage(RepoError::Unavailable("down".into())),
                 "storage",
@@ -285,7 +344,7 @@ mod tests {
             ports
                 .orders
                 .expect_record()
-                .returning(move |_, _, _, _| ready(Err(refusal.clone())));
+                .returning(move |_, _, _, _, _| ready(Err(refusal.clone())));
             let error = service(ports)
                 .record(&staff(Role::Staff), &input(Some("cust_000000000009")), None)
                 .await
@@ -293,6 +352,7 @@ mod tests {
             let got = match error {
                 OrderError::Invalid(e) if e.fields()[0].field == "customerId" => "invalid",
                 OrderError::CustomerBlocked => "blocked",
+                OrderError::TotalsOutOfRange => "out of range",
                 OrderError::Storage(RepoError::Unavailable(_)) => "storage",
                 other => panic!("unexpected {other:?}"),
             };
@@ -312,7 +372,7 @@ mod tests {
             .orders
             .expect_cancel()
             .times(1)
-            .returning(|_, _, _, _| ready(Ok(None)));
+            .returning(|_, _, _, _, _| ready(Ok(None)));
         ports
             .orders
             .expect_list_for_customer()
@@ -359,15 +419,103 @@ mod tests {
         ports
             .orders
             .expect_cancel()
-            .withf(|store, id, at, entry| {
+            .withf(|store, id, at, entry, audit| {
                 *store == store_id()
                     && id.as_str() == "ord_000000000001"
                     && *at == now()
                     && entry.as_str().starts_with("loy_")
+                    && audit.action == AuditAction::OrderCancelled
+                    && audit.actor.id() == Some("usr_aaaaaaaaaaaa")
+                    && audit.subject_id.as_deref() == Some("ord_000000000001")
             })
-            .returning(|_, _, _, _| ready(Ok(None)));
+            .returning(|_, _, _, _, _| ready(Ok(None)));
         let _ = service(ports)
             .cancel(&staff(Role::Staff), "ord_000000000001")
             .await;
+    }
+
+    fn with_limit(ports: &mut TestPorts, max_order_minor: i64) {
+        ports.stores.expect_find().returning(move |id| {
+            let settings = StoreSettings {
+                max_order_minor,
+                ..StoreSettings::default()
+            };
+            ready(Ok(Some(settings.validate(id.clone(), now()).unwrap())))
+        });
+    }
+
+    #[tokio::test]
+    async fn orders_beyond_the_stores_largest_are_refused_before_any_write() {
+        for (total, field) in [(Some(50_001), "totalMinor"), (None, "items")] {
+            let mut ports = TestPorts::new();
+            with_limit(&mut ports, 50_000);
+            ports.orders.expect_record().never();
+            let mut order = input(Some("cust_000000000009"));
+            order.total_minor = total;
+            // Two pizzas of 12,345 and one of 30,000: 54,690 in all.
+            if let Some(items) = order.items.as_mut() {
+                items.push(OrderItemInput {
+                    quantity: Some(1),
+                    unit_price_minor: Some(30_000),
+                    ..items[0].clone()
+                });
+            }
+            let error = service(ports)
+                .record(&staff(Role::Staff), &order, None)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&error, OrderError::Invalid(e) if e.fields()[0].field == field),
+                "{error:?}"
+            );
+        }
+        // At the limit exactly: recorded.
+        let mut ports = TestPorts::new();
+        with_limit(&mut ports, 24_690);
+        ports
+            .orders
+            .expect_record()
+            .times(1)
+            .returning(|order, _, _, _, _| ready(Ok(Recorded::New(order.clone()))));
+        service(ports)
+            .record(&staff(Role::Staff), &input(None), None)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_repeat_shows_the_order_only_to_callers_that_may_read_orders() {
+        use crate::access::{Holder, Scope};
+        let key = |scopes: Vec<Scope>| Principal {
+            holder: Holder::ApiKey {
+                name: "pos".into(),
+                scopes,
+            },
+            ..staff(Role::Staff)
+        };
+        for (caller, shown) in [
+            (key(vec![Scope::WriteOrders]), false),
+            (key(vec![Scope::WriteOrders, Scope::ReadOrders]), true),
+            (staff(Role::Staff), true),
+        ] {
+            let mut ports = TestPorts::new();
+            with_store(&mut ports, 100);
+            ports
+                .orders
+                .expect_record()
+                .returning(|order, _, _, _, _| ready(Ok(Recorded::Existing(order.clone()))));
+            let answer = service(ports).record(&caller, &input(None), None).await;
+            match answer {
+                Ok(Recorded::Existing(order)) => {
+                    assert!(shown);
+                    assert!(order.id.as_str().starts_with("ord_"));
+                }
+                Err(OrderError::Exists { id }) => {
+                    assert!(!shown);
+                    assert!(id.as_str().starts_with("ord_"));
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
     }
 }

@@ -302,6 +302,8 @@ mod tests {
             cancelled_at: None,
             points_earned: 1,
             items: vec![],
+            recorded_by: None,
+            cancelled_by: None,
         }
     }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::ids::StoreId;
+use crate::order::DEFAULT_MAX_ORDER_MINOR;
 use crate::ports::{Ports, RepoError, StoreRepository};
 use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 
@@ -18,6 +19,8 @@ pub struct Store {
     pub timezone: Tz,
     /// How many minor units of spend earn one loyalty point.
     pub minor_units_per_point: i64,
+    /// The largest order the store records (its total and its items' sum), in minor units.
+    pub max_order_minor: i64,
     pub created_at: DateTime<Utc>,
 }
 
@@ -28,6 +31,7 @@ pub struct StoreSettings {
     pub currency: String,
     pub timezone: String,
     pub minor_units_per_point: i64,
+    pub max_order_minor: i64,
 }
 
 impl Default for StoreSettings {
@@ -37,13 +41,27 @@ impl Default for StoreSettings {
             currency: "DKK".into(),
             timezone: "Europe/Copenhagen".into(),
             minor_units_per_point: 100,
+            max_order_minor: DEFAULT_MAX_ORDER_MINOR,
         }
+    }
+}
+
+/// Checks a store's largest order: at least one minor unit. Any larger value is safe: every
+/// total is computed with checked arithmetic.
+pub fn check_max_order_minor(value: i64) -> Result<i64, ValidationErrors> {
+    if value >= 1 {
+        Ok(value)
+    } else {
+        Err(ValidationErrors::single(
+            "maxOrderMinor",
+            "must be at least 1",
+        ))
     }
 }
 
 impl StoreSettings {
     /// Checks every setting: name 1–100 characters, currency three capital letters, a time zone
-    /// of the IANA database, a positive earn rate.
+    /// of the IANA database, a positive earn rate, a positive largest order.
     pub fn validate(&self, id: StoreId, now: DateTime<Utc>) -> Result<Store, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let name = self.name.trim();
@@ -62,12 +80,16 @@ impl StoreSettings {
         if !(1..=1_000_000).contains(&self.minor_units_per_point) {
             errors.add("minorUnitsPerPoint", "must be between 1 and 1000000");
         }
+        if check_max_order_minor(self.max_order_minor).is_err() {
+            errors.add("maxOrderMinor", "must be at least 1");
+        }
         errors.into_result(|| Store {
             id,
             name: name.to_owned(),
             currency: self.currency.clone(),
             timezone: timezone.unwrap_or(Tz::UTC),
             minor_units_per_point: self.minor_units_per_point,
+            max_order_minor: self.max_order_minor,
             created_at: now,
         })
     }
@@ -106,6 +128,19 @@ mod tests {
         assert_eq!(store.currency, "DKK");
         assert_eq!(store.timezone, chrono_tz::Europe::Copenhagen);
         assert_eq!(store.minor_units_per_point, 100);
+        assert_eq!(store.max_order_minor, 100_000_000);
+    }
+
+    #[test]
+    fn the_largest_order_is_at_least_one_minor_unit() {
+        assert_eq!(check_max_order_minor(1), Ok(1));
+        assert_eq!(check_max_order_minor(i64::MAX), Ok(i64::MAX));
+        for bad in [0, -1, i64::MIN] {
+            assert_eq!(
+                check_max_order_minor(bad).unwrap_err().fields()[0].field,
+                "maxOrderMinor"
+            );
+        }
     }
 
     #[test]
@@ -115,12 +150,19 @@ mod tests {
             currency: "dkk".into(),
             timezone: "Mars/Olympus".into(),
             minor_units_per_point: 0,
+            max_order_minor: 0,
         };
         let errors = settings.validate(id(), crate::testing::now()).unwrap_err();
         let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["name", "currency", "timezone", "minorUnitsPerPoint"]
+            [
+                "name",
+                "currency",
+                "timezone",
+                "minorUnitsPerPoint",
+                "maxOrderMinor"
+            ]
         );
     }
 }

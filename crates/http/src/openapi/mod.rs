@@ -26,7 +26,7 @@ use utoipa::openapi::path::{
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
 use utoipa::openapi::schema::{
-    ArrayBuilder, ComponentsBuilder, Object, ObjectBuilder, Schema, SchemaType, Type,
+    ArrayBuilder, ComponentsBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
@@ -398,7 +398,7 @@ fn shape(endpoint: Endpoint) -> Shape {
         Endpoint::AdjustLoyalty => Shape {
             body: Body::Json("AdjustInput"),
             success: success(200, "The adjustment", one::<views::AdjustView>()),
-            errors: &[(422, "INSUFFICIENT_POINTS")],
+            errors: &[(422, "INSUFFICIENT_POINTS"), (422, "TOTALS_OUT_OF_RANGE")],
             idempotent: true,
             ..base("Loyalty")
         },
@@ -417,11 +417,17 @@ fn shape(endpoint: Endpoint) -> Shape {
                 (201, "The new order", one::<views::OrderView>()),
                 (
                     200,
-                    "The order already recorded under this `externalId`",
+                    "The order already recorded under this `externalId`, to a caller that may \
+                     read orders (a staff token, or an API key with `read:orders`); other \
+                     callers get 409 `ORDER_EXISTS` with `details: {\"id\"}` only",
                     one::<views::OrderView>(),
                 ),
             ]),
-            errors: &[(422, "CUSTOMER_BLOCKED")],
+            errors: &[
+                (409, "ORDER_EXISTS"),
+                (422, "CUSTOMER_BLOCKED"),
+                (422, "TOTALS_OUT_OF_RANGE"),
+            ],
             idempotent: true,
             ..base("Orders")
         },
@@ -746,12 +752,14 @@ pub const ERROR_CODES: &[(u16, &str)] = &[
     (409, "EMAIL_TAKEN"),
     (409, "PHONE_TAKEN"),
     (409, "REVIEW_EXISTS"),
+    (409, "ORDER_EXISTS"),
     (409, "IDEMPOTENCY_IN_PROGRESS"),
     (413, "PAYLOAD_TOO_LARGE"),
     (415, "UNSUPPORTED_MEDIA_TYPE"),
     (422, "VALIDATION_FAILED"),
     (422, "INSUFFICIENT_POINTS"),
     (422, "CUSTOMER_BLOCKED"),
+    (422, "TOTALS_OUT_OF_RANGE"),
     (422, "REVIEW_NOT_FEATURABLE"),
     (422, "IDEMPOTENCY_KEY_REUSED"),
     (429, "RATE_LIMITED"),
@@ -769,9 +777,22 @@ fn error_envelope(codes: &[&str]) -> Schema {
         .required("message")
         .property(
             "details",
-            ArrayBuilder::new()
-                .items(reference(&error::Detail::name()))
-                .description(Some("Present for validation errors: one entry per field.")),
+            OneOfBuilder::new()
+                .item(
+                    ArrayBuilder::new()
+                        .items(reference(&error::Detail::name()))
+                        .description(Some("Validation errors: one entry per field.")),
+                )
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::new(Type::Object))
+                        .property("id", schemas::text(false))
+                        .required("id")
+                        .description(Some(
+                            "`ORDER_EXISTS`: the id of the order already recorded, and nothing \
+                             else.",
+                        )),
+                ),
         )
         .property("requestId", schemas::text(false))
         .required("requestId");
@@ -1340,10 +1361,25 @@ mod tests {
             serde_json::json!([
                 "VALIDATION_FAILED",
                 "IDEMPOTENCY_KEY_REUSED",
-                "INSUFFICIENT_POINTS"
+                "INSUFFICIENT_POINTS",
+                "TOTALS_OUT_OF_RANGE"
             ])
         );
         assert_eq!(codes("409"), serde_json::json!(["IDEMPOTENCY_IN_PROGRESS"]));
+        let record = &doc["paths"]["/orders"]["post"];
+        let record_codes = |status: &str| {
+            record["responses"][status]["content"]["application/json"]["schema"]["properties"]
+                ["error"]["properties"]["code"]["enum"]
+                .clone()
+        };
+        assert_eq!(
+            record_codes("409"),
+            serde_json::json!(["IDEMPOTENCY_IN_PROGRESS", "ORDER_EXISTS"])
+        );
+        // `details` is field errors or, for ORDER_EXISTS, the id alone.
+        let details = &record["responses"]["409"]["content"]["application/json"]["schema"]["properties"]
+            ["error"]["properties"]["details"]["oneOf"];
+        assert_eq!(details[1]["required"], serde_json::json!(["id"]));
         let all = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
             ["code"]["enum"]
             .as_array()

@@ -269,6 +269,17 @@ pub fn actor_type() -> Object {
     one_of(&["user", "apiKey", "system", "anonymous"])
 }
 
+/// The kind of a ledger entry's actor, or `null`.
+pub fn ledger_actor_type() -> Object {
+    text(true)
+        .enum_values(Some([
+            serde_json::Value::from("user"),
+            serde_json::Value::from("apiKey"),
+            serde_json::Value::Null,
+        ]))
+        .build()
+}
+
 /// A user id or an API key id, `null` for the system and anonymous actors.
 pub fn actor_id() -> Object {
     text(true)
@@ -279,7 +290,7 @@ pub fn actor_id() -> Object {
 /// A user, API key, token or ledger entry id, or `null`.
 pub fn subject_id() -> Object {
     text(true)
-        .pattern(Some(r"^(usr|key|loy)_[a-z0-9]{12,40}$"))
+        .pattern(Some(r"^(usr|key|loy|ord)_[a-z0-9]{12,40}$"))
         .build()
 }
 

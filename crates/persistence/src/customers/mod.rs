@@ -23,7 +23,9 @@ use diesel_async::RunQueryDsl;
 
 use crate::audit::{AuditRow, insert_audit};
 use crate::pool::{Database, with_connection, write_transaction};
-use crate::schema::{customer_addresses, customer_allergens, customers, orders, reviews, stores};
+use crate::schema::{
+    customer_addresses, customer_allergens, customers, idempotency_keys, orders, reviews, stores,
+};
 use crate::time::to_db;
 use rows::{AddressRow, CustomerRow, NewAddress, NewAllergen, NewCustomer, ProfileColumns};
 
@@ -327,6 +329,15 @@ impl CustomerRepository for Database {
                 reviews::customer_id.eq(None::<String>),
                 reviews::version.eq(reviews::version + 1),
             ))
+            .execute(conn)
+            .await?;
+            // Stored idempotent responses about the customer go, claims in progress too (their
+            // request then stores nothing): a replay must not return the customer's data.
+            diesel::delete(
+                idempotency_keys::table
+                    .filter(idempotency_keys::store_id.eq(&store))
+                    .filter(idempotency_keys::customer_id.eq(&id)),
+            )
             .execute(conn)
             .await?;
             // Addresses, allergens and ledger entries go with it (ON DELETE CASCADE).

@@ -10,9 +10,10 @@ mod analytics;
 mod rows;
 
 use chrono::{DateTime, Utc};
+use customers_domain::audit::AuditEntry;
 use customers_domain::ids::{CustomerId, LedgerEntryId, OrderId, StoreId};
 use customers_domain::loyalty::{LedgerEntry, LedgerSource, cancel_take_back};
-use customers_domain::order::{CustomerAnalytics, Order, Recorded};
+use customers_domain::order::{CustomerAnalytics, CustomerTotals, Order, Recorded};
 use customers_domain::page::PageRequest;
 use customers_domain::ports::{OrderRepository, OrderWriteError, RepoError};
 use diesel::dsl::{case_when, max};
@@ -23,9 +24,9 @@ use diesel::{
 };
 use diesel_async::RunQueryDsl;
 
-use crate::customers::lock_customer;
+use crate::audit::{AuditRow, insert_audit};
 use crate::error::is_unique_violation;
-use crate::loyalty::NewEntry;
+use crate::loyalty::{NewEntry, actor_columns};
 use crate::pool::{Database, Rollback, read_snapshot, with_connection, write_transaction};
 use crate::schema::{customers, ledger_entries, order_items, orders};
 use crate::time::to_db;
@@ -48,6 +49,31 @@ macro_rules! items_of {
     };
 }
 
+/// Locks the customer's row (by updating it, as `lock_customer` does) and reads whether they
+/// are blocked and the totals an order or a cancel moves: `(is_blocked, total_orders,
+/// total_spent_minor, loyalty_points)`. The domain computes the new totals from these
+/// (`CustomerTotals`); nothing that could overflow is computed in SQL.
+macro_rules! lock_totals {
+    ($store:expr, $id:expr) => {
+        diesel::update(customers::table.find(($store, $id)))
+            .set(customers::loyalty_points.eq(customers::loyalty_points))
+            .returning((
+                customers::is_blocked,
+                customers::total_orders,
+                customers::total_spent_minor,
+                customers::loyalty_points,
+            ))
+    };
+}
+
+fn totals((orders, spent, points): (i64, i64, i64)) -> CustomerTotals {
+    CustomerTotals {
+        total_orders: orders,
+        total_spent_minor: spent,
+        loyalty_points: points,
+    }
+}
+
 /// Which order to find.
 enum Key<'a> {
     Id(&'a str),
@@ -64,6 +90,8 @@ enum Refusal {
     CustomerBlocked,
     /// The same external id or claim was recorded meanwhile.
     Duplicate,
+    /// The customer's totals cannot take the order.
+    TotalsOutOfRange,
 }
 
 impl Database {
@@ -130,6 +158,7 @@ impl OrderRepository for Database {
         earn_entry: &LedgerEntryId,
         claim: Option<String>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<Recorded, OrderWriteError> {
         // A repeat (the common duplicate) is answered without taking the write lock.
         if let Some(existing) = self.recorded_before(order, claim.as_deref()).await? {
@@ -137,6 +166,7 @@ impl OrderRepository for Database {
         }
         let row = NewOrder::new(order, claim.clone(), to_db(now));
         let items = NewItem::all_of(order)?;
+        let audit = AuditRow::new(audit);
         let store = order.store_id.as_str().to_owned();
         let customer = order.customer_id.as_ref().map(|c| c.as_str().to_owned());
         let (total, points, placed_at) = (
@@ -153,12 +183,25 @@ impl OrderRepository for Database {
             reason: EARN_REASON.into(),
             source: LedgerSource::Order,
             order_id: Some(order.id.clone()),
-            actor_id: None,
+            actor: order.recorded_by.clone(),
             created_at: now,
         });
         let written = write_transaction!(self, |conn| refusing Refusal => {
             let mut balance_and_seq = None;
             if let Some(customer) = &customer {
+                // Locks the customer's row, then adds the order to the totals read under the
+                // lock, as the domain computes them (refused when they cannot be stored).
+                let (blocked, orders_count, spent, balance) = lock_totals!(&store, customer)
+                    .get_result::<(bool, i64, i64, i64)>(conn)
+                    .await
+                    .optional()?
+                    .ok_or(Rollback::Refused(Refusal::UnknownCustomer))?;
+                if blocked {
+                    return Err(Rollback::Refused(Refusal::CustomerBlocked));
+                }
+                let after = totals((orders_count, spent, balance))
+                    .with_order(total, points)
+                    .map_err(|_| Rollback::Refused(Refusal::TotalsOutOfRange))?;
                 let newest_order = case_when::<_, _, Nullable<Timestamp>>(
                     customers::last_order_at
                         .is_null()
@@ -166,32 +209,17 @@ impl OrderRepository for Database {
                     placed_at,
                 )
                 .otherwise(customers::last_order_at);
-                let count_order = || {
-                    diesel::update(customers::table.find((&store, customer)))
-                        .filter(customers::is_blocked.eq(false))
-                        .set((
-                            customers::total_orders.eq(customers::total_orders + 1),
-                            customers::total_spent_minor.eq(customers::total_spent_minor + total),
-                            customers::last_order_at.eq(newest_order),
-                            customers::loyalty_points.eq(customers::loyalty_points + points),
-                            customers::ledger_seq
-                                .eq(customers::ledger_seq + i64::from(points > 0)),
-                        ))
-                        .returning((customers::loyalty_points, customers::ledger_seq))
-                };
-                let moved = match count_order().get_result::<(i64, i64)>(conn).await.optional()? {
-                    Some(moved) => moved,
-                    None => match lock_customer!(&store, customer)
-                        .get_result::<(i64, bool)>(conn)
-                        .await
-                        .optional()?
-                    {
-                        None => return Err(Rollback::Refused(Refusal::UnknownCustomer)),
-                        Some((_, true)) => return Err(Rollback::Refused(Refusal::CustomerBlocked)),
-                        // Unblocked after the first try's snapshot; locked now, so this succeeds.
-                        Some((_, false)) => count_order().get_result::<(i64, i64)>(conn).await?,
-                    },
-                };
+                let moved = diesel::update(customers::table.find((&store, customer)))
+                    .set((
+                        customers::total_orders.eq(after.total_orders),
+                        customers::total_spent_minor.eq(after.total_spent_minor),
+                        customers::last_order_at.eq(newest_order),
+                        customers::loyalty_points.eq(after.loyalty_points),
+                        customers::ledger_seq.eq(customers::ledger_seq + i64::from(points > 0)),
+                    ))
+                    .returning((customers::loyalty_points, customers::ledger_seq))
+                    .get_result::<(i64, i64)>(conn)
+                    .await?;
                 balance_and_seq = Some(moved);
             }
             diesel::insert_into(orders::table)
@@ -220,12 +248,14 @@ impl OrderRepository for Database {
                     .execute(conn)
                     .await?;
             }
+            insert_audit!(conn, &audit)?;
             Ok(())
         })?;
         match written {
             Ok(()) => Ok(Recorded::New(order.clone())),
             Err(Refusal::UnknownCustomer) => Err(OrderWriteError::UnknownCustomer),
             Err(Refusal::CustomerBlocked) => Err(OrderWriteError::CustomerBlocked),
+            Err(Refusal::TotalsOutOfRange) => Err(OrderWriteError::TotalsOutOfRange),
             Err(Refusal::Duplicate) => match self.recorded_before(order, claim.as_deref()).await? {
                 Some(existing) => Ok(Recorded::Existing(existing)),
                 None => Err(RepoError::Internal(format!(
@@ -247,9 +277,13 @@ impl OrderRepository for Database {
         id: &OrderId,
         now: DateTime<Utc>,
         take_back_entry: &LedgerEntryId,
+        audit: &AuditEntry,
     ) -> Result<Option<Order>, RepoError> {
         let (store_id, order_id) = (store.as_str().to_owned(), id.as_str().to_owned());
         let (entry_id, cancelled_at) = (take_back_entry.clone(), to_db(now));
+        let actor = audit.actor.clone();
+        let (actor_type, actor_id) = actor_columns(Some(&actor));
+        let audit = AuditRow::new(audit);
         write_transaction!(self, |conn| {
             let order = orders::table.find((&store_id, &order_id));
             let Some(customer) = order
@@ -262,13 +296,15 @@ impl OrderRepository for Database {
                 // No such order, or cancelled already: nothing changes.
                 return Ok(());
             };
-            // Locks the customer's row and reads the balance, before the order is touched.
-            let balance = match &customer {
-                Some(customer) => lock_customer!(&store_id, customer)
-                    .get_result::<(i64, bool)>(conn)
+            // Locks the customer's row and reads the totals, before the order is touched.
+            let current = match &customer {
+                Some(customer) => lock_totals!(&store_id, customer)
+                    .get_result::<(bool, i64, i64, i64)>(conn)
                     .await
                     .optional()?
-                    .map(|(balance, _)| balance),
+                    .map(|(_, orders_count, spent, balance)| {
+                        totals((orders_count, spent, balance))
+                    }),
                 None => None,
             };
             let Some((customer, total, earned)) = diesel::update(order)
@@ -276,6 +312,8 @@ impl OrderRepository for Database {
                 .set((
                     orders::status.eq(CANCELLED),
                     orders::cancelled_at.eq(cancelled_at),
+                    orders::cancelled_by_type.eq(actor_type),
+                    orders::cancelled_by_id.eq(&actor_id),
                 ))
                 .returning((
                     orders::customer_id,
@@ -289,11 +327,13 @@ impl OrderRepository for Database {
                 // Cancelled meanwhile by another request.
                 return Ok(());
             };
+            insert_audit!(conn, &audit.about(customer.clone()))?;
             // The customer may have been erased meanwhile (the order then has none).
-            let (Some(customer), Some(balance)) = (customer, balance) else {
+            let (Some(customer), Some(current)) = (customer, current) else {
                 return Ok(());
             };
-            let taken = cancel_take_back(balance, earned);
+            let taken = cancel_take_back(current.loyalty_points, earned);
+            let after = current.without_order(total, taken);
             // Read after the row lock was taken: sees every order recorded for the customer.
             let newest_recorded = orders::table
                 .filter(orders::store_id.eq(&store_id))
@@ -303,10 +343,10 @@ impl OrderRepository for Database {
                 .single_value();
             let (balance, seq) = diesel::update(customers::table.find((&store_id, &customer)))
                 .set((
-                    customers::total_orders.eq(customers::total_orders - 1),
-                    customers::total_spent_minor.eq(customers::total_spent_minor - total),
+                    customers::total_orders.eq(after.total_orders),
+                    customers::total_spent_minor.eq(after.total_spent_minor),
                     customers::last_order_at.eq(newest_recorded),
-                    customers::loyalty_points.eq(customers::loyalty_points - taken),
+                    customers::loyalty_points.eq(after.loyalty_points),
                     customers::ledger_seq.eq(customers::ledger_seq + i64::from(taken > 0)),
                 ))
                 .returning((customers::loyalty_points, customers::ledger_seq))
@@ -322,7 +362,7 @@ impl OrderRepository for Database {
                     reason: TAKE_BACK_REASON.into(),
                     source: LedgerSource::OrderCancel,
                     order_id: Some(OrderId::from_stored(order_id.clone())),
-                    actor_id: None,
+                    actor: Some(actor),
                     created_at: cancelled_at.and_utc(),
                 };
                 diesel::insert_into(ledger_entries::table)

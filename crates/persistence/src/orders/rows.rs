@@ -9,6 +9,7 @@ use customers_domain::ports::RepoError;
 use diesel::{Insertable, Queryable, Selectable};
 
 use crate::error::corrupt;
+use crate::loyalty::{actor_columns, actor_of};
 use crate::schema::{order_items, orders};
 use crate::time::{from_db, to_db};
 
@@ -27,10 +28,13 @@ pub(super) struct NewOrder {
     points_earned: i64,
     request_claim: Option<String>,
     created_at: NaiveDateTime,
+    recorded_by_type: Option<&'static str>,
+    recorded_by_id: Option<String>,
 }
 
 impl NewOrder {
     pub(super) fn new(order: &Order, claim: Option<String>, created_at: NaiveDateTime) -> Self {
+        let (recorded_by_type, recorded_by_id) = actor_columns(order.recorded_by.as_ref());
         Self {
             store_id: order.store_id.as_str().to_owned(),
             id: order.id.as_str().to_owned(),
@@ -44,6 +48,8 @@ impl NewOrder {
             points_earned: order.points_earned,
             request_claim: claim,
             created_at,
+            recorded_by_type,
+            recorded_by_id,
         }
     }
 }
@@ -101,6 +107,10 @@ pub(super) struct OrderRow {
     placed_at: NaiveDateTime,
     cancelled_at: Option<NaiveDateTime>,
     points_earned: i64,
+    recorded_by_type: Option<String>,
+    recorded_by_id: Option<String>,
+    cancelled_by_type: Option<String>,
+    cancelled_by_id: Option<String>,
 }
 
 /// An item with the id of its order; loaded in `(order_id, line_no)` order.
@@ -132,6 +142,8 @@ impl OrderRow {
             cancelled_at: self.cancelled_at.map(from_db),
             points_earned: self.points_earned,
             items,
+            recorded_by: actor_of(self.recorded_by_type, self.recorded_by_id)?,
+            cancelled_by: actor_of(self.cancelled_by_type, self.cancelled_by_id)?,
         })
     }
 }

@@ -5,7 +5,8 @@ use customers_domain::ports::OrderRepository;
 use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
-    customer_id, entry_id, item, new_customer, new_store, order, record, simple_order,
+    cancelled_audit, customer_id, entry_id, item, new_customer, new_store, order, record,
+    simple_order,
 };
 
 fn ranked(id: &str, order_count: i64) -> Ranked {
@@ -61,9 +62,15 @@ pub async fn analytics_count_orders_containing_a_product(t: &TestDatabase) {
         ),
     )
     .await;
-    db.cancel(&store, &cancelled.id, crate::support::at(10), &entry_id())
-        .await
-        .unwrap();
+    db.cancel(
+        &store,
+        &cancelled.id,
+        crate::support::at(10),
+        &entry_id(),
+        &cancelled_audit(&store),
+    )
+    .await
+    .unwrap();
     // Another customer's orders are theirs.
     record(
         db,
@@ -165,9 +172,15 @@ pub async fn analytics_without_orders_are_zero(t: &TestDatabase) {
     assert_eq!(db.analytics(&store, &maria).await, Ok(Some(empty.clone())));
     // Only cancelled orders: still nothing.
     let order = record(db, &simple_order(&store, Some(&maria), 1, 5_000)).await;
-    db.cancel(&store, &order.id, crate::support::at(2), &entry_id())
-        .await
-        .unwrap();
+    db.cancel(
+        &store,
+        &order.id,
+        crate::support::at(2),
+        &entry_id(),
+        &cancelled_audit(&store),
+    )
+    .await
+    .unwrap();
     assert_eq!(db.analytics(&store, &maria).await, Ok(Some(empty)));
     assert_eq!(db.analytics(&store, &customer_id(99)).await, Ok(None));
     assert_eq!(db.analytics(&other, &maria).await, Ok(None));

@@ -43,7 +43,7 @@ async fn begin(
     claim: &str,
     minutes: i64,
 ) -> Begin {
-    db.begin(scope, digest, claim, at(minutes), LEASE, LIFETIME)
+    db.begin(scope, None, digest, claim, at(minutes), LEASE, LIFETIME)
         .await
         .expect("begin works")
 }
@@ -100,6 +100,7 @@ pub async fn a_running_request_holds_its_key_until_its_lease_ends(t: &TestDataba
         async move {
             db.begin(
                 &key,
+                None,
                 "digest-a",
                 claim,
                 start + Duration::seconds(seconds),
@@ -208,6 +209,7 @@ pub async fn concurrent_first_requests_let_exactly_one_proceed(t: &TestDatabase)
             tokio::spawn(async move {
                 db.begin(
                     &key,
+                    None,
                     "digest-a",
                     &format!("claim-{n}"),
                     at(0),

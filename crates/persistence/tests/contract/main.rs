@@ -9,6 +9,7 @@ mod analytics;
 mod audit;
 mod customers;
 mod database;
+mod hostile;
 mod idempotency;
 mod listing;
 mod login_failures;
@@ -68,6 +69,10 @@ on_every_backend!(
     orders::another_stores_order_is_not_found,
     orders::history_is_newest_first_in_pages,
     orders::erasing_a_customer_keeps_orders_and_removes_the_ledger,
+    hostile::orders_and_cancels_store_their_actor_and_audit_entry,
+    hostile::totals_that_cannot_be_stored_are_refused_and_nothing_is_written,
+    hostile::a_stores_largest_order_is_kept_and_changed,
+    hostile::erasing_a_customer_deletes_the_keys_that_name_them,
     analytics::analytics_count_orders_containing_a_product,
     analytics::analytics_ties_go_by_name_and_names_sort_bytewise,
     analytics::analytics_average_rounds_half_away_from_zero,

@@ -10,8 +10,8 @@ use customers_domain::ports::{
 use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
-    activity, at, audit, customer_id, entry_id, item, manual, new_customer, new_store, now, order,
-    record, simple_order, whole_ledger,
+    activity, at, audit, cancelled_audit, customer_id, entry_id, item, manual, new_customer,
+    new_store, now, order, record, recorded_audit, simple_order, whole_ledger,
 };
 
 async fn find_order(
@@ -40,7 +40,9 @@ pub async fn recording_moves_totals_points_and_ledger_together(t: &TestDatabase)
     );
     assert_eq!(first.points_earned, 203);
     let earn = entry_id();
-    let recorded = db.record(&first, &earn, None, now()).await;
+    let recorded = db
+        .record(&first, &earn, None, now(), &recorded_audit(&first))
+        .await;
     assert_eq!(recorded, Ok(Recorded::New(first.clone())));
     assert_eq!(
         activity(db, &store, &maria).await,
@@ -107,8 +109,14 @@ pub async fn an_unknown_customer_is_refused(t: &TestDatabase) {
         let mut unknown = simple_order(&store, Some(&customer), 10, 5_000);
         unknown.external_id = Some("pos-1".into());
         assert_eq!(
-            db.record(&unknown, &entry_id(), Some("claim-1".into()), now())
-                .await,
+            db.record(
+                &unknown,
+                &entry_id(),
+                Some("claim-1".into()),
+                now(),
+                &recorded_audit(&unknown)
+            )
+            .await,
             Err(OrderWriteError::UnknownCustomer)
         );
         assert_eq!(find_order(db, &store, &unknown.id).await, Ok(None));
@@ -121,7 +129,13 @@ pub async fn an_unknown_customer_is_refused(t: &TestDatabase) {
     let mut later = simple_order(&store, None, 11, 100);
     later.external_id = Some("pos-1".into());
     let recorded = db
-        .record(&later, &entry_id(), Some("claim-1".into()), now())
+        .record(
+            &later,
+            &entry_id(),
+            Some("claim-1".into()),
+            now(),
+            &recorded_audit(&later),
+        )
         .await;
     assert_eq!(recorded, Ok(Recorded::New(later)));
 }
@@ -144,7 +158,14 @@ pub async fn a_blocked_customer_is_refused_and_nothing_is_written(t: &TestDataba
 
     let refused = simple_order(&store, Some(&maria), 10, 5_000);
     assert_eq!(
-        db.record(&refused, &entry_id(), None, now()).await,
+        db.record(
+            &refused,
+            &entry_id(),
+            None,
+            now(),
+            &recorded_audit(&refused)
+        )
+        .await,
         Err(OrderWriteError::CustomerBlocked)
     );
     assert_eq!(find_order(db, &store, &refused.id).await, Ok(None));
@@ -174,7 +195,8 @@ pub async fn an_external_id_is_recorded_once(t: &TestDatabase) {
     let mut again = simple_order(&store, Some(&maria), 20, 9_000);
     again.external_id = first.external_id.clone();
     assert_eq!(
-        db.record(&again, &entry_id(), None, now()).await,
+        db.record(&again, &entry_id(), None, now(), &recorded_audit(&again))
+            .await,
         Ok(Recorded::Existing(first.clone()))
     );
     assert_eq!(find_order(db, &store, &again.id).await, Ok(None));
@@ -197,7 +219,10 @@ pub async fn concurrent_duplicates_record_one_order(t: &TestDatabase) {
             let mut order = simple_order(&store, Some(&maria), 10 + n, 5_000);
             order.external_id = Some("pos-race".into());
             let db = db.clone();
-            tokio::spawn(async move { db.record(&order, &entry_id(), None, now()).await })
+            tokio::spawn(async move {
+                db.record(&order, &entry_id(), None, now(), &recorded_audit(&order))
+                    .await
+            })
         })
         .collect();
     let mut new = Vec::new();
@@ -233,22 +258,40 @@ pub async fn an_idempotency_claim_records_once(t: &TestDatabase) {
     let maria = new_customer(db, &store, 1).await;
     let first = simple_order(&store, Some(&maria), 10, 5_000);
     assert_eq!(
-        db.record(&first, &entry_id(), Some("idem_claim_1".into()), now())
-            .await,
+        db.record(
+            &first,
+            &entry_id(),
+            Some("idem_claim_1".into()),
+            now(),
+            &recorded_audit(&first)
+        )
+        .await,
         Ok(Recorded::New(first.clone()))
     );
     // A retry of the same request carries the same claim, with new ids.
     let retry = simple_order(&store, Some(&maria), 10, 5_000);
     assert_eq!(
-        db.record(&retry, &entry_id(), Some("idem_claim_1".into()), now())
-            .await,
+        db.record(
+            &retry,
+            &entry_id(),
+            Some("idem_claim_1".into()),
+            now(),
+            &recorded_audit(&retry)
+        )
+        .await,
         Ok(Recorded::Existing(first))
     );
     assert_eq!(activity(db, &store, &maria).await.total_orders, 1);
     // Another claim is another order.
     let other = simple_order(&store, Some(&maria), 10, 5_000);
     let recorded = db
-        .record(&other, &entry_id(), Some("idem_claim_2".into()), now())
+        .record(
+            &other,
+            &entry_id(),
+            Some("idem_claim_2".into()),
+            now(),
+            &recorded_audit(&other),
+        )
         .await;
     assert_eq!(recorded, Ok(Recorded::New(other)));
 }
@@ -262,10 +305,19 @@ pub async fn cancelling_reverses_totals_and_finds_the_new_last_order(t: &TestDat
     let late = record(db, &simple_order(&store, Some(&maria), 30, 3_000)).await;
 
     let take_back = entry_id();
-    let cancelled = db.cancel(&store, &late.id, at(40), &take_back).await;
+    let cancelled = db
+        .cancel(
+            &store,
+            &late.id,
+            at(40),
+            &take_back,
+            &cancelled_audit(&store),
+        )
+        .await;
     let expected = customers_domain::order::Order {
         status: OrderStatus::Cancelled,
         cancelled_at: Some(at(40)),
+        cancelled_by: Some(cancelled_audit(&store).actor),
         ..late.clone()
     };
     assert_eq!(cancelled, Ok(Some(expected)));
@@ -286,19 +338,32 @@ pub async fn cancelling_reverses_totals_and_finds_the_new_last_order(t: &TestDat
     );
     assert_eq!(newest.source, LedgerSource::OrderCancel);
     assert_eq!(newest.order_id, Some(late.id.clone()));
+    assert_eq!(newest.actor, Some(cancelled_audit(&store).actor));
     assert_eq!(newest.created_at, at(40));
 
     // Cancelling an older order leaves the newest remaining one as last_order_at.
-    db.cancel(&store, &early.id, at(41), &entry_id())
-        .await
-        .unwrap();
+    db.cancel(
+        &store,
+        &early.id,
+        at(41),
+        &entry_id(),
+        &cancelled_audit(&store),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         activity(db, &store, &maria).await.last_order_at,
         Some(at(20))
     );
-    db.cancel(&store, &middle.id, at(42), &entry_id())
-        .await
-        .unwrap();
+    db.cancel(
+        &store,
+        &middle.id,
+        at(42),
+        &entry_id(),
+        &cancelled_audit(&store),
+    )
+    .await
+    .unwrap();
     assert_eq!(activity(db, &store, &maria).await, Activity::default());
     let (balance, entries) = whole_ledger(db, &store, &maria).await;
     assert_eq!((balance, entries.len()), (0, 6));
@@ -317,9 +382,15 @@ pub async fn cancelling_takes_back_points_but_never_below_zero(t: &TestDatabase)
         .unwrap();
 
     // The first order earned 100, but only 20 are left: 20 are taken.
-    db.cancel(&store, &first.id, at(30), &entry_id())
-        .await
-        .unwrap();
+    db.cancel(
+        &store,
+        &first.id,
+        at(30),
+        &entry_id(),
+        &cancelled_audit(&store),
+    )
+    .await
+    .unwrap();
     let (balance, entries) = whole_ledger(db, &store, &maria).await;
     assert_eq!(
         (balance, entries[0].delta, entries[0].balance_after),
@@ -329,9 +400,15 @@ pub async fn cancelling_takes_back_points_but_never_below_zero(t: &TestDatabase)
 
     // Nothing is left to take back: no entry.
     let count = entries.len();
-    db.cancel(&store, &second.id, at(31), &entry_id())
-        .await
-        .unwrap();
+    db.cancel(
+        &store,
+        &second.id,
+        at(31),
+        &entry_id(),
+        &cancelled_audit(&store),
+    )
+    .await
+    .unwrap();
     let (balance, entries) = whole_ledger(db, &store, &maria).await;
     assert_eq!((balance, entries.len()), (0, count));
     let after = activity(db, &store, &maria).await;
@@ -345,14 +422,26 @@ pub async fn cancelling_twice_changes_nothing(t: &TestDatabase) {
     record(db, &simple_order(&store, Some(&maria), 5, 2_000)).await;
     let order = record(db, &simple_order(&store, Some(&maria), 10, 5_000)).await;
     let first = db
-        .cancel(&store, &order.id, at(20), &entry_id())
+        .cancel(
+            &store,
+            &order.id,
+            at(20),
+            &entry_id(),
+            &cancelled_audit(&store),
+        )
         .await
         .unwrap();
     let after_first = activity(db, &store, &maria).await;
     let ledger = whole_ledger(db, &store, &maria).await;
 
     let second = db
-        .cancel(&store, &order.id, at(30), &entry_id())
+        .cancel(
+            &store,
+            &order.id,
+            at(30),
+            &entry_id(),
+            &cancelled_audit(&store),
+        )
         .await
         .unwrap();
     assert_eq!(second, first);
@@ -363,13 +452,25 @@ pub async fn cancelling_twice_changes_nothing(t: &TestDatabase) {
     // Orders without a customer cancel too; unknown ids are None.
     let walk_in = record(db, &simple_order(&store, None, 10, 5_000)).await;
     let cancelled = db
-        .cancel(&store, &walk_in.id, at(20), &entry_id())
+        .cancel(
+            &store,
+            &walk_in.id,
+            at(20),
+            &entry_id(),
+            &cancelled_audit(&store),
+        )
         .await
         .unwrap();
     assert_eq!(cancelled.map(|o| o.status), Some(OrderStatus::Cancelled));
     assert_eq!(
-        db.cancel(&store, &crate::support::order_id(), at(20), &entry_id())
-            .await,
+        db.cancel(
+            &store,
+            &crate::support::order_id(),
+            at(20),
+            &entry_id(),
+            &cancelled_audit(&store)
+        )
+        .await,
         Ok(None)
     );
 }
@@ -381,7 +482,14 @@ pub async fn another_stores_order_is_not_found(t: &TestDatabase) {
     let order = record(db, &simple_order(&store, Some(&maria), 10, 5_000)).await;
     assert_eq!(find_order(db, &intruder, &order.id).await, Ok(None));
     assert_eq!(
-        db.cancel(&intruder, &order.id, at(20), &entry_id()).await,
+        db.cancel(
+            &intruder,
+            &order.id,
+            at(20),
+            &entry_id(),
+            &cancelled_audit(&intruder)
+        )
+        .await,
         Ok(None)
     );
     assert_eq!(find_order(db, &store, &order.id).await, Ok(Some(order)));
@@ -401,7 +509,13 @@ pub async fn history_is_newest_first_in_pages(t: &TestDatabase) {
         recorded.push(record(db, &order).await);
     }
     let cancelled = db
-        .cancel(&store, &recorded[3].id, at(100), &entry_id())
+        .cancel(
+            &store,
+            &recorded[3].id,
+            at(100),
+            &entry_id(),
+            &cancelled_audit(&store),
+        )
         .await
         .unwrap()
         .unwrap();

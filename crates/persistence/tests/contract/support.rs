@@ -46,6 +46,26 @@ pub fn audit(store: &StoreId) -> AuditEntry {
     )
 }
 
+/// The `order.recorded` entry of recording `order` (by the store's system actor).
+pub fn recorded_audit(order: &Order) -> AuditEntry {
+    let mut entry = AuditEntry {
+        action: AuditAction::OrderRecorded,
+        ..audit(&order.store_id)
+    }
+    .subject(order.id.as_str());
+    entry.customer_id = order.customer_id.clone();
+    entry
+}
+
+/// The `order.cancelled` entry of a cancel in `store`, by a staff user.
+pub fn cancelled_audit(store: &StoreId) -> AuditEntry {
+    AuditEntry {
+        action: AuditAction::OrderCancelled,
+        actor: Actor::User(UserId::from_stored("usr_canceller000001".into())),
+        ..audit(store)
+    }
+}
+
 /// A fresh well-formed id with this prefix, unique in the test run.
 pub fn new_id(prefix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -71,6 +91,7 @@ pub fn store_fixture() -> StoreFixture {
         currency: "DKK".into(),
         timezone: Copenhagen,
         minor_units_per_point: 100,
+        max_order_minor: 100_000_000,
         created_at: at(0),
     };
     let owner = StaffUser {
@@ -288,6 +309,8 @@ pub fn order(
             0
         },
         items,
+        recorded_by: None,
+        cancelled_by: None,
     }
 }
 
@@ -308,7 +331,8 @@ pub fn simple_order(
 
 /// Records an order that must be new.
 pub async fn record(db: &Database, order: &Order) -> Order {
-    match OrderRepository::record(db, order, &entry_id(), None, now()).await {
+    match OrderRepository::record(db, order, &entry_id(), None, now(), &recorded_audit(order)).await
+    {
         Ok(Recorded::New(order)) => order,
         other => panic!("the order was not recorded as new: {other:?}"),
     }
@@ -359,7 +383,7 @@ pub fn manual(store: &StoreId, customer: &CustomerId, delta: i64, minutes: i64) 
         reason: format!("adjusted by {delta}"),
         source: LedgerSource::Manual,
         order_id: None,
-        actor_id: None,
+        actor: None,
         created_at: at(minutes),
     }
 }
