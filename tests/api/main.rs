@@ -13,4 +13,5 @@ mod orders;
 mod outage;
 mod protocol;
 mod reviews;
+mod throttle;
 mod timeouts;

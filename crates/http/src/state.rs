@@ -15,6 +15,7 @@ use customers_domain::order::OrderService;
 use customers_domain::privacy::PrivacyService;
 use customers_domain::review::ReviewService;
 
+use crate::client_address::TrustedProxies;
 use crate::metrics::{Metrics, PoolGauges, PoolProbe};
 
 /// Answers whether the database answers (for `/readyz`).
@@ -36,6 +37,8 @@ pub struct AppState<P> {
     pub pool: PoolProbe,
     /// Longest a request may take before it answers 503 (default 30 s).
     pub request_timeout: Duration,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (default: none).
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl<P: Ports> AppState<P> {
@@ -53,6 +56,7 @@ impl<P: Ports> AppState<P> {
             metrics: Arc::new(Metrics::default()),
             pool,
             request_timeout: Duration::from_secs(30),
+            trusted_proxies: Arc::default(),
         }
     }
 }
@@ -78,6 +82,7 @@ impl<P> Clone for AppState<P> {
             metrics: Arc::clone(&self.metrics),
             pool: Arc::clone(&self.pool),
             request_timeout: self.request_timeout,
+            trusted_proxies: Arc::clone(&self.trusted_proxies),
         }
     }
 }

@@ -197,6 +197,7 @@ diesel::table! {
         id -> BigInt,
         throttle_key -> Text,
         failed_at -> Timestamp,
+        attempt_id -> Nullable<Text>,
     }
 }
 
@@ -212,6 +213,8 @@ diesel::table! {
         customer_id -> Nullable<Text>,
         subject_id -> Nullable<Text>,
         fields -> Text,
+        client_address -> Nullable<Text>,
+        failure_count -> Nullable<BigInt>,
     }
 }
 
