@@ -241,7 +241,8 @@ fn limit(recent: &[DateTime<Utc>], max: usize, now: DateTime<Utc>) -> Option<Dur
         return None;
     }
     let frees_at = recent[recent.len() - max] + WINDOW;
-    Some(frees_at - now)
+    // Never more than the window, even when a concurrent attempt is dated a moment after now.
+    Some((frees_at - now).min(WINDOW))
 }
 
 /// With more than [`ACCOUNT_FREE_FAILURES`] failures: 1 s after the latest, doubling with each
@@ -358,8 +359,18 @@ mod tests {
             ..Recent::default()
         };
         assert_eq!(
-            judge(recent).map_err(|r| r.rule),
-            Err(Rule::AddressAndAccount)
+            judge(recent).map_err(|r| (r.rule, r.retry_after_secs)),
+            Err((Rule::AddressAndAccount, 15 * 60 - 4))
+        );
+        let all_later = Recent {
+            pair: vec![later; 5],
+            client: vec![later],
+            ..Recent::default()
+        };
+        assert_eq!(
+            judge(all_later).map_err(|r| r.retry_after_secs),
+            Err(15 * 60),
+            "never more than the window"
         );
     }
 
