@@ -143,7 +143,9 @@ async fn every_customer_change_is_audited_without_personal_values(s: TestServer)
             "action",
             "actor",
             "at",
+            "clientAddress",
             "customerId",
+            "failureCount",
             "fields",
             "id",
             "subjectId"

@@ -17,4 +17,5 @@ mod outage;
 mod protocol;
 mod reviews;
 mod text_policy;
+mod throttle;
 mod timeouts;

@@ -33,6 +33,7 @@ pub enum AuditAction {
     OrderCancelled,
     Login,
     LoginFailed,
+    LoginRefused,
     Logout,
     UserCreated,
     ApiKeyCreated,
@@ -40,7 +41,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::CustomerCreated,
         Self::CustomerUpdated,
         Self::CustomerBlocked,
@@ -52,6 +53,7 @@ impl AuditAction {
         Self::OrderCancelled,
         Self::Login,
         Self::LoginFailed,
+        Self::LoginRefused,
         Self::Logout,
         Self::UserCreated,
         Self::ApiKeyCreated,
@@ -71,6 +73,7 @@ impl AuditAction {
             Self::OrderCancelled => "order.cancelled",
             Self::Login => "auth.login",
             Self::LoginFailed => "auth.login_failed",
+            Self::LoginRefused => "auth.login_refused",
             Self::Logout => "auth.logout",
             Self::UserCreated => "user.created",
             Self::ApiKeyCreated => "api_key.created",
@@ -150,6 +153,10 @@ pub struct AuditEntry {
     pub subject_id: Option<String>,
     /// For `customer.updated`: the API names of the fields that changed, in API order.
     pub fields: Vec<String>,
+    /// For `auth.login_failed` and `auth.login_refused`: the client's network address.
+    pub client_address: Option<String>,
+    /// For `auth.login_refused`: the failures counted when the attempts began to be refused.
+    pub failure_count: Option<u32>,
 }
 
 impl AuditEntry {
@@ -169,6 +176,8 @@ impl AuditEntry {
             customer_id: None,
             subject_id: None,
             fields: Vec::new(),
+            client_address: None,
+            failure_count: None,
         }
     }
 
@@ -179,6 +188,16 @@ impl AuditEntry {
 
     pub fn subject(mut self, id: impl Into<String>) -> Self {
         self.subject_id = Some(id.into());
+        self
+    }
+
+    pub fn from_address(mut self, address: Option<&str>) -> Self {
+        self.client_address = address.map(str::to_owned);
+        self
+    }
+
+    pub fn with_failure_count(mut self, count: usize) -> Self {
+        self.failure_count = Some(u32::try_from(count).unwrap_or(u32::MAX));
         self
     }
 

@@ -11,6 +11,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
+use crate::access::throttle::{AttemptKeys, Policy, Refusal};
 use crate::access::{ApiKey, Credential, Principal, StaffUser};
 use crate::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
 use crate::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
@@ -404,28 +405,71 @@ pub trait CredentialRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
 }
 
-/// Failed logins, counted per throttle key (see [`crate::access::throttle`]).
+/// Login attempts and failures, counted per throttle key (see [`crate::access::throttle`]).
+///
+/// An attempt is granted and recorded in one step ([`LoginFailureRepository::claim_attempt`]),
+/// before its password is checked; until it is resolved it counts as a failure.
 #[cfg_attr(test, mockall::automock)]
 pub trait LoginFailureRepository: Send + Sync + 'static {
-    /// The failures recorded under any of `keys` at or after `since`.
+    /// In one transaction, serialized with every other claim on any of the same keys: reads
+    /// the failures (and unresolved attempts) of `claim.keys` within the window, asks
+    /// [`throttle::verdict`](crate::access::throttle::verdict), and when it allows, records
+    /// the attempt under each key.
+    fn claim_attempt(
+        &self,
+        claim: AttemptClaim,
+    ) -> impl Future<Output = Result<Result<(), Refusal>, RepoError>> + Send;
+
+    /// The password was wrong: the attempt stays counted, as a failure, and `audit` (when the
+    /// store is known) is stored in the same transaction.
+    fn fail_attempt(
+        &self,
+        attempt: String,
+        audit: Option<AuditEntry>,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
+
+    /// The attempt does not count (the password was right, or it was never checked): its rows
+    /// go, and so do all failures under `clear`, in one transaction.
+    fn forget_attempt(
+        &self,
+        attempt: String,
+        clear: Vec<String>,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
+
+    /// Notes that attempts under `key` are being refused: `true` (and `audit` stored in the
+    /// same transaction) when no refusal of `key` was noted at or after `since`, so that a
+    /// flood of refused attempts writes one entry per key and window.
+    fn note_refusal(
+        &self,
+        key: String,
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+        audit: Option<AuditEntry>,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    /// Forgets every failure, attempt and refusal noted before `before`; how many went.
+    fn forget_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, RepoError>> + Send;
+
+    /// The failures (and unresolved attempts) recorded under any of `keys` at or after
+    /// `since`, by key and time.
     fn failures_since(
         &self,
         keys: Vec<String>,
         since: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<(String, DateTime<Utc>)>, RepoError>> + Send;
+}
 
-    /// Records one failure under each of `keys`, and forgets failures older than
-    /// `forget_before`; stores `audit` (when the store is known) in the same transaction.
-    fn record_failure(
-        &self,
-        keys: Vec<String>,
-        at: DateTime<Utc>,
-        forget_before: DateTime<Utc>,
-        audit: Option<AuditEntry>,
-    ) -> impl Future<Output = Result<(), RepoError>> + Send;
-
-    /// Forgets the failures recorded under `key` (after a successful login).
-    fn clear(&self, key: String) -> impl Future<Output = Result<(), RepoError>> + Send;
+/// One login attempt asking to be let through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptClaim {
+    /// A new random id, to resolve the attempt by.
+    pub attempt: String,
+    pub keys: AttemptKeys,
+    pub now: DateTime<Utc>,
+    pub policy: Policy,
 }
 
 #[cfg_attr(test, mockall::automock)]
@@ -465,7 +509,20 @@ pub trait PasswordHasher: Send + Sync + 'static {
 
     /// Whether `password` matches `hash`. With `hash: None` it spends the same time as a real
     /// check and answers `false`, so an unknown email cannot be told apart by timing.
-    fn verify(&self, password: String, hash: Option<String>) -> impl Future<Output = bool> + Send;
+    ///
+    /// `Err(Busy)` when too many checks are already running or waiting: the caller should
+    /// come back later; no work was done.
+    fn verify(
+        &self,
+        password: String,
+        hash: Option<String>,
+    ) -> impl Future<Output = Result<bool, Busy>> + Send;
+}
+
+/// Password checking is at capacity: retry after this many seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Busy {
+    pub retry_after_secs: u64,
 }
 
 /// The digest under which a secret is stored and found (SHA-256 in production).

@@ -154,6 +154,18 @@ impl ApiError {
         }
     }
 
+    /// Too many password checks running or waiting (logins): 503, retry after a moment.
+    pub fn busy(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "Too many logins at once; try again shortly",
+            )
+        }
+    }
+
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {
             retry_after: Some(retry_after_secs),
@@ -353,7 +365,8 @@ impl From<AuthError> for ApiError {
                 "email",
                 "Another user of this store has this email",
             ),
-            AuthError::Throttled { retry_after_secs } => Self::rate_limited(retry_after_secs),
+            AuthError::Throttled(refusal) => Self::rate_limited(refusal.retry_after_secs),
+            AuthError::Busy { retry_after_secs } => Self::busy(retry_after_secs),
             AuthError::Storage(error) => error.into(),
         }
     }

@@ -17,6 +17,7 @@
 mod app;
 pub mod audit;
 pub mod body;
+pub mod client_address;
 pub mod customers;
 pub mod docs;
 pub mod envelope;

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::Ports;
+use customers_domain::access::AuthError;
 use customers_domain::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -63,12 +64,23 @@ pub async fn login<P: Ports>(
     else {
         return Err(ApiError::validation(&errors));
     };
-    // The socket's address: headers such as X-Forwarded-For are the client's to forge.
-    let client = req.peer_addr().map(|addr| addr.ip().to_string());
+    // The socket's address, or behind a trusted proxy the address it forwards for: see
+    // `crate::client_address`.
+    let client = req.peer_addr().map(|addr| {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|value| value.to_str().ok());
+        state
+            .trusted_proxies
+            .client(addr.ip(), forwarded)
+            .to_string()
+    });
     let outcome = state
         .access
         .login(&store_id, &email, &password, client.as_deref())
-        .await?;
+        .await
+        .inspect_err(|error| log_refusal(error, client.as_deref()))?;
     Ok(envelope::ok(&LoginView {
         token: outcome.token,
         expires_at: timestamp(outcome.expires_at),
@@ -78,6 +90,25 @@ pub async fn login<P: Ports>(
             role: outcome.user.role.as_str(),
         },
     }))
+}
+
+/// One line per refused or shed login: the rule, the count and the address, never the email.
+fn log_refusal(error: &AuthError, client: Option<&str>) {
+    match error {
+        AuthError::Throttled(refusal) => tracing::warn!(
+            client = client.unwrap_or("-"),
+            rule = refusal.rule.as_str(),
+            failures = refusal.failures,
+            retry_after_secs = refusal.retry_after_secs,
+            "login refused: too many failures"
+        ),
+        AuthError::Busy { retry_after_secs } => tracing::warn!(
+            client = client.unwrap_or("-"),
+            retry_after_secs,
+            "login shed: too many password checks at once"
+        ),
+        _ => {}
+    }
 }
 
 pub async fn logout<P: Ports>(

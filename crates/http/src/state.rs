@@ -15,6 +15,7 @@ use customers_domain::order::OrderService;
 use customers_domain::privacy::PrivacyService;
 use customers_domain::review::ReviewService;
 
+use crate::client_address::TrustedProxies;
 use crate::limits::{CredentialLimits, Limiter};
 use crate::metrics::{Metrics, PoolGauges, PoolProbe};
 
@@ -39,6 +40,8 @@ pub struct AppState<P> {
     pub request_timeout: Duration,
     /// Per-credential rate and concurrency limits, shared by every worker.
     pub limiter: Arc<Limiter>,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (default: none).
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl<P: Ports> AppState<P> {
@@ -57,6 +60,7 @@ impl<P: Ports> AppState<P> {
             pool,
             request_timeout: Duration::from_secs(30),
             limiter: Limiter::new(CredentialLimits::default()),
+            trusted_proxies: Arc::default(),
         }
     }
 }
@@ -83,6 +87,7 @@ impl<P> Clone for AppState<P> {
             pool: Arc::clone(&self.pool),
             request_timeout: self.request_timeout,
             limiter: Arc::clone(&self.limiter),
+            trusted_proxies: Arc::clone(&self.trusted_proxies),
         }
     }
 }

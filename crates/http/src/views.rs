@@ -623,6 +623,12 @@ pub struct AuditEntryView {
     /// For `customer.updated`: the API names of the fields whose value changed.
     #[schema(schema_with = schemas::field_names)]
     pub fields: Vec<String>,
+    /// For `auth.login_failed` and `auth.login_refused`: the client's network address.
+    #[schema(schema_with = schemas::client_address)]
+    pub client_address: Option<String>,
+    /// For `auth.login_refused`: the failures counted when attempts began to be refused.
+    #[schema(schema_with = schemas::failure_count)]
+    pub failure_count: Option<u32>,
 }
 
 impl From<&AuditEntry> for AuditEntryView {
@@ -638,6 +644,8 @@ impl From<&AuditEntry> for AuditEntryView {
             customer_id: e.customer_id.as_ref().map(ToString::to_string),
             subject_id: e.subject_id.clone(),
             fields: e.fields.clone(),
+            client_address: e.client_address.clone(),
+            failure_count: e.failure_count,
         }
     }
 }

@@ -30,6 +30,8 @@ pub(crate) struct AuditRow {
     customer_id: Option<String>,
     subject_id: Option<String>,
     fields: String,
+    client_address: Option<String>,
+    failure_count: Option<i64>,
 }
 
 impl AuditRow {
@@ -44,6 +46,8 @@ impl AuditRow {
             customer_id: entry.customer_id.as_ref().map(|id| id.as_str().to_owned()),
             subject_id: entry.subject_id.clone(),
             fields: entry.fields.join(","),
+            client_address: entry.client_address.clone(),
+            failure_count: entry.failure_count.map(i64::from),
         }
     }
 
@@ -73,6 +77,10 @@ impl AuditRow {
             customer_id: self.customer_id.map(CustomerId::from_stored),
             subject_id: self.subject_id,
             fields,
+            client_address: self.client_address,
+            failure_count: self
+                .failure_count
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         })
     }
 }

@@ -204,6 +204,7 @@ diesel::table! {
         id -> BigInt,
         throttle_key -> Text,
         failed_at -> Timestamp,
+        attempt_id -> Nullable<Text>,
     }
 }
 
@@ -219,6 +220,8 @@ diesel::table! {
         customer_id -> Nullable<Text>,
         subject_id -> Nullable<Text>,
         fields -> Text,
+        client_address -> Nullable<Text>,
+        failure_count -> Nullable<BigInt>,
     }
 }
 

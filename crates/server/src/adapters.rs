@@ -1,15 +1,19 @@
 //! The ports that are not a database, and the set of adapters a running service uses.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Mutex;
+
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher as _, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chrono::{DateTime, Utc};
 use customers_domain::Ports;
-use customers_domain::ports::{Clock, IdGenerator, PasswordHasher, TokenDigester};
+use customers_domain::ports::{Busy, Clock, IdGenerator, PasswordHasher, TokenDigester};
 use customers_persistence::Database;
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::credential_cache::CachedCredentials;
 
@@ -43,21 +47,127 @@ impl IdGenerator for RandomIds {
     }
 }
 
-/// argon2id at OWASP's minimum: 19 MiB, 2 passes, 1 lane. Hashing runs on the blocking pool.
-#[derive(Clone, Debug)]
-pub struct Argon2Passwords {
-    params: Params,
+/// Seconds a login shed for want of password-checking capacity is told to wait.
+pub const RETRY_AFTER_BUSY: u64 = 1;
+
+/// How many password hashes may run at once and how many may wait: each running argon2id
+/// holds its 19 MiB, so this bounds the memory a login flood can take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashingLimits {
+    /// Hashes running at once (default: one per core).
+    pub concurrency: usize,
+    /// Checks waiting for a free slot beyond those; a login past them answers 503.
+    pub queue: usize,
 }
 
-impl Default for Argon2Passwords {
+impl Default for HashingLimits {
     fn default() -> Self {
         Self {
-            params: Params::new(19_456, 2, 1, None).expect("valid argon2 parameters"),
+            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            queue: 32,
         }
     }
 }
 
+/// Admits at most `concurrency + queue` password checks and runs `concurrency` at once.
+///
+/// Each running check works in one of `concurrency` argon2 memory areas that are kept and
+/// reused: left to the allocator, a freed 19 MiB area stays with whichever thread freed it
+/// (glibc raises its mmap threshold after the first one), and the blocking pool's many
+/// threads then hold hundreds of MiB between them.
+#[derive(Debug)]
+struct Gate {
+    running: Arc<Semaphore>,
+    admitted: AtomicUsize,
+    limit: usize,
+    memory: Mutex<Vec<Vec<Block>>>,
+}
+
+/// One admitted check: its slot and its memory are given back when the hash is done (even
+/// when the request that asked for it is gone).
+struct Admitted {
+    gate: Arc<Gate>,
+    memory: Vec<Block>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let memory = std::mem::take(&mut self.memory);
+        if let Ok(mut pool) = self.gate.memory.lock() {
+            pool.push(memory);
+        }
+        self.gate.admitted.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Gives back an admission slot if the wait for a permit is abandoned.
+struct Waiting(Option<Arc<Gate>>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(gate) = self.0.take() {
+            gate.admitted.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Gate {
+    fn new(limits: HashingLimits) -> Arc<Self> {
+        let concurrency = limits.concurrency.max(1);
+        Arc::new(Self {
+            running: Arc::new(Semaphore::new(concurrency)),
+            admitted: AtomicUsize::new(0),
+            limit: concurrency + limits.queue,
+            memory: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A running slot; `None` when `concurrency + queue` checks are already admitted.
+    async fn enter(self: &Arc<Self>, shed: bool) -> Option<Admitted> {
+        let before = self.admitted.fetch_add(1, Ordering::AcqRel);
+        let mut waiting = Waiting(Some(Arc::clone(self)));
+        if shed && before >= self.limit {
+            return None;
+        }
+        let permit = Arc::clone(&self.running).acquire_owned().await.ok()?;
+        waiting.0 = None;
+        let memory = self
+            .memory
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_default();
+        Some(Admitted {
+            gate: Arc::clone(self),
+            memory,
+            _permit: permit,
+        })
+    }
+}
+
+/// argon2id at OWASP's minimum: 19 MiB, 2 passes, 1 lane. Hashing runs on the blocking pool,
+/// at most [`HashingLimits::concurrency`] at once.
+#[derive(Clone, Debug)]
+pub struct Argon2Passwords {
+    params: Params,
+    gate: Arc<Gate>,
+}
+
+impl Default for Argon2Passwords {
+    fn default() -> Self {
+        Self::new(HashingLimits::default())
+    }
+}
+
 impl Argon2Passwords {
+    pub fn new(limits: HashingLimits) -> Self {
+        Self {
+            params: Params::new(19_456, 2, 1, None).expect("valid argon2 parameters"),
+            gate: Gate::new(limits),
+        }
+    }
+
     fn hasher(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
@@ -77,9 +187,16 @@ impl Argon2Passwords {
 }
 
 impl PasswordHasher for Argon2Passwords {
+    /// Waits for a free slot however long the queue (only staff with a token hash).
     async fn hash(&self, password: String) -> Result<String, String> {
         let hasher = self.hasher();
+        let admitted = self
+            .gate
+            .enter(false)
+            .await
+            .ok_or("password hashing is closed")?;
         tokio::task::spawn_blocking(move || {
+            let _admitted = admitted;
             let salt = SaltString::encode_b64(&rand::rng().random::<[u8; 16]>())
                 .map_err(|e| e.to_string())?;
             hasher
@@ -91,19 +208,66 @@ impl PasswordHasher for Argon2Passwords {
         .map_err(|e| e.to_string())?
     }
 
-    async fn verify(&self, password: String, hash: Option<String>) -> bool {
-        let hasher = self.hasher();
+    /// Sheds the check (`Busy`) when the queue is full: anyone can ask for one.
+    async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, Busy> {
+        let busy = Busy {
+            retry_after_secs: RETRY_AFTER_BUSY,
+        };
+        let admitted = self.gate.enter(true).await.ok_or(busy)?;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.decoy().to_owned());
-        tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| hasher.verify_password(password.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
+        let most_blocks = self.params.block_count();
+        let matches = tokio::task::spawn_blocking(move || {
+            let mut admitted = admitted;
+            verify_in(
+                password.as_bytes(),
+                &hash,
+                &mut admitted.memory,
+                most_blocks,
+            )
         })
         .await
-        .unwrap_or(false)
-            && known
+        .unwrap_or(false);
+        Ok(matches && known)
     }
+}
+
+/// Whether `password` matches the PHC string `hash`, computing argon2 in `memory` (grown to
+/// what the hash needs, at most `most_blocks`; a hash asking for more is refused).
+fn verify_in(password: &[u8], hash: &str, memory: &mut Vec<Block>, most_blocks: usize) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(expected), Some(salt)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+        parsed.hash,
+        parsed.salt,
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::V0x13,
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_bytes = [0_u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if blocks > most_blocks {
+        return false;
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let mut out = vec![0_u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
+        .is_ok()
+        // `Output`'s comparison takes the same time wherever the bytes differ.
+        && Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
 /// Secrets are stored and found as the hex SHA-256 of the whole secret.
@@ -133,12 +297,17 @@ pub struct Adapters {
 
 impl Adapters {
     pub fn new(database: Database) -> Arc<Self> {
+        Self::with_hashing(database, HashingLimits::default())
+    }
+
+    /// With password hashing bounded by `limits`.
+    pub fn with_hashing(database: Database, limits: HashingLimits) -> Arc<Self> {
         Arc::new(Self {
             credentials: Arc::new(CachedCredentials::new(database.clone())),
             database,
             clock: SystemClock,
             ids: RandomIds,
-            passwords: Argon2Passwords::default(),
+            passwords: Argon2Passwords::new(limits),
             digests: Sha256Digests,
         })
     }
@@ -237,25 +406,64 @@ mod tests {
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
-        assert!(
+        assert_eq!(
             passwords
                 .verify("correct horse battery".into(), Some(hash.clone()))
-                .await
+                .await,
+            Ok(true)
         );
-        assert!(
-            !passwords
+        assert_eq!(
+            passwords
                 .verify("wrong horse battery".into(), Some(hash))
-                .await
+                .await,
+            Ok(false)
         );
-        assert!(
-            !passwords
+        assert_eq!(
+            passwords
                 .verify("no user has this password".into(), None)
-                .await
+                .await,
+            Ok(false)
         );
-        assert!(
-            !passwords
+        assert_eq!(
+            passwords
                 .verify("x".into(), Some("not a hash".into()))
-                .await
+                .await,
+            Ok(false)
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn checks_beyond_the_running_and_the_queue_are_shed() {
+        let passwords = Argon2Passwords::new(HashingLimits {
+            concurrency: 1,
+            queue: 1,
+        });
+        // The one running slot is taken; one check waits in the queue.
+        let running = passwords.gate.enter(false).await.expect("a free slot");
+        let queued = {
+            let passwords = passwords.clone();
+            tokio::spawn(async move { passwords.verify("guess".into(), None).await })
+        };
+        while passwords.gate.admitted.load(Ordering::Acquire) < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            passwords.verify("guess".into(), None).await,
+            Err(Busy {
+                retry_after_secs: RETRY_AFTER_BUSY
+            }),
+            "no room left: shed at once"
+        );
+        // Hashing a new password (staff only) waits instead of being shed.
+        let hashing = {
+            let passwords = passwords.clone();
+            tokio::spawn(async move { passwords.hash("a new password".into()).await })
+        };
+        drop(running);
+        assert_eq!(queued.await.unwrap(), Ok(false));
+        assert!(hashing.await.unwrap().is_ok());
+        // Every slot is given back.
+        assert_eq!(passwords.gate.admitted.load(Ordering::Acquire), 0);
+        assert_eq!(passwords.verify("guess".into(), None).await, Ok(false));
     }
 }

@@ -10,6 +10,10 @@ use customers_persistence::{
     DEFAULT_POINT_READ_CONNECTIONS, DatabaseConfig, default_max_connections,
 };
 
+use crate::adapters::HashingLimits;
+use customers_domain::access::throttle::DEFAULT_MAX_FAILURES_PER_ADDRESS;
+use customers_http::client_address::Cidr;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "customers",
@@ -168,6 +172,54 @@ pub struct ServeArgs {
         global = true
     )]
     pub shutdown_grace_secs: u64,
+
+    /// Reverse proxies (comma-separated IPv4/IPv6 CIDR blocks or addresses) whose
+    /// `X-Forwarded-For` names the client; from any other peer the socket's address is the
+    /// client's.
+    #[arg(
+        long,
+        env = "CUSTOMERS_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<Cidr>,
+
+    /// Failed logins allowed from one client address (any account, any store) within 15
+    /// minutes before its logins are refused with 429.
+    #[arg(
+        long,
+        env = "CUSTOMERS_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        default_value_t = DEFAULT_MAX_FAILURES_PER_ADDRESS,
+        global = true
+    )]
+    pub login_max_failures_per_address: usize,
+
+    /// Password hashes (argon2id, 19 MiB each) running at once [default: one per core].
+    #[arg(long, env = "CUSTOMERS_PASSWORD_HASH_CONCURRENCY", global = true)]
+    pub password_hash_concurrency: Option<usize>,
+
+    /// Logins waiting for a password check beyond those running; past them a login answers
+    /// 503 with `Retry-After`.
+    #[arg(
+        long,
+        env = "CUSTOMERS_PASSWORD_HASH_QUEUE",
+        default_value_t = 32,
+        global = true
+    )]
+    pub password_hash_queue: usize,
+}
+
+impl ServeArgs {
+    pub fn hashing(&self) -> HashingLimits {
+        let defaults = HashingLimits::default();
+        HashingLimits {
+            concurrency: self
+                .password_hash_concurrency
+                .unwrap_or(defaults.concurrency)
+                .max(1),
+            queue: self.password_hash_queue,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -385,6 +437,42 @@ mod tests {
                 concurrency: 4
             }
         );
+    }
+
+    #[test]
+    fn login_protection_is_configurable() {
+        let defaults = Cli::try_parse_from(["customers"]).unwrap();
+        assert!(defaults.serve.trusted_proxies.is_empty());
+        assert_eq!(defaults.serve.login_max_failures_per_address, 100);
+        assert_eq!(defaults.serve.hashing(), HashingLimits::default());
+        let cli = Cli::try_parse_from([
+            "customers",
+            "--trusted-proxies",
+            "10.0.0.0/8,2001:db8::/32",
+            "--login-max-failures-per-address",
+            "40",
+            "--password-hash-concurrency",
+            "3",
+            "--password-hash-queue",
+            "5",
+        ])
+        .unwrap();
+        let proxies: Vec<String> = cli
+            .serve
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(proxies, ["10.0.0.0/8", "2001:db8::/32"]);
+        assert_eq!(cli.serve.login_max_failures_per_address, 40);
+        assert_eq!(
+            cli.serve.hashing(),
+            HashingLimits {
+                concurrency: 3,
+                queue: 5
+            }
+        );
+        assert!(Cli::try_parse_from(["customers", "--trusted-proxies", "10.0.0.0/33"]).is_err());
     }
 
     #[test]

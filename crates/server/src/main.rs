@@ -32,6 +32,9 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<(), String> {
         request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         limits: args.limits(),
+        trusted_proxies: args.trusted_proxies.clone(),
+        login_max_failures_per_address: args.login_max_failures_per_address.max(1),
+        hashing: args.hashing(),
     };
     let server = start(options).await.map_err(|e| e.to_string())?;
     let base = server.base_url();

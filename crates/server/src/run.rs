@@ -17,7 +17,14 @@ use customers_http::{AppState, ReadinessCheck};
 use customers_persistence::{Database, DatabaseConfig, DatabaseError};
 use tokio::task::JoinHandle;
 
-use crate::adapters::Adapters;
+use customers_domain::access::throttle::{self, Policy};
+use customers_domain::ports::LoginFailureRepository;
+use customers_http::client_address::{Cidr, TrustedProxies};
+
+use crate::adapters::{Adapters, HashingLimits};
+
+/// How often rows of the login throttle older than its window are swept away.
+pub const LOGIN_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -45,6 +52,12 @@ pub struct ServeOptions {
     pub shutdown_grace: Duration,
     /// Per-credential rate and concurrency limits.
     pub limits: CredentialLimits,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<Cidr>,
+    /// Failed logins allowed from one address within the throttle's window.
+    pub login_max_failures_per_address: usize,
+    /// Password hashes running at once, and waiting beyond them.
+    pub hashing: HashingLimits,
 }
 
 impl ServeOptions {
@@ -57,6 +70,9 @@ impl ServeOptions {
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
             limits: CredentialLimits::default(),
+            trusted_proxies: Vec::new(),
+            login_max_failures_per_address: throttle::DEFAULT_MAX_FAILURES_PER_ADDRESS,
+            hashing: HashingLimits::default(),
         }
     }
 }
@@ -76,6 +92,7 @@ pub struct RunningServer {
     pub database: Database,
     handle: ServerHandle,
     task: JoinHandle<std::io::Result<()>>,
+    sweep: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -88,6 +105,7 @@ impl RunningServer {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         let _ = self.task.await;
+        self.sweep.abort();
         self.database.close();
     }
 
@@ -97,6 +115,7 @@ impl RunningServer {
             Ok(result) => result,
             Err(e) => Err(std::io::Error::other(e)),
         };
+        self.sweep.abort();
         self.database.close();
         result
     }
@@ -147,7 +166,7 @@ pub async fn set_max_order_minor(
 /// Migrates, creates the first store when the database has none, and starts serving.
 pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
     let database = open_database(&options.database).await?;
-    let ports = Adapters::new(database.clone());
+    let ports = Adapters::with_hashing(database.clone(), options.hashing);
     let first_start = if ports
         .stores()
         .any_exists()
@@ -188,6 +207,10 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
     let mut state = AppState::new(Arc::clone(&ports), ready, pool);
     state.request_timeout = options.request_timeout;
     state.limiter = Limiter::new(options.limits);
+    state.trusted_proxies = Arc::new(TrustedProxies::new(options.trusted_proxies.clone()));
+    state.access = state.access.with_throttle(Policy {
+        max_failures_per_address: options.login_max_failures_per_address.max(1),
+    });
     let mut server = HttpServer::new(move || customers_http::app(state.clone()))
         .shutdown_timeout(options.shutdown_grace.as_secs());
     if let Some(workers) = options.workers {
@@ -210,11 +233,29 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
+    let sweep = tokio::spawn(sweep_login_failures(database.clone()));
     Ok(RunningServer {
         address,
         first_start,
         database,
         handle,
         task,
+        sweep,
     })
+}
+
+/// Every [`LOGIN_SWEEP_INTERVAL`], forgets the login throttle's rows older than its window,
+/// whichever keys they were counted under (a key that never fails again is swept too).
+async fn sweep_login_failures(database: Database) {
+    let mut ticks = tokio::time::interval(LOGIN_SWEEP_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let before = chrono::Utc::now() - throttle::WINDOW;
+        match database.forget_before(before).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::debug!(rows, "login throttle rows swept"),
+            Err(error) => tracing::warn!(%error, "sweeping the login throttle failed"),
+        }
+    }
 }

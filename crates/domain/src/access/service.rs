@@ -8,15 +8,15 @@ use chrono::{DateTime, Duration, Utc};
 use crate::access::principal::{Forbidden, Principal};
 use crate::access::role::Role;
 use crate::access::secret::{self, SecretKind};
-use crate::access::throttle::{self, ThrottleKey};
+use crate::access::throttle::{self, AttemptKeys, Policy, Refusal};
 use crate::access::user::{ApiKey, Credential, NewApiKeyInput, NewUserInput, Password, StaffUser};
-use crate::audit::{Actor, AuditAction, AuditEntry};
+use crate::audit::{Actor, AuditAction};
 use crate::customer::Email;
 use crate::ids::{CredentialId, StoreId, UserId};
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    CredentialRepository, IdGenerator, LoginFailureRepository, PasswordHasher, Ports, RepoError,
-    StoreRepository, TokenDigester, Unique, UserRepository,
+    AttemptClaim, CredentialRepository, IdGenerator, LoginFailureRepository, PasswordHasher, Ports,
+    RepoError, StoreRepository, TokenDigester, Unique, UserRepository,
 };
 use crate::store::{Store, StoreSettings};
 use crate::validation::ValidationErrors;
@@ -35,9 +35,13 @@ pub enum AuthError {
     Invalid(#[from] ValidationErrors),
     #[error("a user with this email already exists")]
     EmailTaken,
-    /// Too many failed logins for this email or from this address: wait this many seconds.
-    #[error("too many failed logins; retry in {retry_after_secs} s")]
-    Throttled { retry_after_secs: u64 },
+    /// Too many failed logins for this email or from this address: wait
+    /// `retry_after_secs`.
+    #[error("too many failed logins; retry in {} s", .0.retry_after_secs)]
+    Throttled(Refusal),
+    /// Password checking is at capacity: retry after this many seconds.
+    #[error("too many logins at once; retry in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
     #[error(transparent)]
     Storage(RepoError),
 }
@@ -87,21 +91,35 @@ pub struct NewStoreOutcome {
     pub token: String,
 }
 
+/// The prefix of the ids of login attempts (never shown: they live in the throttle's rows).
+const ATTEMPT_PREFIX: &str = "att";
+
 pub struct AccessService<P> {
     ports: Arc<P>,
+    throttle: Policy,
 }
 
 impl<P> Clone for AccessService<P> {
     fn clone(&self) -> Self {
         Self {
             ports: Arc::clone(&self.ports),
+            throttle: self.throttle,
         }
     }
 }
 
 impl<P: Ports> AccessService<P> {
     pub fn new(ports: Arc<P>) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            throttle: Policy::default(),
+        }
+    }
+
+    /// The same service with other login throttling limits.
+    pub fn with_throttle(mut self, policy: Policy) -> Self {
+        self.throttle = policy;
+        self
     }
 
     /// The principal behind a bearer secret. A malformed secret or a bad checksum is refused
@@ -119,9 +137,10 @@ impl<P: Ports> AccessService<P> {
     }
 
     /// Exchanges a store id, email and password for a new staff token. Every kind of failure
-    /// answers the same `Unauthorized`, and an unknown email costs a full password check.
-    /// After [`throttle::MAX_FAILURES`] failures for the email or from `client` within
-    /// [`throttle::WINDOW`], attempts are `Throttled` until the oldest failure expires.
+    /// answers the same `Unauthorized`, and an unknown email or store costs a full password
+    /// check. The attempt is claimed before any password work, under the keys of
+    /// [`throttle`]: a refused attempt is `Throttled` (and noted once per key and window in
+    /// the store's audit trail); when password checking is at capacity it is `Busy`.
     pub async fn login(
         &self,
         store_id: &str,
@@ -130,31 +149,35 @@ impl<P: Ports> AccessService<P> {
         client: Option<&str>,
     ) -> Result<LoginOutcome, AuthError> {
         let now = self.ports.now();
-        let account = ThrottleKey::Account {
-            store: store_id.to_owned(),
-            email: email.trim().to_lowercase(),
+        // A store that does not exist gets no rows and no entries: only the address counts.
+        let store = match StoreId::parse(store_id) {
+            Some(store) if self.ports.stores().find(&store).await?.is_some() => Some(store),
+            _ => None,
+        };
+        let keys = AttemptKeys::new(store.as_ref().map(StoreId::as_str), email, client);
+        let attempt = self.ports.ids().new_id(ATTEMPT_PREFIX);
+        let claim = AttemptClaim {
+            attempt: attempt.clone(),
+            keys: keys.clone(),
+            now,
+            policy: self.throttle,
+        };
+        if let Err(refusal) = self.ports.login_failures().claim_attempt(claim).await? {
+            self.note_refusal(store.as_ref(), &keys, refusal, client, now)
+                .await?;
+            return Err(AuthError::Throttled(refusal));
         }
-        .as_text();
-        let mut keys = vec![account.clone()];
-        keys.extend(client.map(|c| ThrottleKey::Client(c.to_owned()).as_text()));
-        let failures = self
-            .ports
-            .login_failures()
-            .failures_since(keys.clone(), now - throttle::WINDOW)
-            .await?;
-        for key in &keys {
-            let times: Vec<_> = failures
-                .iter()
-                .filter(|(k, _)| k == key)
-                .map(|(_, at)| *at)
-                .collect();
-            if let Err(retry_after_secs) = throttle::verdict(&times, now) {
-                return Err(AuthError::Throttled { retry_after_secs });
+        let checked = self.check_password(store.as_ref(), email, password).await;
+        let failures = self.ports.login_failures();
+        match checked {
+            Err(error) => {
+                // Never checked (busy) or not answered: the attempt does not count.
+                failures.forget_attempt(attempt, Vec::new()).await?;
+                Err(error)
             }
-        }
-        match self.check_password(store_id, email, password).await? {
-            PasswordCheck::Matches(user) => {
-                self.ports.login_failures().clear(account).await?;
+            Ok(PasswordCheck::Matches(user)) => {
+                let clear = [keys.account, keys.pair].into_iter().flatten().collect();
+                failures.forget_attempt(attempt, clear).await?;
                 let expires_at = now + Duration::days(STAFF_TOKEN_LIFETIME_DAYS);
                 let (token, credential) =
                     self.new_staff_token(&user, "login", now, Some(expires_at));
@@ -173,58 +196,65 @@ impl<P: Ports> AccessService<P> {
                     user,
                 })
             }
-            PasswordCheck::Fails { user } => {
-                let audit = self.failed_login_entry(store_id, user).await?;
-                self.ports
-                    .login_failures()
-                    .record_failure(keys, now, now - throttle::WINDOW, audit)
-                    .await?;
+            Ok(PasswordCheck::Fails { user }) => {
+                // Filed under the store when it exists, naming the user whose email was given
+                // (never the email itself, nor the password).
+                let audit = store.map(|store| {
+                    let entry = self
+                        .ports
+                        .audit_entry(&store, Actor::Anonymous, AuditAction::LoginFailed)
+                        .from_address(client);
+                    match user {
+                        Some(user) => entry.subject(user.id.into_string()),
+                        None => entry,
+                    }
+                });
+                failures.fail_attempt(attempt, audit).await?;
                 Err(AuthError::Unauthorized)
             }
         }
     }
 
-    /// The audit entry of a failed login: filed under the store when it exists, naming the
-    /// user whose email was given (never the email itself, nor the password).
-    async fn failed_login_entry(
+    /// Notes a refused attempt: the first refusal of its key in a window gets an
+    /// `auth.login_refused` entry (with the failure count and the address, never the email)
+    /// in the store's trail when the store exists; later ones only count.
+    async fn note_refusal(
         &self,
-        store_id: &str,
-        user: Option<StaffUser>,
-    ) -> Result<Option<AuditEntry>, AuthError> {
-        let store = match user {
-            Some(user) => Some((user.store_id, Some(user.id))),
-            None => match StoreId::parse(store_id) {
-                Some(store) if self.ports.stores().find(&store).await?.is_some() => {
-                    Some((store, None))
-                }
-                _ => None,
-            },
+        store: Option<&StoreId>,
+        keys: &AttemptKeys,
+        refusal: Refusal,
+        client: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let Some(key) = keys.of(refusal.rule) else {
+            return Ok(());
         };
-        Ok(store.map(|(store, user)| {
-            let entry = self
-                .ports
-                .audit_entry(&store, Actor::Anonymous, AuditAction::LoginFailed);
-            match user {
-                Some(user) => entry.subject(user.into_string()),
-                None => entry,
-            }
-        }))
+        let audit = store.map(|store| {
+            self.ports
+                .audit_entry(store, Actor::Anonymous, AuditAction::LoginRefused)
+                .from_address(client)
+                .with_failure_count(refusal.failures)
+        });
+        self.ports
+            .login_failures()
+            .note_refusal(key.to_owned(), now, now - throttle::WINDOW, audit)
+            .await?;
+        Ok(())
     }
 
     /// Whether the password is the user's, after the same work either way.
     async fn check_password(
         &self,
-        store_id: &str,
+        store: Option<&StoreId>,
         email: &str,
         password: &str,
     ) -> Result<PasswordCheck, AuthError> {
-        let store_id = StoreId::parse(store_id);
         let email = Email::parse(email).ok();
-        let found = match (&store_id, &email) {
-            (Some(store_id), Some(email)) => {
+        let found = match (store, &email) {
+            (Some(store), Some(email)) => {
                 self.ports
                     .users()
-                    .find_by_email(store_id, &email.normalized())
+                    .find_by_email(store, &email.normalized())
                     .await?
             }
             _ => None,
@@ -239,6 +269,9 @@ impl<P: Ports> AccessService<P> {
             .passwords()
             .verify(password.to_owned(), hash)
             .await
+            .map_err(|busy| AuthError::Busy {
+                retry_after_secs: busy.retry_after_secs,
+            })?
             && has_password;
         Ok(match user {
             Some(user) if matches => PasswordCheck::Matches(user),
@@ -515,20 +548,31 @@ mod tests {
         }
     }
 
-    /// No earlier failures; failures and successes are recorded.
+    /// Every attempt is let through; failures and successes are recorded.
     fn no_failures(ports: &mut TestPorts) {
         ports
             .login_failures
-            .expect_failures_since()
-            .returning(|_, _| ready(Ok(vec![])));
+            .expect_claim_attempt()
+            .returning(|_| ready(Ok(Ok(()))));
         ports
             .login_failures
-            .expect_record_failure()
-            .returning(|_, _, _, _| ready(Ok(())));
+            .expect_fail_attempt()
+            .returning(|_, _| ready(Ok(())));
         ports
             .login_failures
-            .expect_clear()
-            .returning(|_| ready(Ok(())));
+            .expect_forget_attempt()
+            .returning(|_, _| ready(Ok(())));
+    }
+
+    /// The store `store_aaaaaaaaaaaa` exists.
+    fn the_store_exists(ports: &mut TestPorts) {
+        ports.stores.expect_find().returning(|_| {
+            ready(Ok(Some(
+                StoreSettings::default()
+                    .validate(store_id(), now())
+                    .unwrap(),
+            )))
+        });
     }
 
     fn digest_as_reversed(ports: &mut TestPorts) {
@@ -597,9 +641,9 @@ mod tests {
             .expect_verify()
             .withf(|_, hash| hash.is_none())
             .times(1)
-            .returning(|_, _| ready(false));
+            .returning(|_, _| ready(Ok(false)));
         ports.credentials.expect_insert().never();
-        ports.stores.expect_find().returning(|_| ready(Ok(None)));
+        the_store_exists(&mut ports);
         let result = service(ports)
             .login(
                 "store_aaaaaaaaaaaa",
@@ -620,7 +664,7 @@ mod tests {
             .passwords
             .expect_verify()
             .times(1)
-            .returning(|_, _| ready(false));
+            .returning(|_, _| ready(Ok(false)));
         let result = service(ports)
             .login("nope", "chef@example.dk", "pw", None)
             .await;
@@ -631,6 +675,7 @@ mod tests {
     async fn login_with_a_wrong_password_is_unauthorized() {
         let mut ports = TestPorts::new();
         no_failures(&mut ports);
+        the_store_exists(&mut ports);
         ports
             .users
             .expect_find_by_email()
@@ -639,7 +684,7 @@ mod tests {
             .passwords
             .expect_verify()
             .withf(|password, hash| password == "wrong password" && hash.as_deref() == Some("hash"))
-            .returning(|_, _| ready(false));
+            .returning(|_, _| ready(Ok(false)));
         ports.credentials.expect_insert().never();
         let result = service(ports)
             .login(
@@ -656,6 +701,7 @@ mod tests {
     async fn a_user_without_a_password_cannot_log_in() {
         let mut ports = TestPorts::new();
         no_failures(&mut ports);
+        the_store_exists(&mut ports);
         ports
             .users
             .expect_find_by_email()
@@ -664,7 +710,7 @@ mod tests {
             .passwords
             .expect_verify()
             .withf(|_, hash| hash.is_none())
-            .returning(|_, _| ready(true));
+            .returning(|_, _| ready(Ok(true)));
         let result = service(ports)
             .login(
                 "store_aaaaaaaaaaaa",
@@ -680,6 +726,7 @@ mod tests {
     async fn login_issues_a_thirty_day_token_stored_as_a_digest() {
         let mut ports = TestPorts::new();
         no_failures(&mut ports);
+        the_store_exists(&mut ports);
         digest_as_reversed(&mut ports);
         ports
             .users
@@ -688,7 +735,7 @@ mod tests {
         ports
             .passwords
             .expect_verify()
-            .returning(|_, _| ready(true));
+            .returning(|_, _| ready(Ok(true)));
         ports
             .credentials
             .expect_insert()
@@ -930,25 +977,55 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn repeated_failures_are_throttled_before_any_password_work() {
+    async fn a_refused_attempt_does_no_password_work_and_is_noted() {
         let mut ports = TestPorts::new();
-        let key = "account:store_aaaaaaaaaaaa:chef@example.dk".to_owned();
+        the_store_exists(&mut ports);
+        let refusal = Refusal {
+            rule: throttle::Rule::AddressAndAccount,
+            failures: 5,
+            retry_after_secs: 720,
+        };
         ports
             .login_failures
-            .expect_failures_since()
-            .withf(|keys, since| {
-                keys == &[
-                    "account:store_aaaaaaaaaaaa:chef@example.dk",
-                    "client:10.0.0.1",
-                ] && *since == now() - throttle::WINDOW
+            .expect_claim_attempt()
+            .withf(|claim| {
+                claim.keys
+                    == AttemptKeys::new(
+                        Some("store_aaaaaaaaaaaa"),
+                        "chef@example.dk",
+                        Some("10.0.0.1"),
+                    )
+                    && claim.now == now()
+                    && claim.policy.max_failures_per_address == 7
+                    && claim.attempt.starts_with("att_")
             })
-            .returning(move |_, _| {
-                let at = now() - Duration::minutes(3);
-                ready(Ok((0..5).map(|_| (key.clone(), at)).collect()))
-            });
+            .times(1)
+            .returning(move |_| ready(Ok(Err(refusal))));
+        ports
+            .login_failures
+            .expect_note_refusal()
+            .withf(|key, at, since, audit| {
+                key == "pair:store_aaaaaaaaaaaa:10.0.0.1/chef@example.dk"
+                    && *at == now()
+                    && *since == now() - throttle::WINDOW
+                    && audit.as_ref().is_some_and(|a| {
+                        a.action == AuditAction::LoginRefused
+                            && a.actor == Actor::Anonymous
+                            && a.store_id == store_id()
+                            && a.client_address.as_deref() == Some("10.0.0.1")
+                            && a.failure_count == Some(5)
+                            && a.subject_id.is_none()
+                    })
+            })
+            .times(1)
+            .returning(|_, _, _, _| ready(Ok(true)));
         ports.passwords.expect_verify().never();
         ports.users.expect_find_by_email().never();
+        ports.login_failures.expect_fail_attempt().never();
         let result = service(ports)
+            .with_throttle(Policy {
+                max_failures_per_address: 7,
+            })
             .login(
                 "store_aaaaaaaaaaaa",
                 " Chef@Example.dk",
@@ -956,52 +1033,42 @@ mod tests {
                 Some("10.0.0.1"),
             )
             .await;
-        assert!(matches!(
-            result,
-            Err(AuthError::Throttled {
-                retry_after_secs: 720
-            })
-        ));
+        assert!(matches!(result, Err(AuthError::Throttled(r)) if r == refusal));
     }
 
     #[tokio::test]
-    async fn a_failure_is_counted_for_the_email_and_the_address() {
+    async fn a_failure_stays_counted_and_is_audited_with_the_address() {
         let mut ports = TestPorts::new();
+        the_store_exists(&mut ports);
         ports
             .login_failures
-            .expect_failures_since()
-            .returning(|_, _| ready(Ok(vec![])));
+            .expect_claim_attempt()
+            .withf(|claim| claim.keys.all().len() == 3)
+            .returning(|_| ready(Ok(Ok(()))));
         ports
             .login_failures
-            .expect_record_failure()
-            .withf(|keys, at, _, audit| {
-                keys.len() == 2
-                    && keys[1] == "client:10.0.0.1"
-                    && *at == now()
+            .expect_fail_attempt()
+            .withf(|attempt, audit| {
+                attempt.starts_with("att_")
                     && audit.as_ref().is_some_and(|a| {
                         a.action == AuditAction::LoginFailed
                             && a.actor == Actor::Anonymous
                             && a.subject_id.is_none()
                             && a.store_id == store_id()
+                            && a.client_address.as_deref() == Some("10.0.0.1")
                     })
             })
             .times(1)
-            .returning(|_, _, _, _| ready(Ok(())));
+            .returning(|_, _| ready(Ok(())));
+        ports.login_failures.expect_forget_attempt().never();
         ports
             .users
             .expect_find_by_email()
             .returning(|_, _| ready(Ok(None)));
-        ports.stores.expect_find().returning(|_| {
-            ready(Ok(Some(
-                StoreSettings::default()
-                    .validate(store_id(), now())
-                    .unwrap(),
-            )))
-        });
         ports
             .passwords
             .expect_verify()
-            .returning(|_, _| ready(false));
+            .returning(|_, _| ready(Ok(false)));
         let result = service(ports)
             .login(
                 "store_aaaaaaaaaaaa",
@@ -1016,33 +1083,34 @@ mod tests {
     #[tokio::test]
     async fn a_wrong_password_is_audited_against_the_user_without_the_email() {
         let mut ports = TestPorts::new();
+        the_store_exists(&mut ports);
         ports
             .login_failures
-            .expect_failures_since()
-            .returning(|_, _| ready(Ok(vec![])));
+            .expect_claim_attempt()
+            .returning(|_| ready(Ok(Ok(()))));
         ports
             .login_failures
-            .expect_record_failure()
-            .withf(|_, _, _, audit| {
+            .expect_fail_attempt()
+            .withf(|_, audit| {
                 audit.as_ref().is_some_and(|a| {
                     a.action == AuditAction::LoginFailed
                         && a.actor == Actor::Anonymous
                         && a.subject_id.as_deref() == Some("usr_bbbbbbbbbbbb")
                         && a.customer_id.is_none()
                         && a.fields.is_empty()
+                        && a.client_address.is_none()
                 })
             })
             .times(1)
-            .returning(|_, _, _, _| ready(Ok(())));
+            .returning(|_, _| ready(Ok(())));
         ports
             .users
             .expect_find_by_email()
             .returning(|_, _| ready(Ok(Some((user(Role::Staff), "hash".into())))));
-        ports.stores.expect_find().never();
         ports
             .passwords
             .expect_verify()
-            .returning(|_, _| ready(false));
+            .returning(|_, _| ready(Ok(false)));
         let result = service(ports)
             .login("store_aaaaaaaaaaaa", "chef@example.dk", "guess", None)
             .await;
@@ -1050,31 +1118,118 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_login_for_an_unknown_store_is_counted_but_files_no_audit_entry() {
+    async fn an_unknown_store_costs_a_password_check_but_is_filed_under_no_store() {
         let mut ports = TestPorts::new();
         ports
             .login_failures
-            .expect_failures_since()
-            .returning(|_, _| ready(Ok(vec![])));
+            .expect_claim_attempt()
+            .withf(|claim| claim.keys.all() == ["client:10.0.0.1"])
+            .times(1)
+            .returning(|_| ready(Ok(Ok(()))));
         ports
             .login_failures
-            .expect_record_failure()
-            .withf(|keys, _, _, audit| keys.len() == 1 && audit.is_none())
+            .expect_fail_attempt()
+            .withf(|_, audit| audit.is_none())
             .times(1)
-            .returning(|_, _, _, _| ready(Ok(())));
-        ports
-            .users
-            .expect_find_by_email()
-            .returning(|_, _| ready(Ok(None)));
+            .returning(|_, _| ready(Ok(())));
+        ports.users.expect_find_by_email().never();
         ports.stores.expect_find().returning(|_| ready(Ok(None)));
         ports
             .passwords
             .expect_verify()
-            .returning(|_, _| ready(false));
+            .withf(|_, hash| hash.is_none())
+            .times(1)
+            .returning(|_, _| ready(Ok(false)));
         let result = service(ports)
-            .login("store_bbbbbbbbbbbb", "chef@example.dk", "guess", None)
+            .login(
+                "store_bbbbbbbbbbbb",
+                "chef@example.dk",
+                "guess",
+                Some("10.0.0.1"),
+            )
             .await;
         assert!(matches!(result, Err(AuthError::Unauthorized)));
+    }
+
+    #[tokio::test]
+    async fn a_right_password_forgets_the_attempt_and_the_accounts_failures() {
+        let mut ports = TestPorts::new();
+        the_store_exists(&mut ports);
+        digest_as_reversed(&mut ports);
+        ports
+            .login_failures
+            .expect_claim_attempt()
+            .returning(|_| ready(Ok(Ok(()))));
+        ports
+            .login_failures
+            .expect_forget_attempt()
+            .withf(|attempt, clear| {
+                attempt.starts_with("att_")
+                    && clear
+                        == &[
+                            "account:store_aaaaaaaaaaaa:chef@example.dk",
+                            "pair:store_aaaaaaaaaaaa:10.0.0.1/chef@example.dk",
+                        ]
+            })
+            .times(1)
+            .returning(|_, _| ready(Ok(())));
+        ports.login_failures.expect_fail_attempt().never();
+        ports
+            .users
+            .expect_find_by_email()
+            .returning(|_, _| ready(Ok(Some((user(Role::Staff), "hash".into())))));
+        ports
+            .passwords
+            .expect_verify()
+            .returning(|_, _| ready(Ok(true)));
+        ports
+            .credentials
+            .expect_insert()
+            .returning(|_, _| ready(Ok(())));
+        let result = service(ports)
+            .login(
+                "store_aaaaaaaaaaaa",
+                "chef@example.dk",
+                "right",
+                Some("10.0.0.1"),
+            )
+            .await;
+        assert!(result.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_busy_password_check_is_not_counted() {
+        let mut ports = TestPorts::new();
+        the_store_exists(&mut ports);
+        ports
+            .login_failures
+            .expect_claim_attempt()
+            .returning(|_| ready(Ok(Ok(()))));
+        ports
+            .login_failures
+            .expect_forget_attempt()
+            .withf(|_, clear| clear.is_empty())
+            .times(1)
+            .returning(|_, _| ready(Ok(())));
+        ports.login_failures.expect_fail_attempt().never();
+        ports
+            .users
+            .expect_find_by_email()
+            .returning(|_, _| ready(Ok(Some((user(Role::Staff), "hash".into())))));
+        ports.passwords.expect_verify().returning(|_, _| {
+            ready(Err(crate::ports::Busy {
+                retry_after_secs: 1,
+            }))
+        });
+        let result = service(ports)
+            .login("store_aaaaaaaaaaaa", "chef@example.dk", "pw", None)
+            .await;
+        assert!(matches!(
+            result,
+            Err(AuthError::Busy {
+                retry_after_secs: 1
+            })
+        ));
     }
 
     #[tokio::test]

@@ -299,6 +299,26 @@ pub fn audited_customer_id() -> Object {
     optional_customer_id()
 }
 
+/// The client's IP address (of a failed or refused login), or `null`.
+pub fn client_address() -> Object {
+    text(true)
+        .description(Some(
+            "For auth.login_failed and auth.login_refused: the client's IP address (the socket's \
+             peer, or behind a trusted proxy the address it forwards for)",
+        ))
+        .build()
+}
+
+/// How many failures were counted when logins began to be refused, or `null`.
+pub fn failure_count() -> Object {
+    integer(true)
+        .minimum(Some(0))
+        .description(Some(
+            "For auth.login_refused: the failures counted under the refusing rule",
+        ))
+        .build()
+}
+
 pub fn field_names() -> ArrayBuilder {
     ArrayBuilder::new().items(text(false).build())
 }

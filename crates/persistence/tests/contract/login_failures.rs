@@ -1,111 +1,243 @@
-//! Failed logins, counted per throttle key across stores.
+//! Login attempts and failures, counted per throttle key across stores.
 
 use chrono::{DateTime, Utc};
-use customers_domain::ports::LoginFailureRepository;
+use customers_domain::access::throttle::{self, AttemptKeys, Policy, Refusal, Rule};
+use customers_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
+use customers_domain::ids::{AuditId, StoreId};
+use customers_domain::page::PageRequest;
+use customers_domain::ports::{AttemptClaim, AuditRepository, LoginFailureRepository};
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 
-use crate::support::at;
+use crate::support::{at, new_id, new_store};
 
-const ACCOUNT: &str = "account:store_aaaaaaaaaaaa:chef@example.dk";
-const CLIENT: &str = "client:192.0.2.7";
-const OTHER_CLIENT: &str = "client:2001:db8::1";
+const STORE: &str = "store_aaaaaaaaaaaa";
 
-fn keys(keys: &[&str]) -> Vec<String> {
-    keys.iter().map(|k| (*k).to_owned()).collect()
+fn keys(client: &str, email: &str) -> AttemptKeys {
+    AttemptKeys::new(Some(STORE), email, Some(client))
 }
 
-async fn record(db: &Database, these: &[&str], minutes: i64, forget_before: i64) {
-    db.record_failure(keys(these), at(minutes), at(forget_before), None)
-        .await
-        .expect("the failure is recorded");
+fn claim(keys: &AttemptKeys, minutes: i64) -> AttemptClaim {
+    AttemptClaim {
+        attempt: new_id("att"),
+        keys: keys.clone(),
+        now: at(minutes),
+        policy: Policy::default(),
+    }
 }
 
-/// The failures of `these` since `at(minutes)`, by key and time.
+/// The rows of `these` since `at(minutes)`, by key and time.
 async fn since(db: &Database, these: &[&str], minutes: i64) -> Vec<(String, DateTime<Utc>)> {
-    let mut failures = db
-        .failures_since(keys(these), at(minutes))
+    let keys = these.iter().map(|k| (*k).to_owned()).collect();
+    let mut rows = db
+        .failures_since(keys, at(minutes))
         .await
-        .expect("the failures are read");
-    failures.sort();
-    failures
+        .expect("the rows are read");
+    rows.sort();
+    rows
 }
 
-fn failure(key: &str, minutes: i64) -> (String, DateTime<Utc>) {
-    (key.to_owned(), at(minutes))
+fn row(key: &Option<String>, minutes: i64) -> (String, DateTime<Utc>) {
+    (key.clone().expect("a key"), at(minutes))
 }
 
-pub async fn login_failures_are_counted_per_key_since_an_instant(t: &TestDatabase) {
+fn entry(store: &StoreId, action: AuditAction) -> AuditEntry {
+    AuditEntry::new(
+        AuditId::from_stored(new_id("aud")),
+        store.clone(),
+        at(0),
+        Actor::Anonymous,
+        action,
+    )
+    .from_address(Some("192.0.2.7"))
+}
+
+/// The store's entries of failed and refused logins, newest first.
+async fn trail(db: &Database, store: &StoreId) -> Vec<AuditEntry> {
+    let page = PageRequest::new(Some(1), Some(100)).unwrap();
+    AuditRepository::list(db, store, &AuditFilter::default(), page)
+        .await
+        .expect("the trail is read")
+        .0
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.action,
+                AuditAction::LoginFailed | AuditAction::LoginRefused
+            )
+        })
+        .collect()
+}
+
+pub async fn attempts_are_counted_per_key_and_refused_past_the_limit(t: &TestDatabase) {
     let db = t.database();
-    assert_eq!(since(db, &[ACCOUNT, CLIENT], -60).await, vec![]);
-    assert_eq!(db.failures_since(vec![], at(0)).await, Ok(vec![]));
-
-    record(db, &[ACCOUNT, CLIENT], 1, -14).await;
-    record(db, &[ACCOUNT], 2, -13).await;
-    record(db, &[OTHER_CLIENT], 3, -12).await;
-    // A key given twice is one failure.
-    record(db, &[CLIENT, CLIENT], 4, -11).await;
-
+    let chef = keys("192.0.2.7", "chef@example.dk");
+    for minute in 0..5 {
+        let granted = db.claim_attempt(claim(&chef, minute)).await.unwrap();
+        assert_eq!(granted, Ok(()), "attempt {minute}");
+    }
+    let refused = db.claim_attempt(claim(&chef, 5)).await.unwrap();
     assert_eq!(
-        since(db, &[ACCOUNT, CLIENT], -60).await,
-        vec![
-            failure(ACCOUNT, 1),
-            failure(ACCOUNT, 2),
-            failure(CLIENT, 1),
-            failure(CLIENT, 4),
-        ]
+        refused,
+        Err(Refusal {
+            rule: Rule::AddressAndAccount,
+            failures: 5,
+            retry_after_secs: 10 * 60
+        })
     );
-    // At or after the instant; keys not asked for stay out.
+    // The refused attempt left no row; each granted one has one row per key.
+    let client = chef.client.as_deref().unwrap();
+    assert_eq!(since(db, &[client], -60).await.len(), 5);
     assert_eq!(
-        since(db, &[ACCOUNT, CLIENT, "client:unknown"], 2).await,
-        vec![failure(ACCOUNT, 2), failure(CLIENT, 4)]
+        since(db, &[chef.pair.as_deref().unwrap()], 3).await,
+        vec![row(&chef.pair, 3), row(&chef.pair, 4)]
     );
+    // Another account from the same address is another pair, but the same address.
+    let other = keys("192.0.2.7", "other@example.dk");
+    assert_eq!(db.claim_attempt(claim(&other, 5)).await.unwrap(), Ok(()));
+    // Once the oldest leaves the window, the pair may try again.
+    assert_eq!(db.claim_attempt(claim(&chef, 16)).await.unwrap(), Ok(()));
+    // The ceiling of an address is the policy's.
+    let strict = AttemptClaim {
+        policy: Policy {
+            max_failures_per_address: 5,
+        },
+        ..claim(&keys("192.0.2.7", "third@example.dk"), 16)
+    };
     assert_eq!(
-        since(db, &[OTHER_CLIENT], 0).await,
-        vec![failure(OTHER_CLIENT, 3)]
+        db.claim_attempt(strict)
+            .await
+            .unwrap()
+            .map_err(|r| (r.rule, r.failures)),
+        Err((Rule::Address, 5))
     );
-    assert_eq!(since(db, &[CLIENT], 5).await, vec![]);
 }
 
-pub async fn old_login_failures_are_forgotten_when_a_key_fails_again(t: &TestDatabase) {
+pub async fn concurrent_claims_let_at_most_the_limit_through(t: &TestDatabase) {
     let db = t.database();
-    record(db, &[ACCOUNT, CLIENT], 0, -15).await;
-    record(db, &[ACCOUNT, CLIENT], 10, -5).await;
-    record(db, &[OTHER_CLIENT], 0, -15).await;
-
-    // Failures before `forget_before` go; one exactly at it stays.
-    record(db, &[ACCOUNT, CLIENT], 20, 10).await;
+    let chef = keys("192.0.2.7", "chef@example.dk");
+    let racers: Vec<_> = (0..30)
+        .map(|_| {
+            let (db, claim) = (db.clone(), claim(&chef, 0));
+            tokio::spawn(async move { db.claim_attempt(claim).await.unwrap() })
+        })
+        .collect();
+    let mut granted = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(()) => granted += 1,
+            Err(refusal) => assert_eq!(refusal.rule, Rule::AddressAndAccount),
+        }
+    }
+    assert_eq!(granted, throttle::PAIR_MAX_FAILURES);
     assert_eq!(
-        since(db, &[ACCOUNT, CLIENT], -60).await,
-        vec![
-            failure(ACCOUNT, 10),
-            failure(ACCOUNT, 20),
-            failure(CLIENT, 10),
-            failure(CLIENT, 20),
-        ]
+        since(db, &[chef.pair.as_deref().unwrap()], -60).await.len(),
+        throttle::PAIR_MAX_FAILURES
     );
-    // Only the keys that failed now are pruned.
-    assert_eq!(
-        since(db, &[OTHER_CLIENT], -60).await,
-        vec![failure(OTHER_CLIENT, 0)]
-    );
-    // A new failure is kept even when it is older than `forget_before`.
-    record(db, &[ACCOUNT], 25, 30).await;
-    assert_eq!(since(db, &[ACCOUNT], -60).await, vec![failure(ACCOUNT, 25)]);
 }
 
-pub async fn clearing_forgets_only_that_key(t: &TestDatabase) {
+pub async fn a_failed_attempt_stays_counted_and_a_forgotten_one_goes(t: &TestDatabase) {
     let db = t.database();
-    record(db, &[ACCOUNT, CLIENT], 1, -14).await;
-    record(db, &[ACCOUNT, OTHER_CLIENT], 2, -13).await;
-
-    db.clear(ACCOUNT.to_owned()).await.unwrap();
+    let store = new_store(db).await;
+    let chef = keys("192.0.2.7", "chef@example.dk");
+    let first = claim(&chef, 1);
+    let second = claim(&chef, 2);
+    let third = claim(&chef, 3);
+    for claim in [&first, &second, &third] {
+        assert_eq!(db.claim_attempt(claim.clone()).await.unwrap(), Ok(()));
+    }
+    let failed = entry(&store, AuditAction::LoginFailed);
+    db.fail_attempt(first.attempt.clone(), Some(failed.clone()))
+        .await
+        .unwrap();
+    assert_eq!(trail(db, &store).await, vec![failed]);
+    // A busy check is forgotten alone: the failure and the other attempt stay.
+    db.forget_attempt(second.attempt.clone(), vec![])
+        .await
+        .unwrap();
+    let client = chef.client.as_deref().unwrap();
     assert_eq!(
-        since(db, &[ACCOUNT, CLIENT, OTHER_CLIENT], -60).await,
-        vec![failure(CLIENT, 1), failure(OTHER_CLIENT, 2)]
+        since(db, &[client], -60).await,
+        vec![row(&chef.client, 1), row(&chef.client, 3)]
     );
-    // Clearing a key without failures is fine.
-    db.clear(ACCOUNT.to_owned()).await.unwrap();
-    db.clear("client:unknown".to_owned()).await.unwrap();
-    assert_eq!(since(db, &[CLIENT, OTHER_CLIENT], -60).await.len(), 2);
+    // A success forgets its attempt and clears the keys asked, not the address.
+    let clear = vec![chef.account.clone().unwrap(), chef.pair.clone().unwrap()];
+    db.forget_attempt(third.attempt.clone(), clear)
+        .await
+        .unwrap();
+    assert_eq!(
+        since(
+            db,
+            &[
+                chef.account.as_deref().unwrap(),
+                chef.pair.as_deref().unwrap(),
+                client
+            ],
+            -60
+        )
+        .await,
+        vec![row(&chef.client, 1)]
+    );
+    // The failure, no longer an attempt, is not forgotten by its old id.
+    db.forget_attempt(first.attempt.clone(), vec![])
+        .await
+        .unwrap();
+    assert_eq!(since(db, &[client], -60).await.len(), 1);
+}
+
+pub async fn a_refusal_is_noted_once_per_key_and_window(t: &TestDatabase) {
+    let db = t.database();
+    let store = new_store(db).await;
+    let key = "pair:store_aaaaaaaaaaaa:192.0.2.7/chef@example.dk".to_owned();
+    let first = entry(&store, AuditAction::LoginRefused).with_failure_count(5);
+    assert!(
+        db.note_refusal(key.clone(), at(0), at(-15), Some(first.clone()))
+            .await
+            .unwrap()
+    );
+    let again = entry(&store, AuditAction::LoginRefused).with_failure_count(5);
+    assert!(
+        !db.note_refusal(key.clone(), at(1), at(-14), Some(again.clone()))
+            .await
+            .unwrap()
+    );
+    // Another key is noted on its own.
+    assert!(
+        db.note_refusal("client:192.0.2.7".into(), at(1), at(-14), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(trail(db, &store).await, vec![first]);
+    // A refusal note does not count as a failure of the key.
+    assert_eq!(since(db, &[key.as_str()], -60).await, vec![]);
+    // After the window, the next refusal is noted again.
+    assert!(
+        db.note_refusal(key, at(16), at(1), Some(again))
+            .await
+            .unwrap()
+    );
+    assert_eq!(trail(db, &store).await.len(), 2);
+}
+
+pub async fn the_sweep_forgets_every_old_row(t: &TestDatabase) {
+    let db = t.database();
+    let chef = keys("192.0.2.7", "chef@example.dk");
+    let other = keys("2001:db8::1", "other@example.dk");
+    db.claim_attempt(claim(&chef, 0)).await.unwrap().unwrap();
+    db.claim_attempt(claim(&other, 10)).await.unwrap().unwrap();
+    db.note_refusal("client:192.0.2.7".into(), at(0), at(-15), None)
+        .await
+        .unwrap();
+    // Rows before the instant go, whatever their key; one exactly at it stays.
+    assert_eq!(db.forget_before(at(10)).await, Ok(4));
+    assert_eq!(
+        since(db, &[chef.client.as_deref().unwrap()], -60).await,
+        vec![]
+    );
+    assert_eq!(
+        since(db, &[other.client.as_deref().unwrap()], -60).await,
+        vec![row(&other.client, 10)]
+    );
+    assert_eq!(db.forget_before(at(10)).await, Ok(0));
+    assert_eq!(db.forget_before(at(11)).await, Ok(3));
 }
