@@ -4,34 +4,9 @@
 
 use customers_domain::ports::LoginFailureRepository;
 use customers_tests::testing::TestDatabase;
-use customers_tests::{Remote, Reply, TestServer, json, on_both_databases};
+use customers_tests::{Remote, Reply, TestServer, json, on_both_backends, on_both_databases};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-
-/// Generates a SQLite and a PostgreSQL test from `async fn case(TestDatabase)`, for servers
-/// started with settings of their own.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod configured_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::TestDatabase::sqlite().await).await;
-                }
-            )*
-        }
-        mod configured_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    if let Some(database) = super::TestDatabase::postgres().await {
-                        super::$case(database).await;
-                    }
-                }
-            )*
-        }
-    };
-}
 
 on_both_databases!(
     concurrent_guesses_for_one_email_reach_the_password_check_at_most_five_times,

@@ -4,32 +4,8 @@
 use std::time::{Duration, Instant};
 
 use customers_tests::testing::TestDatabase;
-use customers_tests::{TestServer, json};
+use customers_tests::{TestServer, json, on_both_backends};
 use reqwest::StatusCode;
-
-/// Generates a SQLite and a PostgreSQL test from `async fn case(TestDatabase)`.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::TestDatabase::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    if let Some(database) = super::TestDatabase::postgres().await {
-                        super::$case(database).await;
-                    }
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     a_statement_that_waits_too_long_is_cancelled_with_503,

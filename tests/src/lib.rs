@@ -40,6 +40,35 @@ macro_rules! on_both_databases {
     };
 }
 
+/// Runs each named `async fn name(database: TestDatabase)` once on SQLite and once on
+/// PostgreSQL, for tests that start a server with settings of their own. The tests sit in a
+/// module `configured`, beside those of [`on_both_databases!`].
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod configured {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        super::super::$case($crate::testing::TestDatabase::sqlite().await).await;
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        if let Some(database) = $crate::testing::TestDatabase::postgres().await {
+                            super::super::$case(database).await;
+                        }
+                    }
+                )*
+            }
+        }
+    };
+}
+
 /// A response: status, headers and the parsed JSON body (`Null` when empty).
 #[derive(Debug)]
 pub struct Reply {
