@@ -1,4 +1,4 @@
-//! `GET /customers`: the seed's shape, paging, sorting and filters.
+//! `GET /customers`: the list shape of docs/api.md §4, paging, sorting and filters.
 
 use std::collections::HashSet;
 
