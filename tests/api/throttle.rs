@@ -2,7 +2,7 @@
 //! limits, nobody can lock anybody else out, `X-Forwarded-For` is believed only from trusted
 //! proxies, and a login flood is shed with 503 instead of hashing without bound.
 
-use customers_domain::ports::LoginFailureRepository;
+use customers_domain::access::LoginFailureRepository;
 use customers_tests::testing::TestDatabase;
 use customers_tests::{Remote, Reply, TestServer, json, on_both_backends, on_both_databases};
 use reqwest::{Method, StatusCode};

@@ -31,7 +31,10 @@ pub mod review;
 pub mod store;
 pub mod validation;
 
-#[cfg(test)]
-pub(crate) mod testing;
+pub mod prelude;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
-pub use ports::Ports;
+/// The date and time types of every signature here, re-exported so that an embedding crate
+/// uses the same version.
+pub use chrono;

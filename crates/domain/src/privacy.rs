@@ -4,17 +4,19 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::access::Principal;
+use crate::access::{Action, Principal};
+use crate::audit::AuditRepository;
 use crate::audit::{Actor, AuditAction};
+use crate::customer::CustomerRepository;
 use crate::customer::{Customer, CustomerError};
 use crate::ids::CustomerId;
 use crate::loyalty::LedgerEntry;
+use crate::loyalty::LoyaltyRepository;
 use crate::order::Order;
+use crate::order::OrderRepository;
 use crate::page::{MAX_LIMIT, PageRequest};
-use crate::ports::{
-    AuditRepository, CustomerRepository, LoyaltyRepository, OrderRepository, Ports, RepoError,
-    ReviewRepository,
-};
+use crate::ports::{RepoError, System};
+use crate::review::ReviewRepository;
 use crate::review::{Review, ReviewFilter};
 
 /// Everything the store holds about a customer.
@@ -27,14 +29,24 @@ pub struct CustomerExport {
     pub exported_at: DateTime<Utc>,
 }
 
-pub struct PrivacyService<P> {
-    ports: Arc<P>,
+pub struct PrivacyService<C, O, R, L, A> {
+    customers: Arc<C>,
+    orders: Arc<O>,
+    reviews: Arc<R>,
+    loyalty: Arc<L>,
+    audit: Arc<A>,
+    system: System,
 }
 
-impl<P> Clone for PrivacyService<P> {
+impl<C, O, R, L, A> Clone for PrivacyService<C, O, R, L, A> {
     fn clone(&self) -> Self {
         Self {
-            ports: Arc::clone(&self.ports),
+            customers: Arc::clone(&self.customers),
+            orders: Arc::clone(&self.orders),
+            reviews: Arc::clone(&self.reviews),
+            loyalty: Arc::clone(&self.loyalty),
+            audit: Arc::clone(&self.audit),
+            system: self.system.clone(),
         }
     }
 }
@@ -59,9 +71,30 @@ where
     Ok(rows)
 }
 
-impl<P: Ports> PrivacyService<P> {
-    pub fn new(ports: Arc<P>) -> Self {
-        Self { ports }
+impl<
+    C: CustomerRepository,
+    O: OrderRepository,
+    R: ReviewRepository,
+    L: LoyaltyRepository,
+    A: AuditRepository,
+> PrivacyService<C, O, R, L, A>
+{
+    pub fn new(
+        customers: Arc<C>,
+        orders: Arc<O>,
+        reviews: Arc<R>,
+        loyalty: Arc<L>,
+        audit: Arc<A>,
+        system: System,
+    ) -> Self {
+        Self {
+            customers,
+            orders,
+            reviews,
+            loyalty,
+            audit,
+            system,
+        }
     }
 
     /// The customer's profile, orders, reviews and loyalty entries (docs/api.md §4 "Export").
@@ -70,19 +103,18 @@ impl<P: Ports> PrivacyService<P> {
         caller: &Principal,
         id: &str,
     ) -> Result<CustomerExport, CustomerError> {
+        caller.may(Action::ExportCustomer)?;
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
         let store = &caller.store_id;
         let customer = self
-            .ports
-            .customers()
+            .customers
             .find(store, &id)
             .await?
             .ok_or(CustomerError::NotFound)?;
         let id = &id;
         let orders = all_pages(|page| async move {
             Ok(self
-                .ports
-                .orders()
+                .orders
                 .list_for_customer(store, id, page)
                 .await?
                 .unwrap_or_default())
@@ -92,11 +124,10 @@ impl<P: Ports> PrivacyService<P> {
             customer_id: Some(id.clone()),
             ..ReviewFilter::default()
         };
-        let reviews = all_pages(|page| self.ports.reviews().list(store, &filter, page)).await?;
+        let reviews = all_pages(|page| self.reviews.list(store, &filter, page)).await?;
         let loyalty_entries = all_pages(|page| async move {
             Ok(self
-                .ports
-                .loyalty()
+                .loyalty
                 .ledger(store, id, page)
                 .await?
                 .map(|(_, entries, total)| (entries, total))
@@ -105,10 +136,10 @@ impl<P: Ports> PrivacyService<P> {
         .await?;
         // Accounted for before anything leaves the service.
         let audit = self
-            .ports
+            .system
             .audit_entry(store, Actor::of(caller), AuditAction::CustomerExported)
             .about(id);
-        self.ports.audit().record(&audit).await?;
+        self.audit.record(&audit).await?;
         Ok(CustomerExport {
             customer,
             orders,
@@ -192,7 +223,8 @@ mod tests {
             })
             .times(1)
             .returning(|_| ready(Ok(())));
-        let export = PrivacyService::new(Arc::new(ports))
+        let export = ports
+            .privacy_service()
             .export(&staff(Role::Admin), "cust_000000000009")
             .await
             .unwrap();
@@ -209,7 +241,8 @@ mod tests {
             .returning(|_, _| ready(Ok(None)));
         ports.orders.expect_list_for_customer().never();
         ports.audit.expect_record().never();
-        let error = PrivacyService::new(Arc::new(ports))
+        let error = ports
+            .privacy_service()
             .export(&staff(Role::Admin), "cust_000000000009")
             .await
             .unwrap_err();

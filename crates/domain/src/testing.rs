@@ -1,14 +1,37 @@
-//! Mock ports for the use-case tests.
+//! Test doubles and fixtures (feature `testing`): every port mocked (mockall), a fixed clock,
+//! numbered ids, and callers of each role.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 
+use crate::access::ports::{
+    MockCredentialRepository, MockLoginFailureRepository, MockPasswordHasher, MockTokenDigester,
+    MockUserRepository,
+};
+use crate::access::{
+    ApiKeyService, Scope, SessionPorts, SessionService, StaffService, StoreService,
+};
 use crate::access::{Holder, Principal, Role};
+use crate::audit::AuditService;
+use crate::audit::ports::MockAuditRepository;
+use crate::customer::CustomerService;
+use crate::customer::ports::MockCustomerRepository;
+use crate::idempotency::Idempotency;
+use crate::idempotency::ports::MockIdempotencyRepository;
 use crate::ids::{CredentialId, StoreId, UserId};
-use crate::ports::*;
+use crate::loyalty::LoyaltyService;
+use crate::loyalty::ports::MockLoyaltyRepository;
+use crate::order::OrderService;
+use crate::order::ports::MockOrderRepository;
+use crate::ports::{Clock, IdGenerator, System};
+use crate::privacy::PrivacyService;
+use crate::review::ReviewService;
+use crate::review::ports::MockReviewRepository;
+use crate::store::ports::MockStoreRepository;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -37,8 +60,47 @@ pub fn staff(role: Role) -> Principal {
     }
 }
 
-/// Every port mocked. The clock and the id generator come set up: a fixed time and ids
-/// numbered from 1 (`cust_000000000001`, …).
+/// An API key of the fixture store holding `scopes`.
+pub fn api_key(scopes: &[Scope]) -> Principal {
+    Principal {
+        holder: Holder::ApiKey {
+            name: "pos".into(),
+            scopes: scopes.to_vec(),
+        },
+        ..staff(Role::Staff)
+    }
+}
+
+/// A clock that always answers [`now`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FixedClock;
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        now()
+    }
+}
+
+/// Ids numbered from 1 (`cust_000000000001`, …) and secrets of sevens.
+#[derive(Debug, Default)]
+pub struct NumberedIds(AtomicUsize);
+
+impl IdGenerator for NumberedIds {
+    fn new_id(&self, prefix: &'static str) -> String {
+        format!("{prefix}_{:012}", self.0.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    fn secret_bytes(&self) -> [u8; 32] {
+        [7; 32]
+    }
+}
+
+/// The fixed clock and numbered ids.
+pub fn system() -> System {
+    System::new(FixedClock, NumberedIds::default())
+}
+
+/// Every port mocked, to hand to the services under test (each takes the ones it uses).
 pub struct TestPorts {
     pub customers: MockCustomerRepository,
     pub stores: MockStoreRepository,
@@ -50,25 +112,12 @@ pub struct TestPorts {
     pub reviews: MockReviewRepository,
     pub login_failures: MockLoginFailureRepository,
     pub audit: MockAuditRepository,
-    pub clock: MockClock,
-    pub ids: MockIdGenerator,
     pub passwords: MockPasswordHasher,
     pub digests: MockTokenDigester,
 }
 
 impl TestPorts {
     pub fn new() -> Self {
-        let mut clock = MockClock::new();
-        clock.expect_now().returning(now);
-        let mut ids = MockIdGenerator::new();
-        let counter = AtomicUsize::new(0);
-        ids.expect_new_id().returning(move |prefix| {
-            format!(
-                "{prefix}_{:012}",
-                counter.fetch_add(1, Ordering::SeqCst) + 1
-            )
-        });
-        ids.expect_secret_bytes().returning(|| [7; 32]);
         Self {
             customers: MockCustomerRepository::new(),
             stores: MockStoreRepository::new(),
@@ -80,70 +129,106 @@ impl TestPorts {
             reviews: MockReviewRepository::new(),
             login_failures: MockLoginFailureRepository::new(),
             audit: MockAuditRepository::new(),
-            clock,
-            ids,
             passwords: MockPasswordHasher::new(),
             digests: MockTokenDigester::new(),
         }
     }
 }
 
-impl Ports for TestPorts {
-    type Customers = MockCustomerRepository;
-    type Stores = MockStoreRepository;
-    type Users = MockUserRepository;
-    type Credentials = MockCredentialRepository;
-    type Orders = MockOrderRepository;
-    type Loyalty = MockLoyaltyRepository;
-    type Idempotency = MockIdempotencyRepository;
-    type Reviews = MockReviewRepository;
-    type LoginFailures = MockLoginFailureRepository;
-    type Audit = MockAuditRepository;
-    type Clock = MockClock;
-    type Ids = MockIdGenerator;
-    type Passwords = MockPasswordHasher;
-    type Digests = MockTokenDigester;
+impl Default for TestPorts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
-    fn customers(&self) -> &Self::Customers {
-        &self.customers
+/// Each service over the mocks it uses, with the fixed clock and numbered ids.
+impl TestPorts {
+    pub fn customer_service(self) -> CustomerService<MockCustomerRepository, MockStoreRepository> {
+        CustomerService::new(Arc::new(self.customers), Arc::new(self.stores), system())
     }
-    fn stores(&self) -> &Self::Stores {
-        &self.stores
+
+    pub fn order_service(self) -> OrderService<MockOrderRepository, MockStoreRepository> {
+        OrderService::new(Arc::new(self.orders), Arc::new(self.stores), system())
     }
-    fn users(&self) -> &Self::Users {
-        &self.users
+
+    pub fn loyalty_service(self) -> LoyaltyService<MockLoyaltyRepository> {
+        LoyaltyService::new(Arc::new(self.loyalty), system())
     }
-    fn credentials(&self) -> &Self::Credentials {
-        &self.credentials
+
+    pub fn review_service(
+        self,
+    ) -> ReviewService<MockReviewRepository, MockOrderRepository, MockStoreRepository> {
+        ReviewService::new(
+            Arc::new(self.reviews),
+            Arc::new(self.orders),
+            Arc::new(self.stores),
+            system(),
+        )
     }
-    fn orders(&self) -> &Self::Orders {
-        &self.orders
+
+    pub fn audit_service(self) -> AuditService<MockAuditRepository, MockStoreRepository> {
+        AuditService::new(Arc::new(self.audit), Arc::new(self.stores), system())
     }
-    fn loyalty(&self) -> &Self::Loyalty {
-        &self.loyalty
+
+    #[allow(clippy::type_complexity)]
+    pub fn privacy_service(
+        self,
+    ) -> PrivacyService<
+        MockCustomerRepository,
+        MockOrderRepository,
+        MockReviewRepository,
+        MockLoyaltyRepository,
+        MockAuditRepository,
+    > {
+        PrivacyService::new(
+            Arc::new(self.customers),
+            Arc::new(self.orders),
+            Arc::new(self.reviews),
+            Arc::new(self.loyalty),
+            Arc::new(self.audit),
+            system(),
+        )
     }
-    fn idempotency(&self) -> &Self::Idempotency {
-        &self.idempotency
+
+    pub fn idempotency(self) -> Idempotency<MockIdempotencyRepository> {
+        Idempotency::new(Arc::new(self.idempotency), Arc::new(self.digests), system())
     }
-    fn reviews(&self) -> &Self::Reviews {
-        &self.reviews
+
+    #[allow(clippy::type_complexity)]
+    pub fn session_service(
+        self,
+    ) -> SessionService<
+        MockUserRepository,
+        MockCredentialRepository,
+        MockLoginFailureRepository,
+        MockStoreRepository,
+        MockPasswordHasher,
+    > {
+        let ports = SessionPorts {
+            users: Arc::new(self.users),
+            credentials: Arc::new(self.credentials),
+            login_failures: Arc::new(self.login_failures),
+            stores: Arc::new(self.stores),
+            passwords: Arc::new(self.passwords),
+            digests: Arc::new(self.digests),
+        };
+        SessionService::new(ports, system())
     }
-    fn login_failures(&self) -> &Self::LoginFailures {
-        &self.login_failures
+
+    pub fn staff_service(self) -> StaffService<MockUserRepository, MockPasswordHasher> {
+        StaffService::new(Arc::new(self.users), Arc::new(self.passwords), system())
     }
-    fn audit(&self) -> &Self::Audit {
-        &self.audit
+
+    pub fn api_key_service(self) -> ApiKeyService<MockCredentialRepository> {
+        ApiKeyService::new(Arc::new(self.credentials), Arc::new(self.digests), system())
     }
-    fn clock(&self) -> &Self::Clock {
-        &self.clock
-    }
-    fn ids(&self) -> &Self::Ids {
-        &self.ids
-    }
-    fn passwords(&self) -> &Self::Passwords {
-        &self.passwords
-    }
-    fn digests(&self) -> &Self::Digests {
-        &self.digests
+
+    pub fn store_service(self) -> StoreService<MockStoreRepository, MockPasswordHasher> {
+        StoreService::new(
+            Arc::new(self.stores),
+            Arc::new(self.passwords),
+            Arc::new(self.digests),
+            system(),
+        )
     }
 }

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use customers_domain::loyalty::{
-    BalanceRefusal, MAX_ADJUSTMENT, balances_that_take, cancel_take_back, check_balance,
+    LoyaltyError, MAX_ADJUSTMENT, balances_that_take, cancel_take_back, check_balance,
 };
 use customers_domain::order::{
     CustomerTotals, MAX_ITEMS, OrderInput, OrderItemInput, TotalsOutOfRange, points_earned,
@@ -185,14 +185,15 @@ proptest! {
                             model.totals.loyalty_points = after;
                             model.ledger.push(i128::from(delta));
                         }
-                        Err(BalanceRefusal::Insufficient) => {
+                        Err(LoyaltyError::InsufficientPoints { .. }) => {
                             prop_assert!(exact < 0);
                             prop_assert!(!(lowest..=highest).contains(&balance));
                         }
-                        Err(BalanceRefusal::OutOfRange) => {
+                        Err(LoyaltyError::PointsOutOfRange) => {
                             prop_assert!(exact > i128::from(i64::MAX));
                             prop_assert!(!(lowest..=highest).contains(&balance));
                         }
+                        Err(other) => prop_assert!(false, "unexpected refusal {other:?}"),
                     }
                 }
             }

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
+use crate::state::Stack;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, HttpRequest, HttpResponse, web};
-use customers_domain::Ports;
 
 use crate::error::ApiError;
 use crate::middleware::{RequestTimeout, authorize, deadline, request_context};
@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::{audit, customers, docs, health, loyalty, openapi, orders, reviews, session, users};
 
 /// The handler of an endpoint, for the method its table row names.
-fn handler<P: Ports>(route: &routes::Route) -> actix_web::Route {
+fn handler<P: Stack>(route: &routes::Route) -> actix_web::Route {
     let method = web::method(route.verb.method());
     match route.endpoint {
         Endpoint::CreateCustomer => method.to(customers::create::<P>),
@@ -71,7 +71,7 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 }
 
 /// The whole HTTP application over one set of use cases.
-pub fn app<P: Ports>(
+pub fn app<P: Stack>(
     state: AppState<P>,
 ) -> App<
     impl ServiceFactory<

@@ -1,7 +1,7 @@
 //! `GET /audit`: the store's audit trail, newest first (admins and owners).
 
+use crate::state::Stack;
 use actix_web::{HttpRequest, HttpResponse, web};
-use customers_domain::Ports;
 use customers_domain::audit::AuditListParams;
 
 use crate::envelope;
@@ -21,7 +21,7 @@ pub const LIST_PARAMETERS: &[&str] = &[
     "dateTo",
 ];
 
-pub async fn list<P: Ports>(
+pub async fn list<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     req: HttpRequest,

@@ -1,7 +1,7 @@
 //! `/customers`: create, list, get, update, erase.
 
+use crate::state::Stack;
 use actix_web::{HttpRequest, HttpResponse, web};
-use customers_domain::Ports;
 use customers_domain::customer::{CustomerListParams, Patch, ProfileInput};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -136,7 +136,7 @@ fn list_params(req: &HttpRequest) -> Result<CustomerListParams, ApiError> {
     query.finish(params)
 }
 
-pub async fn create<P: Ports>(
+pub async fn create<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     body: JsonObject,
@@ -146,7 +146,7 @@ pub async fn create<P: Ports>(
     Ok(envelope::created(&CustomerView::from(&customer)))
 }
 
-pub async fn list<P: Ports>(
+pub async fn list<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     req: HttpRequest,
@@ -156,7 +156,7 @@ pub async fn list<P: Ports>(
     Ok(envelope::page::<_, CustomerSummaryView>(&page))
 }
 
-pub async fn get<P: Ports>(
+pub async fn get<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -165,7 +165,7 @@ pub async fn get<P: Ports>(
     Ok(envelope::ok(&CustomerView::from(&customer)))
 }
 
-pub async fn update<P: Ports>(
+pub async fn update<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -176,7 +176,7 @@ pub async fn update<P: Ports>(
     Ok(envelope::ok(&CustomerView::from(&customer)))
 }
 
-pub async fn delete<P: Ports>(
+pub async fn delete<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -199,7 +199,7 @@ impl Body for BlockBody {
 }
 
 /// Blocks; the body (`{"reason"?}`) may be left out. Repeating it is harmless.
-pub async fn block<P: Ports>(
+pub async fn block<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -219,7 +219,7 @@ pub async fn block<P: Ports>(
     }))
 }
 
-pub async fn unblock<P: Ports>(
+pub async fn unblock<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -232,7 +232,7 @@ pub async fn unblock<P: Ports>(
 }
 
 /// The customer's orders, newest first, paginated.
-pub async fn orders<P: Ports>(
+pub async fn orders<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -245,7 +245,7 @@ pub async fn orders<P: Ports>(
     Ok(envelope::page::<_, OrderView>(&page))
 }
 
-pub async fn analytics<P: Ports>(
+pub async fn analytics<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -255,7 +255,7 @@ pub async fn analytics<P: Ports>(
 }
 
 /// Everything held about the customer, in one JSON document (data portability).
-pub async fn export<P: Ports>(
+pub async fn export<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,

@@ -329,6 +329,7 @@ impl From<CustomerError> for ApiError {
         match error {
             CustomerError::Invalid(errors) => Self::validation(&errors),
             CustomerError::NotFound => Self::not_found(),
+            CustomerError::Forbidden => Self::forbidden(),
             CustomerError::EmailTaken => Self::conflict(
                 "EMAIL_TAKEN",
                 "email",
@@ -377,6 +378,7 @@ impl From<OrderError> for ApiError {
         match error {
             OrderError::Invalid(errors) => Self::validation(&errors),
             OrderError::NotFound => Self::not_found(),
+            OrderError::Forbidden => Self::forbidden(),
             OrderError::CustomerBlocked => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "CUSTOMER_BLOCKED",
@@ -401,6 +403,7 @@ impl From<LoyaltyError> for ApiError {
         match error {
             LoyaltyError::Invalid(errors) => Self::validation(&errors),
             LoyaltyError::NotFound => Self::not_found(),
+            LoyaltyError::Forbidden => Self::forbidden(),
             LoyaltyError::InsufficientPoints { balance } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "INSUFFICIENT_POINTS",

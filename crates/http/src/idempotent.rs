@@ -3,10 +3,10 @@
 
 use std::future::Future;
 
+use crate::state::Stack;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use customers_domain::Ports;
 use customers_domain::idempotency::{Begin, StoredResponse, parse_key};
 
 use crate::error::ApiError;
@@ -73,7 +73,7 @@ pub async fn run_once<P, F, Fut>(
     write: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    P: Ports,
+    P: Stack,
     F: FnOnce(Option<String>) -> Fut,
     Fut: Future<Output = Result<Rendered, ApiError>>,
 {

@@ -39,7 +39,7 @@ pub mod users;
 pub mod views;
 
 pub use app::app;
-pub use state::{AppState, ReadinessCheck};
+pub use state::{Adapters, AppState, ReadinessCheck, Stack};
 
 /// Largest request body accepted (docs/api.md §1).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

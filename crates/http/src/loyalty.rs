@@ -1,8 +1,8 @@
 //! `/customers/:id/loyalty`: the balance, the ledger, manual adjustments.
 
+use crate::state::Stack;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use customers_domain::Ports;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -31,7 +31,7 @@ impl Body for AdjustBody {
     const FIELDS: &'static [&'static str] = &["delta", "reason"];
 }
 
-pub async fn adjust<P: Ports>(
+pub async fn adjust<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -66,7 +66,7 @@ pub async fn adjust<P: Ports>(
     .await
 }
 
-pub async fn ledger<P: Ports>(
+pub async fn ledger<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,

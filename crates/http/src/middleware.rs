@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::state::Stack;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web};
-use customers_domain::Ports;
 use customers_domain::access::{Access, Principal};
 
 use crate::error::ApiError;
@@ -226,7 +226,7 @@ fn bearer(req: &ServiceRequest) -> Option<&str> {
 /// An authenticated request is then held to its credential's limits (`crate::limits`):
 /// past them, 429 `RATE_LIMITED` with `Retry-After`; every answer to a credential with a
 /// rate limit carries `RateLimit-Policy` and `RateLimit`.
-pub async fn authorize<P: Ports>(
+pub async fn authorize<P: Stack>(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
@@ -250,7 +250,7 @@ pub async fn authorize<P: Ports>(
             // In a task of its own, like the handler (see `deadline`): a client that hangs up
             // does not cancel the credential lookup halfway.
             let (state, secret) = (state.clone(), secret.to_owned());
-            spawn_in_request(async move { state.access.authenticate(&secret).await })
+            spawn_in_request(async move { state.sessions.authenticate(&secret).await })
                 .await
                 .unwrap_or_else(|_panicked| {
                     Err(customers_domain::ports::RepoError::Internal(

@@ -1,8 +1,8 @@
 //! `/orders`: record, read, cancel.
 
+use crate::state::Stack;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use customers_domain::Ports;
 use customers_domain::order::{OrderInput, OrderItemInput, Recorded};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -99,7 +99,7 @@ impl From<OrderBody> for OrderInput {
 
 /// 201 with the new order; for an order already recorded under the same `externalId`, 200
 /// with it to a caller that may read orders, 409 `ORDER_EXISTS` with its id to others.
-pub async fn record<P: Ports>(
+pub async fn record<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     req: HttpRequest,
@@ -128,7 +128,7 @@ pub async fn record<P: Ports>(
     .await
 }
 
-pub async fn get<P: Ports>(
+pub async fn get<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -138,7 +138,7 @@ pub async fn get<P: Ports>(
 }
 
 /// Cancels once; a second cancel answers 200 and changes nothing.
-pub async fn cancel<P: Ports>(
+pub async fn cancel<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,

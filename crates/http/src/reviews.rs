@@ -1,7 +1,7 @@
 //! `/reviews`: create, list, statistics, read, moderate, respond, delete.
 
+use crate::state::Stack;
 use actix_web::{HttpRequest, HttpResponse, web};
-use customers_domain::Ports;
 use customers_domain::review::{ModerationChange, ReviewInput, ReviewListParams};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -107,7 +107,7 @@ pub const LIST_PARAMETERS: &[&str] = &[
     "hasResponse",
 ];
 
-pub async fn create<P: Ports>(
+pub async fn create<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     body: JsonObject,
@@ -126,7 +126,7 @@ pub async fn create<P: Ports>(
     Ok(envelope::created(&ReviewView::from(&review)))
 }
 
-pub async fn list<P: Ports>(
+pub async fn list<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     req: HttpRequest,
@@ -148,7 +148,7 @@ pub async fn list<P: Ports>(
     Ok(envelope::page::<_, ReviewView>(&page))
 }
 
-pub async fn stats<P: Ports>(
+pub async fn stats<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
@@ -156,7 +156,7 @@ pub async fn stats<P: Ports>(
     Ok(envelope::ok(&ReviewStatsView::from(&stats)))
 }
 
-pub async fn get<P: Ports>(
+pub async fn get<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -165,7 +165,7 @@ pub async fn get<P: Ports>(
     Ok(envelope::ok(&ReviewView::from(&review)))
 }
 
-pub async fn moderate<P: Ports>(
+pub async fn moderate<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -181,7 +181,7 @@ pub async fn moderate<P: Ports>(
     Ok(envelope::ok(&ReviewView::from(&review)))
 }
 
-pub async fn respond<P: Ports>(
+pub async fn respond<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
@@ -195,7 +195,7 @@ pub async fn respond<P: Ports>(
     Ok(envelope::ok(&ReviewResponseView::from(&review)))
 }
 
-pub async fn delete<P: Ports>(
+pub async fn delete<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,

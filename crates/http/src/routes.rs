@@ -192,6 +192,7 @@ pub fn paths() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use customers_domain::access::Action;
     use std::collections::HashSet;
 
     #[test]
@@ -241,8 +242,72 @@ mod tests {
         // A repeated externalId shows the order to exactly those who may read it.
         assert_eq!(
             access(Get, "/orders/{id}"),
-            customers_domain::order::READ_ORDER
+            customers_domain::access::Action::GetOrder.access()
         );
+    }
+
+    /// The use case behind an endpoint, for those that act for a caller.
+    fn action_of(endpoint: Endpoint) -> Option<Action> {
+        Some(match endpoint {
+            E::CreateCustomer => Action::CreateCustomer,
+            E::ListCustomers => Action::ListCustomers,
+            E::GetCustomer => Action::GetCustomer,
+            E::UpdateCustomer => Action::UpdateCustomer,
+            E::DeleteCustomer => Action::DeleteCustomer,
+            E::BlockCustomer => Action::BlockCustomer,
+            E::UnblockCustomer => Action::UnblockCustomer,
+            E::CustomerOrders => Action::CustomerOrders,
+            E::AdjustLoyalty => Action::AdjustLoyalty,
+            E::CustomerLoyalty => Action::CustomerLoyalty,
+            E::CustomerAnalytics => Action::CustomerAnalytics,
+            E::ExportCustomer => Action::ExportCustomer,
+            E::RecordOrder => Action::RecordOrder,
+            E::GetOrder => Action::GetOrder,
+            E::CancelOrder => Action::CancelOrder,
+            E::CreateReview => Action::CreateReview,
+            E::ListReviews => Action::ListReviews,
+            E::ReviewStats => Action::ReviewStats,
+            E::GetReview => Action::GetReview,
+            E::ModerateReview => Action::ModerateReview,
+            E::RespondToReview => Action::RespondToReview,
+            E::DeleteReview => Action::DeleteReview,
+            E::Logout => Action::Logout,
+            E::Me => Action::Me,
+            E::CreateUser => Action::CreateUser,
+            E::ListUsers => Action::ListUsers,
+            E::CreateApiKey => Action::CreateApiKey,
+            E::ListApiKeys => Action::ListApiKeys,
+            E::RevokeApiKey => Action::RevokeApiKey,
+            E::Audit => Action::ReadAudit,
+            E::Login | E::Health | E::Ready | E::Metrics | E::OpenApi | E::Docs | E::DocsAsset => {
+                return None;
+            }
+        })
+    }
+
+    /// The access table demands of each route exactly what its use case enforces, and every
+    /// use case has its route.
+    #[test]
+    fn the_access_table_agrees_with_the_domain_policy() {
+        let mut covered = Vec::new();
+        for route in ROUTES {
+            match action_of(route.endpoint) {
+                Some(action) => {
+                    assert_eq!(
+                        route.access,
+                        action.access(),
+                        "{} {}",
+                        route.verb.as_str(),
+                        route.path
+                    );
+                    covered.push(action);
+                }
+                None => assert_eq!(route.access, Access::Public, "{}", route.path),
+            }
+        }
+        for action in Action::ALL {
+            assert!(covered.contains(&action), "{action:?} has no route");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `/auth`: login, logout, and who am I.
 
+use crate::state::Stack;
 use actix_web::{HttpRequest, HttpResponse, web};
-use customers_domain::Ports;
 use customers_domain::access::AuthError;
 use customers_domain::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,7 @@ pub struct LoginView {
     user: UserRef,
 }
 
-pub async fn login<P: Ports>(
+pub async fn login<P: Stack>(
     state: web::Data<AppState<P>>,
     req: HttpRequest,
     body: JsonObject,
@@ -77,7 +77,7 @@ pub async fn login<P: Ports>(
             .to_string()
     });
     let outcome = state
-        .access
+        .sessions
         .login(&store_id, &email, &password, client.as_deref())
         .await
         .inspect_err(|error| log_refusal(error, client.as_deref()))?;
@@ -111,11 +111,11 @@ fn log_refusal(error: &AuthError, client: Option<&str>) {
     }
 }
 
-pub async fn logout<P: Ports>(
+pub async fn logout<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    state.access.logout(&caller).await?;
+    state.sessions.logout(&caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

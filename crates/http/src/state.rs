@@ -5,15 +5,19 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use customers_domain::Ports;
-use customers_domain::access::AccessService;
-use customers_domain::audit::AuditService;
-use customers_domain::customer::CustomerService;
-use customers_domain::idempotency::Idempotency;
-use customers_domain::loyalty::LoyaltyService;
-use customers_domain::order::OrderService;
+use customers_domain::access::{
+    ApiKeyService, CredentialRepository, LoginFailureRepository, PasswordHasher, SessionPorts,
+    SessionService, StaffService, TokenDigester, UserRepository,
+};
+use customers_domain::audit::{AuditRepository, AuditService};
+use customers_domain::customer::{CustomerRepository, CustomerService};
+use customers_domain::idempotency::{Idempotency, IdempotencyRepository};
+use customers_domain::loyalty::{LoyaltyRepository, LoyaltyService};
+use customers_domain::order::{OrderRepository, OrderService};
+use customers_domain::ports::System;
 use customers_domain::privacy::PrivacyService;
-use customers_domain::review::ReviewService;
+use customers_domain::review::{ReviewRepository, ReviewService};
+use customers_domain::store::StoreRepository;
 
 use crate::client_address::TrustedProxies;
 use crate::limits::{CredentialLimits, Limiter};
@@ -22,16 +26,61 @@ use crate::metrics::{Metrics, PoolGauges, PoolProbe};
 /// Answers whether the database answers (for `/readyz`).
 pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
 
+/// The adapters the HTTP adapter serves from: one database holding every repository, the
+/// credential lookup (often a cache in front of the database) and the password hasher.
+pub trait Stack: Send + Sync + 'static {
+    type Db: CustomerRepository
+        + StoreRepository
+        + UserRepository
+        + OrderRepository
+        + LoyaltyRepository
+        + IdempotencyRepository
+        + ReviewRepository
+        + LoginFailureRepository
+        + AuditRepository;
+    type Credentials: CredentialRepository;
+    type Passwords: PasswordHasher;
+}
+
+/// The export over one database.
+pub type Privacy<P> = PrivacyService<
+    <P as Stack>::Db,
+    <P as Stack>::Db,
+    <P as Stack>::Db,
+    <P as Stack>::Db,
+    <P as Stack>::Db,
+>;
+
+/// Sessions over the stack's database, credential lookup and password hasher.
+pub type Sessions<P> = SessionService<
+    <P as Stack>::Db,
+    <P as Stack>::Credentials,
+    <P as Stack>::Db,
+    <P as Stack>::Db,
+    <P as Stack>::Passwords,
+>;
+
+/// The adapters of a [`Stack`], to build the use cases from.
+pub struct Adapters<P: Stack> {
+    pub db: Arc<P::Db>,
+    pub credentials: Arc<P::Credentials>,
+    pub passwords: Arc<P::Passwords>,
+    pub digests: Arc<dyn TokenDigester>,
+    pub system: System,
+}
+
 /// The use cases, built once and shared by every worker.
-pub struct AppState<P> {
-    pub customers: CustomerService<P>,
-    pub orders: OrderService<P>,
-    pub loyalty: LoyaltyService<P>,
-    pub idempotency: Idempotency<P>,
-    pub reviews: ReviewService<P>,
-    pub privacy: PrivacyService<P>,
-    pub access: AccessService<P>,
-    pub audit: AuditService<P>,
+pub struct AppState<P: Stack> {
+    pub customers: CustomerService<P::Db, P::Db>,
+    pub orders: OrderService<P::Db, P::Db>,
+    pub loyalty: LoyaltyService<P::Db>,
+    pub idempotency: Idempotency<P::Db>,
+    pub reviews: ReviewService<P::Db, P::Db, P::Db>,
+    pub privacy: Privacy<P>,
+    pub sessions: Sessions<P>,
+    pub staff: StaffService<P::Db, P::Passwords>,
+    pub api_keys: ApiKeyService<P::Credentials>,
+    pub audit: AuditService<P::Db, P::Db>,
     pub ready: ReadinessCheck,
     /// Shared by every worker.
     pub metrics: Arc<Metrics>,
@@ -44,17 +93,46 @@ pub struct AppState<P> {
     pub trusted_proxies: Arc<TrustedProxies>,
 }
 
-impl<P: Ports> AppState<P> {
-    pub fn new(ports: Arc<P>, ready: ReadinessCheck, pool: PoolProbe) -> Self {
+impl<P: Stack> AppState<P> {
+    pub fn new(adapters: Adapters<P>, ready: ReadinessCheck, pool: PoolProbe) -> Self {
+        let Adapters {
+            db,
+            credentials,
+            passwords,
+            digests,
+            system,
+        } = adapters;
+        let sessions = SessionPorts {
+            users: Arc::clone(&db),
+            credentials: Arc::clone(&credentials),
+            login_failures: Arc::clone(&db),
+            stores: Arc::clone(&db),
+            passwords: Arc::clone(&passwords),
+            digests: Arc::clone(&digests),
+        };
         Self {
-            customers: CustomerService::new(Arc::clone(&ports)),
-            orders: OrderService::new(Arc::clone(&ports)),
-            loyalty: LoyaltyService::new(Arc::clone(&ports)),
-            idempotency: Idempotency::new(Arc::clone(&ports)),
-            reviews: ReviewService::new(Arc::clone(&ports)),
-            privacy: PrivacyService::new(Arc::clone(&ports)),
-            audit: AuditService::new(Arc::clone(&ports)),
-            access: AccessService::new(ports),
+            customers: CustomerService::new(Arc::clone(&db), Arc::clone(&db), system.clone()),
+            orders: OrderService::new(Arc::clone(&db), Arc::clone(&db), system.clone()),
+            loyalty: LoyaltyService::new(Arc::clone(&db), system.clone()),
+            idempotency: Idempotency::new(Arc::clone(&db), Arc::clone(&digests), system.clone()),
+            reviews: ReviewService::new(
+                Arc::clone(&db),
+                Arc::clone(&db),
+                Arc::clone(&db),
+                system.clone(),
+            ),
+            privacy: PrivacyService::new(
+                Arc::clone(&db),
+                Arc::clone(&db),
+                Arc::clone(&db),
+                Arc::clone(&db),
+                Arc::clone(&db),
+                system.clone(),
+            ),
+            sessions: SessionService::new(sessions, system.clone()),
+            staff: StaffService::new(Arc::clone(&db), passwords, system.clone()),
+            api_keys: ApiKeyService::new(credentials, digests, system.clone()),
+            audit: AuditService::new(Arc::clone(&db), db, system),
             ready,
             metrics: Arc::new(Metrics::default()),
             pool,
@@ -65,13 +143,13 @@ impl<P: Ports> AppState<P> {
     }
 }
 
-impl<P> AppState<P> {
+impl<P: Stack> AppState<P> {
     pub fn pool_gauges(&self) -> PoolGauges {
         (self.pool)()
     }
 }
 
-impl<P> Clone for AppState<P> {
+impl<P: Stack> Clone for AppState<P> {
     fn clone(&self) -> Self {
         Self {
             customers: self.customers.clone(),
@@ -80,7 +158,9 @@ impl<P> Clone for AppState<P> {
             idempotency: self.idempotency.clone(),
             reviews: self.reviews.clone(),
             privacy: self.privacy.clone(),
-            access: self.access.clone(),
+            sessions: self.sessions.clone(),
+            staff: self.staff.clone(),
+            api_keys: self.api_keys.clone(),
             audit: self.audit.clone(),
             ready: Arc::clone(&self.ready),
             metrics: Arc::clone(&self.metrics),

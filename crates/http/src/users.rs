@@ -1,7 +1,7 @@
 //! `/users` and `/api-keys`: who may use the store's data.
 
+use crate::state::Stack;
 use actix_web::{HttpRequest, HttpResponse, web};
-use customers_domain::Ports;
 use customers_domain::access::{NewApiKeyInput, NewUserInput};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -36,7 +36,7 @@ impl Body for NewUserBody {
     const FIELDS: &'static [&'static str] = &["email", "password", "role", "name"];
 }
 
-pub async fn create<P: Ports>(
+pub async fn create<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     body: JsonObject,
@@ -48,17 +48,17 @@ pub async fn create<P: Ports>(
         role: body.role,
         name: body.name,
     };
-    let user = state.access.create_user(&caller, input).await?;
+    let user = state.staff.create_user(&caller, input).await?;
     Ok(envelope::created(&UserView::from(&user)))
 }
 
-pub async fn list<P: Ports>(
+pub async fn list<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
-        .access
+        .staff
         .list_users(&caller, page_only(req.query_string())?)
         .await?;
     Ok(envelope::page::<_, UserView>(&page))
@@ -80,7 +80,7 @@ impl Body for NewApiKeyBody {
 }
 
 /// 201 with the key's secret, shown this once.
-pub async fn create_api_key<P: Ports>(
+pub async fn create_api_key<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     body: JsonObject,
@@ -90,29 +90,29 @@ pub async fn create_api_key<P: Ports>(
         name: body.name,
         scopes: body.scopes,
     };
-    let created = state.access.create_api_key(&caller, &input).await?;
+    let created = state.api_keys.create_api_key(&caller, &input).await?;
     Ok(envelope::created(&NewApiKeyView::from(&created)))
 }
 
-pub async fn list_api_keys<P: Ports>(
+pub async fn list_api_keys<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
-        .access
+        .api_keys
         .list_api_keys(&caller, page_only(req.query_string())?)
         .await?;
     Ok(envelope::page::<_, ApiKeyView>(&page))
 }
 
 /// Revokes at once: the key is refused from the next request on.
-pub async fn revoke_api_key<P: Ports>(
+pub async fn revoke_api_key<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if state.access.revoke_api_key(&caller, &id).await? {
+    if state.api_keys.revoke_api_key(&caller, &id).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::not_found())

@@ -6,10 +6,11 @@
 //! were written) on an index per filter.
 
 use chrono::NaiveDateTime;
+use customers_domain::audit::AuditRepository;
 use customers_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
 use customers_domain::ids::{AuditId, CustomerId, StoreId};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{AuditRepository, RepoError};
+use customers_domain::ports::RepoError;
 use diesel::{ExpressionMethods, Insertable, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::RunQueryDsl;
 

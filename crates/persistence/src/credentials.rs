@@ -2,12 +2,13 @@
 //! a store's API keys listed newest first and revoked by id.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use customers_domain::access::CredentialRepository;
 use customers_domain::access::SecretKind;
 use customers_domain::access::{ApiKey, Credential, Holder, Principal, Role, Scope};
 use customers_domain::audit::AuditEntry;
 use customers_domain::ids::{CredentialId, StoreId, UserId};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{CredentialRepository, RepoError};
+use customers_domain::ports::RepoError;
 use diesel::{
     BoolExpressionMethods, ExpressionMethods, Insertable, JoinOnDsl, NullableExpressionMethods,
     OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,

@@ -9,9 +9,10 @@
 //! told the key is in progress.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use customers_domain::idempotency::IdempotencyRepository;
 use customers_domain::idempotency::{Begin, IdempotencyScope, StoredResponse};
 use customers_domain::ids::CustomerId;
-use customers_domain::ports::{IdempotencyRepository, RepoError};
+use customers_domain::ports::RepoError;
 use diesel::SelectableHelper;
 use diesel::{ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable};
 use diesel_async::RunQueryDsl;

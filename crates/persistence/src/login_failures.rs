@@ -11,8 +11,9 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use customers_domain::access::throttle::{self, Recent, Refusal};
+use customers_domain::access::{AttemptClaim, LoginFailureRepository};
 use customers_domain::audit::AuditEntry;
-use customers_domain::ports::{AttemptClaim, LoginFailureRepository, RepoError};
+use customers_domain::ports::RepoError;
 use diesel::{ExpressionMethods, Insertable, QueryDsl};
 use diesel_async::RunQueryDsl;
 

@@ -9,11 +9,10 @@
 use chrono::NaiveDateTime;
 use customers_domain::audit::{Actor, AuditEntry};
 use customers_domain::ids::{CustomerId, LedgerEntryId, OrderId, StoreId, UserId};
-use customers_domain::loyalty::{
-    BalanceRefusal, LedgerEntry, LedgerSource, balances_that_take, check_balance,
-};
+use customers_domain::loyalty::{LedgerEntry, LedgerSource, balances_that_take, check_balance};
+use customers_domain::loyalty::{LoyaltyError, LoyaltyRepository};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{AdjustError, LoyaltyRepository, RepoError};
+use customers_domain::ports::RepoError;
 use diesel::{ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable};
 use diesel::{SelectableHelper, result::Error as DieselError};
 use diesel_async::RunQueryDsl;
@@ -131,11 +130,8 @@ impl EntryRow {
 /// Why an adjustment wrote nothing.
 enum Refusal {
     UnknownCustomer,
-    InsufficientPoints {
-        balance: i64,
-    },
-    /// The balance would pass what can be stored.
-    OutOfRange,
+    /// The ledger's rule refused the delta.
+    Rule(LoyaltyError),
     /// Another request with the same claim wrote its entry first.
     ClaimUsed,
 }
@@ -166,7 +162,7 @@ impl LoyaltyRepository for Database {
         entry: &LedgerEntry,
         claim: Option<String>,
         audit: &AuditEntry,
-    ) -> Result<LedgerEntry, AdjustError> {
+    ) -> Result<LedgerEntry, LoyaltyError> {
         let store = entry.store_id.as_str().to_owned();
         let audit = AuditRow::new(audit);
         if let Some(claim) = &claim
@@ -199,12 +195,7 @@ impl LoyaltyRepository for Database {
                 {
                     None => return Err(Rollback::Refused(Refusal::UnknownCustomer)),
                     Some((balance, _)) => match check_balance(balance, delta) {
-                        Err(BalanceRefusal::Insufficient) => {
-                            return Err(Rollback::Refused(Refusal::InsufficientPoints { balance }));
-                        }
-                        Err(BalanceRefusal::OutOfRange) => {
-                            return Err(Rollback::Refused(Refusal::OutOfRange));
-                        }
+                        Err(refused) => return Err(Rollback::Refused(Refusal::Rule(refused))),
                         // Changed after the first try's snapshot; locked now, so this succeeds.
                         Ok(_) => credit().get_result::<(i64, i64)>(conn).await?,
                     },
@@ -229,18 +220,15 @@ impl LoyaltyRepository for Database {
                 balance_after: balance,
                 ..entry.clone()
             }),
-            Err(Refusal::UnknownCustomer) => Err(AdjustError::UnknownCustomer),
-            Err(Refusal::InsufficientPoints { balance }) => {
-                Err(AdjustError::InsufficientPoints { balance })
-            }
-            Err(Refusal::OutOfRange) => Err(AdjustError::PointsOutOfRange),
+            Err(Refusal::UnknownCustomer) => Err(LoyaltyError::NotFound),
+            Err(Refusal::Rule(refused)) => Err(refused),
             Err(Refusal::ClaimUsed) => {
                 let used = match &replay_claim {
                     Some(claim) => self.entry_of_claim(entry.store_id.as_str(), claim).await?,
                     None => None,
                 };
                 used.ok_or_else(|| {
-                    AdjustError::Storage(RepoError::Internal(
+                    LoyaltyError::Storage(RepoError::Internal(
                         "an entry's claim was taken, but no entry holds it".into(),
                     ))
                 })

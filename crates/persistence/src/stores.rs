@@ -5,8 +5,9 @@ use chrono_tz::Tz;
 use customers_domain::access::{Credential, StaffUser};
 use customers_domain::audit::AuditEntry;
 use customers_domain::ids::StoreId;
-use customers_domain::ports::{RepoError, StoreRepository};
+use customers_domain::ports::RepoError;
 use customers_domain::store::Store;
+use customers_domain::store::StoreRepository;
 use diesel::{
     ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
     SelectableHelper,

@@ -1,12 +1,13 @@
 //! Staff users ([`UserRepository`]): unique per store by lower-cased email.
 
 use chrono::NaiveDateTime;
+use customers_domain::access::UserRepository;
 use customers_domain::access::{Role, StaffUser};
 use customers_domain::audit::AuditEntry;
 use customers_domain::customer::{Email, PersonName};
 use customers_domain::ids::{StoreId, UserId};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{RepoError, UserRepository};
+use customers_domain::ports::RepoError;
 use diesel::{
     ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
     SelectableHelper,

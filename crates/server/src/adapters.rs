@@ -1,4 +1,4 @@
-//! The ports that are not a database, and the set of adapters a running service uses.
+//! The ports that are not a database, and the production stack a running service uses.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chrono::{DateTime, Utc};
-use customers_domain::Ports;
-use customers_domain::ports::{Busy, Clock, IdGenerator, PasswordHasher, TokenDigester};
+use customers_domain::access::{Busy, PasswordHasher, TokenDigester};
+use customers_domain::ports::{Clock, IdGenerator, System};
+use customers_http::{Adapters, Stack};
 use customers_persistence::Database;
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -283,93 +284,29 @@ impl TokenDigester for Sha256Digests {
     }
 }
 
-/// Everything a running service talks to.
-#[derive(Clone)]
-pub struct Adapters {
-    pub database: Database,
-    /// The database's credentials behind a short-lived cache of active ones.
-    pub credentials: Arc<CachedCredentials<Database>>,
-    pub clock: SystemClock,
-    pub ids: RandomIds,
-    pub passwords: Argon2Passwords,
-    pub digests: Sha256Digests,
-}
+/// The production stack served over HTTP: diesel over SQLite or PostgreSQL, credential
+/// lookups behind a short-lived cache, argon2id passwords.
+pub struct Production;
 
-impl Adapters {
-    pub fn new(database: Database) -> Arc<Self> {
-        Self::with_hashing(database, HashingLimits::default())
-    }
-
-    /// With password hashing bounded by `limits`.
-    pub fn with_hashing(database: Database, limits: HashingLimits) -> Arc<Self> {
-        Arc::new(Self {
-            credentials: Arc::new(CachedCredentials::new(database.clone())),
-            database,
-            clock: SystemClock,
-            ids: RandomIds,
-            passwords: Argon2Passwords::new(limits),
-            digests: Sha256Digests,
-        })
-    }
-}
-
-impl Ports for Adapters {
-    type Customers = Database;
-    type Stores = Database;
-    type Users = Database;
+impl Stack for Production {
+    type Db = Database;
     type Credentials = CachedCredentials<Database>;
-    type Orders = Database;
-    type Loyalty = Database;
-    type Idempotency = Database;
-    type Reviews = Database;
-    type LoginFailures = Database;
-    type Audit = Database;
-    type Clock = SystemClock;
-    type Ids = RandomIds;
     type Passwords = Argon2Passwords;
-    type Digests = Sha256Digests;
+}
 
-    fn customers(&self) -> &Database {
-        &self.database
-    }
-    fn stores(&self) -> &Database {
-        &self.database
-    }
-    fn users(&self) -> &Database {
-        &self.database
-    }
-    fn credentials(&self) -> &CachedCredentials<Database> {
-        &self.credentials
-    }
-    fn orders(&self) -> &Database {
-        &self.database
-    }
-    fn loyalty(&self) -> &Database {
-        &self.database
-    }
-    fn idempotency(&self) -> &Database {
-        &self.database
-    }
-    fn reviews(&self) -> &Database {
-        &self.database
-    }
-    fn login_failures(&self) -> &Database {
-        &self.database
-    }
-    fn audit(&self) -> &Database {
-        &self.database
-    }
-    fn clock(&self) -> &SystemClock {
-        &self.clock
-    }
-    fn ids(&self) -> &RandomIds {
-        &self.ids
-    }
-    fn passwords(&self) -> &Argon2Passwords {
-        &self.passwords
-    }
-    fn digests(&self) -> &Sha256Digests {
-        &self.digests
+/// The system ports: the wall clock and random ids.
+pub fn system() -> System {
+    System::new(SystemClock, RandomIds)
+}
+
+/// The production adapters over `database`, hashing passwords within `limits`.
+pub fn production(database: Database, limits: HashingLimits) -> Adapters<Production> {
+    Adapters {
+        credentials: Arc::new(CachedCredentials::new(database.clone())),
+        db: Arc::new(database),
+        passwords: Arc::new(Argon2Passwords::new(limits)),
+        digests: Arc::new(Sha256Digests),
+        system: system(),
     }
 }
 

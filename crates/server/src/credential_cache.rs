@@ -15,11 +15,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use customers_domain::access::CredentialRepository;
 use customers_domain::access::{ApiKey, Credential, Principal};
 use customers_domain::audit::AuditEntry;
 use customers_domain::ids::{CredentialId, StoreId};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{CredentialRepository, RepoError};
+use customers_domain::ports::RepoError;
 
 /// How long an active credential is answered from memory.
 pub const TTL: Duration = Duration::from_secs(2);

@@ -2,8 +2,8 @@
 //! and the wiring of domain, persistence and HTTP into one running service.
 //!
 //! - [`config`]: command line and environment.
-//! - [`adapters`]: clock, ids, argon2id passwords, SHA-256 token digests, and [`Adapters`],
-//!   the set of ports a running service uses.
+//! - [`adapters`]: clock, ids, argon2id passwords, SHA-256 token digests, and [`Production`],
+//!   the stack a running service serves from.
 //! - [`credential_cache`]: active credentials kept for two seconds, so that a request costs
 //!   no lookup of its bearer secret in the common case.
 //! - [`run`]: start a server (also used by the end-to-end tests), migrate, create a store.
@@ -13,7 +13,7 @@ pub mod config;
 pub mod credential_cache;
 pub mod run;
 
-pub use adapters::Adapters;
+pub use adapters::{Production, production};
 pub use run::{
     FirstStart, RunningServer, ServeOptions, create_store, open_database, set_max_order_minor,
     start,

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
-use customers_domain::Ports;
-use customers_domain::access::{AccessService, AuthError, NewStoreOutcome};
+use customers_domain::access::{AuthError, NewStoreOutcome, StoreService};
 use customers_domain::ids::StoreId;
-use customers_domain::ports::StoreRepository;
+use customers_domain::store::StoreRepository;
 use customers_domain::store::{StoreSettings, check_max_order_minor};
 use customers_http::limits::{CredentialLimits, Limiter};
 use customers_http::metrics::{PoolGauges, PoolProbe};
@@ -17,11 +16,11 @@ use customers_http::{AppState, ReadinessCheck};
 use customers_persistence::{Database, DatabaseConfig, DatabaseError};
 use tokio::task::JoinHandle;
 
+use customers_domain::access::LoginFailureRepository;
 use customers_domain::access::throttle::{self, Policy};
-use customers_domain::ports::LoginFailureRepository;
 use customers_http::client_address::{Cidr, TrustedProxies};
 
-use crate::adapters::{Adapters, HashingLimits};
+use crate::adapters::{Argon2Passwords, HashingLimits, Sha256Digests, production, system};
 
 /// How often rows of the login throttle older than its window are swept away.
 pub const LOGIN_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -135,9 +134,14 @@ pub async fn create_store(
     owner_email: &str,
     owner_password: Option<&str>,
 ) -> Result<NewStoreOutcome, AuthError> {
-    AccessService::new(Adapters::new(database.clone()))
-        .create_store(settings, owner_email, owner_password)
-        .await
+    StoreService::new(
+        Arc::new(database.clone()),
+        Arc::new(Argon2Passwords::default()),
+        Arc::new(Sha256Digests),
+        system(),
+    )
+    .create_store(settings, owner_email, owner_password)
+    .await
 }
 
 /// Sets an existing store's largest order (`customers store update --max-order-minor`).
@@ -166,9 +170,7 @@ pub async fn set_max_order_minor(
 /// Migrates, creates the first store when the database has none, and starts serving.
 pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
     let database = open_database(&options.database).await?;
-    let ports = Adapters::with_hashing(database.clone(), options.hashing);
-    let first_start = if ports
-        .stores()
+    let first_start = if database
         .any_exists()
         .await
         .map_err(|e| RunError::FirstStart(e.into()))?
@@ -204,11 +206,11 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
             waiting: status.waiting,
         }
     });
-    let mut state = AppState::new(Arc::clone(&ports), ready, pool);
+    let mut state = AppState::new(production(database.clone(), options.hashing), ready, pool);
     state.request_timeout = options.request_timeout;
     state.limiter = Limiter::new(options.limits);
     state.trusted_proxies = Arc::new(TrustedProxies::new(options.trusted_proxies.clone()));
-    state.access = state.access.with_throttle(Policy {
+    state.sessions = state.sessions.with_throttle(Policy {
         max_failures_per_address: options.login_max_failures_per_address.max(1),
     });
     let mut server = HttpServer::new(move || customers_http::app(state.clone()))

@@ -5,6 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::access::policy::Action;
+use crate::access::ports::{
+    AttemptClaim, CredentialRepository, LoginFailureRepository, PasswordHasher, TokenDigester,
+    UserRepository,
+};
 use crate::access::principal::{Forbidden, Principal};
 use crate::access::role::Role;
 use crate::access::secret::{self, SecretKind};
@@ -14,10 +19,8 @@ use crate::audit::{Actor, AuditAction};
 use crate::customer::Email;
 use crate::ids::{CredentialId, StoreId, UserId};
 use crate::page::{Page, PageRequest};
-use crate::ports::{
-    AttemptClaim, CredentialRepository, IdGenerator, LoginFailureRepository, PasswordHasher, Ports,
-    RepoError, StoreRepository, TokenDigester, Unique, UserRepository,
-};
+use crate::ports::{RepoError, System, Unique};
+use crate::store::StoreRepository;
 use crate::store::{Store, StoreSettings};
 use crate::validation::ValidationErrors;
 
@@ -94,24 +97,60 @@ pub struct NewStoreOutcome {
 /// The prefix of the ids of login attempts (never shown: they live in the throttle's rows).
 const ATTEMPT_PREFIX: &str = "att";
 
-pub struct AccessService<P> {
-    ports: Arc<P>,
+/// Logging in and out, and recognizing a credential.
+pub struct SessionService<U, C, F, S, H> {
+    users: Arc<U>,
+    credentials: Arc<C>,
+    login_failures: Arc<F>,
+    stores: Arc<S>,
+    passwords: Arc<H>,
+    digests: Arc<dyn TokenDigester>,
+    system: System,
     throttle: Policy,
 }
 
-impl<P> Clone for AccessService<P> {
+impl<U, C, F, S, H> Clone for SessionService<U, C, F, S, H> {
     fn clone(&self) -> Self {
         Self {
-            ports: Arc::clone(&self.ports),
+            users: Arc::clone(&self.users),
+            credentials: Arc::clone(&self.credentials),
+            login_failures: Arc::clone(&self.login_failures),
+            stores: Arc::clone(&self.stores),
+            passwords: Arc::clone(&self.passwords),
+            digests: Arc::clone(&self.digests),
+            system: self.system.clone(),
             throttle: self.throttle,
         }
     }
 }
 
-impl<P: Ports> AccessService<P> {
-    pub fn new(ports: Arc<P>) -> Self {
+/// The ports of [`SessionService`].
+pub struct SessionPorts<U, C, F, S, H> {
+    pub users: Arc<U>,
+    pub credentials: Arc<C>,
+    pub login_failures: Arc<F>,
+    pub stores: Arc<S>,
+    pub passwords: Arc<H>,
+    pub digests: Arc<dyn TokenDigester>,
+}
+
+impl<U, C, F, S, H> SessionService<U, C, F, S, H>
+where
+    U: UserRepository,
+    C: CredentialRepository,
+    F: LoginFailureRepository,
+    S: StoreRepository,
+    H: PasswordHasher,
+{
+    pub fn new(ports: SessionPorts<U, C, F, S, H>, system: System) -> Self {
         Self {
-            ports,
+            users: ports.users,
+            credentials: ports.credentials,
+            login_failures: ports.login_failures,
+            stores: ports.stores,
+            passwords: ports.passwords,
+            digests: ports.digests,
+            system,
             throttle: Policy::default(),
         }
     }
@@ -128,10 +167,9 @@ impl<P: Ports> AccessService<P> {
         if secret::recognize(bearer).is_none() {
             return Err(AuthError::Unauthorized);
         }
-        let digest = self.ports.digests().digest(bearer);
-        self.ports
-            .credentials()
-            .find_active(&digest, self.ports.now())
+        let digest = self.digests.digest(bearer);
+        self.credentials
+            .find_active(&digest, self.system.now())
             .await?
             .ok_or(AuthError::Unauthorized)
     }
@@ -148,27 +186,27 @@ impl<P: Ports> AccessService<P> {
         password: &str,
         client: Option<&str>,
     ) -> Result<LoginOutcome, AuthError> {
-        let now = self.ports.now();
+        let now = self.system.now();
         // A store that does not exist gets no rows and no entries: only the address counts.
         let store = match StoreId::parse(store_id) {
-            Some(store) if self.ports.stores().find(&store).await?.is_some() => Some(store),
+            Some(store) if self.stores.find(&store).await?.is_some() => Some(store),
             _ => None,
         };
         let keys = AttemptKeys::new(store.as_ref().map(StoreId::as_str), email, client);
-        let attempt = self.ports.ids().new_id(ATTEMPT_PREFIX);
+        let attempt = self.system.new_id(ATTEMPT_PREFIX);
         let claim = AttemptClaim {
             attempt: attempt.clone(),
             keys: keys.clone(),
             now,
             policy: self.throttle,
         };
-        if let Err(refusal) = self.ports.login_failures().claim_attempt(claim).await? {
+        if let Err(refusal) = self.login_failures.claim_attempt(claim).await? {
             self.note_refusal(store.as_ref(), &keys, refusal, client, now)
                 .await?;
             return Err(AuthError::Throttled(refusal));
         }
         let checked = self.check_password(store.as_ref(), email, password).await;
-        let failures = self.ports.login_failures();
+        let failures = &self.login_failures;
         match checked {
             Err(error) => {
                 // Never checked (busy) or not answered: the attempt does not count.
@@ -179,17 +217,23 @@ impl<P: Ports> AccessService<P> {
                 let clear = [keys.account, keys.pair].into_iter().flatten().collect();
                 failures.forget_attempt(attempt, clear).await?;
                 let expires_at = now + Duration::days(STAFF_TOKEN_LIFETIME_DAYS);
-                let (token, credential) =
-                    self.new_staff_token(&user, "login", now, Some(expires_at));
+                let (token, credential) = staff_token(
+                    &self.system,
+                    &*self.digests,
+                    &user,
+                    "login",
+                    now,
+                    Some(expires_at),
+                );
                 let audit = self
-                    .ports
+                    .system
                     .audit_entry(
                         &user.store_id,
                         Actor::User(user.id.clone()),
                         AuditAction::Login,
                     )
                     .subject(credential.id.as_str());
-                self.ports.credentials().insert(&credential, &audit).await?;
+                self.credentials.insert(&credential, &audit).await?;
                 Ok(LoginOutcome {
                     token,
                     expires_at,
@@ -201,7 +245,7 @@ impl<P: Ports> AccessService<P> {
                 // (never the email itself, nor the password).
                 let audit = store.map(|store| {
                     let entry = self
-                        .ports
+                        .system
                         .audit_entry(&store, Actor::Anonymous, AuditAction::LoginFailed)
                         .from_address(client);
                     match user {
@@ -230,13 +274,12 @@ impl<P: Ports> AccessService<P> {
             return Ok(());
         };
         let audit = store.map(|store| {
-            self.ports
+            self.system
                 .audit_entry(store, Actor::Anonymous, AuditAction::LoginRefused)
                 .from_address(client)
                 .with_failure_count(refusal.failures)
         });
-        self.ports
-            .login_failures()
+        self.login_failures
             .note_refusal(key.to_owned(), now, now - throttle::WINDOW, audit)
             .await?;
         Ok(())
@@ -252,10 +295,7 @@ impl<P: Ports> AccessService<P> {
         let email = Email::parse(email).ok();
         let found = match (store, &email) {
             (Some(store), Some(email)) => {
-                self.ports
-                    .users()
-                    .find_by_email(store, &email.normalized())
-                    .await?
+                self.users.find_by_email(store, &email.normalized()).await?
             }
             _ => None,
         };
@@ -265,8 +305,7 @@ impl<P: Ports> AccessService<P> {
         };
         let has_password = hash.is_some();
         let matches = self
-            .ports
-            .passwords()
+            .passwords
             .verify(password.to_owned(), hash)
             .await
             .map_err(|busy| AuthError::Busy {
@@ -279,36 +318,163 @@ impl<P: Ports> AccessService<P> {
         })
     }
 
+    /// Revokes the credential the caller used.
+    /// Revokes the staff token in use. An API key cannot end itself this way: keys are
+    /// revoked by an admin with `DELETE /api-keys/{id}`, so a leaked key's holder can't
+    /// quietly swap it out of the audit trail's view.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
+        principal.may(Action::Logout)?;
+        let audit = self
+            .system
+            .audit_entry(
+                &principal.store_id,
+                Actor::of(principal),
+                AuditAction::Logout,
+            )
+            .subject(principal.credential_id.as_str());
+        self.credentials
+            .revoke(
+                &principal.store_id,
+                &principal.credential_id,
+                self.system.now(),
+                &audit,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Managing a store's staff users.
+pub struct StaffService<U, H> {
+    users: Arc<U>,
+    passwords: Arc<H>,
+    system: System,
+}
+
+impl<U, H> Clone for StaffService<U, H> {
+    fn clone(&self) -> Self {
+        Self {
+            users: Arc::clone(&self.users),
+            passwords: Arc::clone(&self.passwords),
+            system: self.system.clone(),
+        }
+    }
+}
+
+impl<U: UserRepository, H: PasswordHasher> StaffService<U, H> {
+    pub fn new(users: Arc<U>, passwords: Arc<H>, system: System) -> Self {
+        Self {
+            users,
+            passwords,
+            system,
+        }
+    }
+
+    /// Adds a staff user to the caller's store. Admins and owners may; only an owner may make
+    /// another owner.
+    pub async fn create_user(
+        &self,
+        principal: &Principal,
+        input: NewUserInput,
+    ) -> Result<StaffUser, AuthError> {
+        principal.may(Action::CreateUser)?;
+        let caller_role = principal.require_role(Role::Admin)?;
+        let (email, password, role, name) = input.validate()?;
+        if role == Role::Owner && caller_role != Role::Owner {
+            return Err(AuthError::Forbidden);
+        }
+        let user = StaffUser {
+            id: UserId::from_stored(self.system.new_id(UserId::PREFIX)),
+            store_id: principal.store_id.clone(),
+            email,
+            name,
+            role,
+            created_at: self.system.now(),
+        };
+        let hash = hash_password(&*self.passwords, password).await?;
+        let audit = self
+            .system
+            .audit_entry(
+                &principal.store_id,
+                Actor::of(principal),
+                AuditAction::UserCreated,
+            )
+            .subject(user.id.as_str());
+        self.users.insert(&user, &hash, &audit).await?;
+        Ok(user)
+    }
+
+    pub async fn list_users(
+        &self,
+        principal: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<StaffUser>, AuthError> {
+        principal.may(Action::ListUsers)?;
+        let (items, total) = self.users.list(&principal.store_id, page).await?;
+        Ok(Page {
+            items,
+            total,
+            request: page,
+        })
+    }
+}
+
+/// Managing a store's API keys.
+pub struct ApiKeyService<C> {
+    credentials: Arc<C>,
+    digests: Arc<dyn TokenDigester>,
+    system: System,
+}
+
+impl<C> Clone for ApiKeyService<C> {
+    fn clone(&self) -> Self {
+        Self {
+            credentials: Arc::clone(&self.credentials),
+            digests: Arc::clone(&self.digests),
+            system: self.system.clone(),
+        }
+    }
+}
+
+impl<C: CredentialRepository> ApiKeyService<C> {
+    pub fn new(credentials: Arc<C>, digests: Arc<dyn TokenDigester>, system: System) -> Self {
+        Self {
+            credentials,
+            digests,
+            system,
+        }
+    }
+
     /// Creates an API key for the caller's store (admins and owners).
     pub async fn create_api_key(
         &self,
         principal: &Principal,
         input: &NewApiKeyInput,
     ) -> Result<NewApiKey, AuthError> {
-        principal.require_role(Role::Admin)?;
+        principal.may(Action::CreateApiKey)?;
         let (name, scopes) = input.validate()?;
-        let now = self.ports.now();
-        let secret = secret::compose(SecretKind::ApiKey, &self.ports.ids().secret_bytes());
+        let now = self.system.now();
+        let secret = secret::compose(SecretKind::ApiKey, &self.system.secret_bytes());
         let credential = Credential {
-            id: CredentialId::from_stored(self.ports.ids().new_id(CredentialId::PREFIX)),
+            id: CredentialId::from_stored(self.system.new_id(CredentialId::PREFIX)),
             store_id: principal.store_id.clone(),
             kind: SecretKind::ApiKey,
             user_id: None,
             name,
             scopes,
-            digest: self.ports.digests().digest(&secret),
+            digest: self.digests.digest(&secret),
             created_at: now,
             expires_at: None,
         };
         let audit = self
-            .ports
+            .system
             .audit_entry(
                 &principal.store_id,
                 Actor::of(principal),
                 AuditAction::ApiKeyCreated,
             )
             .subject(credential.id.as_str());
-        self.ports.credentials().insert(&credential, &audit).await?;
+        self.credentials.insert(&credential, &audit).await?;
         Ok(NewApiKey {
             key: ApiKey {
                 id: credential.id,
@@ -326,10 +492,9 @@ impl<P: Ports> AccessService<P> {
         principal: &Principal,
         page: PageRequest,
     ) -> Result<Page<ApiKey>, AuthError> {
-        principal.require_role(Role::Admin)?;
+        principal.may(Action::ListApiKeys)?;
         let (items, total) = self
-            .ports
-            .credentials()
+            .credentials
             .list_api_keys(&principal.store_id, page)
             .await?;
         Ok(Page {
@@ -341,12 +506,12 @@ impl<P: Ports> AccessService<P> {
 
     /// Revokes an API key at once; `NotFound` is reported as `Ok(false)`.
     pub async fn revoke_api_key(&self, principal: &Principal, id: &str) -> Result<bool, AuthError> {
-        principal.require_role(Role::Admin)?;
+        principal.may(Action::RevokeApiKey)?;
         let Some(id) = CredentialId::parse(id) else {
             return Ok(false);
         };
         let audit = self
-            .ports
+            .system
             .audit_entry(
                 &principal.store_id,
                 Actor::of(principal),
@@ -354,83 +519,44 @@ impl<P: Ports> AccessService<P> {
             )
             .subject(id.as_str());
         Ok(self
-            .ports
-            .credentials()
-            .revoke_api_key(&principal.store_id, &id, self.ports.now(), &audit)
+            .credentials
+            .revoke_api_key(&principal.store_id, &id, self.system.now(), &audit)
             .await?)
     }
+}
 
-    /// Revokes the credential the caller used.
-    /// Revokes the staff token in use. An API key cannot end itself this way: keys are
-    /// revoked by an admin with `DELETE /api-keys/{id}`, so a leaked key's holder can't
-    /// quietly swap it out of the audit trail's view.
-    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
-        principal.require_role(Role::Staff)?;
-        let audit = self
-            .ports
-            .audit_entry(
-                &principal.store_id,
-                Actor::of(principal),
-                AuditAction::Logout,
-            )
-            .subject(principal.credential_id.as_str());
-        self.ports
-            .credentials()
-            .revoke(
-                &principal.store_id,
-                &principal.credential_id,
-                self.ports.now(),
-                &audit,
-            )
-            .await?;
-        Ok(())
-    }
+/// Creating stores (from the command line: no caller).
+pub struct StoreService<S, H> {
+    stores: Arc<S>,
+    passwords: Arc<H>,
+    digests: Arc<dyn TokenDigester>,
+    system: System,
+}
 
-    /// Adds a staff user to the caller's store. Admins and owners may; only an owner may make
-    /// another owner.
-    pub async fn create_user(
-        &self,
-        principal: &Principal,
-        input: NewUserInput,
-    ) -> Result<StaffUser, AuthError> {
-        let caller_role = principal.require_role(Role::Admin)?;
-        let (email, password, role, name) = input.validate()?;
-        if role == Role::Owner && caller_role != Role::Owner {
-            return Err(AuthError::Forbidden);
+impl<S, H> Clone for StoreService<S, H> {
+    fn clone(&self) -> Self {
+        Self {
+            stores: Arc::clone(&self.stores),
+            passwords: Arc::clone(&self.passwords),
+            digests: Arc::clone(&self.digests),
+            system: self.system.clone(),
         }
-        let user = StaffUser {
-            id: UserId::from_stored(self.ports.ids().new_id(UserId::PREFIX)),
-            store_id: principal.store_id.clone(),
-            email,
-            name,
-            role,
-            created_at: self.ports.now(),
-        };
-        let hash = self.hash(password).await?;
-        let audit = self
-            .ports
-            .audit_entry(
-                &principal.store_id,
-                Actor::of(principal),
-                AuditAction::UserCreated,
-            )
-            .subject(user.id.as_str());
-        self.ports.users().insert(&user, &hash, &audit).await?;
-        Ok(user)
     }
+}
 
-    pub async fn list_users(
-        &self,
-        principal: &Principal,
-        page: PageRequest,
-    ) -> Result<Page<StaffUser>, AuthError> {
-        principal.require_role(Role::Admin)?;
-        let (items, total) = self.ports.users().list(&principal.store_id, page).await?;
-        Ok(Page {
-            items,
-            total,
-            request: page,
-        })
+impl<S: StoreRepository, H: PasswordHasher> StoreService<S, H> {
+    pub fn new(
+        stores: Arc<S>,
+        passwords: Arc<H>,
+        digests: Arc<dyn TokenDigester>,
+        system: System,
+    ) -> Self {
+        Self {
+            stores,
+            passwords,
+            digests,
+            system,
+        }
     }
 
     /// Creates a store, its owner (with a password when one is given) and the owner's first
@@ -441,8 +567,8 @@ impl<P: Ports> AccessService<P> {
         owner_email: &str,
         owner_password: Option<&str>,
     ) -> Result<NewStoreOutcome, AuthError> {
-        let now = self.ports.now();
-        let store_id = StoreId::from_stored(self.ports.ids().new_id(StoreId::PREFIX));
+        let now = self.system.now();
+        let store_id = StoreId::from_stored(self.system.new_id(StoreId::PREFIX));
         let mut errors = ValidationErrors::new();
         let store = match settings.validate(store_id, now) {
             Ok(store) => Some(store),
@@ -463,7 +589,7 @@ impl<P: Ports> AccessService<P> {
             return Err(errors.into());
         }
         let owner = StaffUser {
-            id: UserId::from_stored(self.ports.ids().new_id(UserId::PREFIX)),
+            id: UserId::from_stored(self.system.new_id(UserId::PREFIX)),
             store_id: store.id.clone(),
             email,
             name: None,
@@ -471,16 +597,16 @@ impl<P: Ports> AccessService<P> {
             created_at: now,
         };
         let hash = match password {
-            Some(password) => self.hash(password).await?,
+            Some(password) => hash_password(&*self.passwords, password).await?,
             None => String::new(),
         };
-        let (token, credential) = self.new_staff_token(&owner, "owner", now, None);
+        let (token, credential) =
+            staff_token(&self.system, &*self.digests, &owner, "owner", now, None);
         let audit = self
-            .ports
+            .system
             .audit_entry(&store.id, Actor::System, AuditAction::UserCreated)
             .subject(owner.id.as_str());
-        self.ports
-            .stores()
+        self.stores
             .create_with_owner(&store, &owner, &hash, &credential, &audit)
             .await?;
         Ok(NewStoreOutcome {
@@ -489,49 +615,49 @@ impl<P: Ports> AccessService<P> {
             token,
         })
     }
+}
 
-    fn new_staff_token(
-        &self,
-        user: &StaffUser,
-        name: &str,
-        now: DateTime<Utc>,
-        expires_at: Option<DateTime<Utc>>,
-    ) -> (String, Credential) {
-        let token = secret::compose(SecretKind::StaffToken, &self.ports.ids().secret_bytes());
-        let credential = Credential {
-            id: CredentialId::from_stored(self.ports.ids().new_id(CredentialId::PREFIX)),
-            store_id: user.store_id.clone(),
-            kind: SecretKind::StaffToken,
-            user_id: Some(user.id.clone()),
-            name: name.to_owned(),
-            scopes: Vec::new(),
-            digest: self.ports.digests().digest(&token),
-            created_at: now,
-            expires_at,
-        };
-        (token, credential)
-    }
+/// A new staff token for `user` and the credential it is stored as (only its digest).
+pub(crate) fn staff_token(
+    system: &System,
+    digests: &dyn TokenDigester,
+    user: &StaffUser,
+    name: &str,
+    now: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+) -> (String, Credential) {
+    let token = secret::compose(SecretKind::StaffToken, &system.secret_bytes());
+    let credential = Credential {
+        id: CredentialId::from_stored(system.new_id(CredentialId::PREFIX)),
+        store_id: user.store_id.clone(),
+        kind: SecretKind::StaffToken,
+        user_id: Some(user.id.clone()),
+        name: name.to_owned(),
+        scopes: Vec::new(),
+        digest: digests.digest(&token),
+        created_at: now,
+        expires_at,
+    };
+    (token, credential)
+}
 
-    async fn hash(&self, password: Password) -> Result<String, AuthError> {
-        self.ports
-            .passwords()
-            .hash(password.expose().to_owned())
-            .await
-            .map_err(|e| AuthError::Storage(RepoError::Internal(format!("password hashing: {e}"))))
-    }
+/// The password's argon2id hash.
+pub(crate) async fn hash_password<H: PasswordHasher>(
+    passwords: &H,
+    password: Password,
+) -> Result<String, AuthError> {
+    passwords
+        .hash(password.expose().to_owned())
+        .await
+        .map_err(|e| AuthError::Storage(RepoError::Internal(format!("password hashing: {e}"))))
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::access::{Holder, Scope};
     use crate::testing::{TestPorts, now, ready, staff, store_id};
-
-    fn service(ports: TestPorts) -> AccessService<TestPorts> {
-        AccessService::new(Arc::new(ports))
-    }
 
     fn token() -> String {
         secret::compose(SecretKind::StaffToken, &[7; 32])
@@ -587,7 +713,7 @@ mod tests {
         let mut ports = TestPorts::new();
         ports.credentials.expect_find_active().never();
         ports.digests.expect_digest().never();
-        let service = service(ports);
+        let service = ports.session_service();
         let mut forged = token();
         forged.pop();
         forged.push('x');
@@ -609,7 +735,11 @@ mod tests {
             .expect_find_active()
             .withf(move |digest, at| digest == expected_digest && *at == now())
             .returning(|_, _| ready(Ok(Some(staff(Role::Manager)))));
-        let principal = service(ports).authenticate(&token()).await.unwrap();
+        let principal = ports
+            .session_service()
+            .authenticate(&token())
+            .await
+            .unwrap();
         assert_eq!(principal.role(), Some(Role::Manager));
     }
 
@@ -622,7 +752,7 @@ mod tests {
             .expect_find_active()
             .returning(|_, _| ready(Ok(None)));
         assert!(matches!(
-            service(ports).authenticate(&token()).await,
+            ports.session_service().authenticate(&token()).await,
             Err(AuthError::Unauthorized)
         ));
     }
@@ -644,7 +774,8 @@ mod tests {
             .returning(|_, _| ready(Ok(false)));
         ports.credentials.expect_insert().never();
         the_store_exists(&mut ports);
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .login(
                 "store_aaaaaaaaaaaa",
                 "Nobody@example.dk",
@@ -665,7 +796,8 @@ mod tests {
             .expect_verify()
             .times(1)
             .returning(|_, _| ready(Ok(false)));
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .login("nope", "chef@example.dk", "pw", None)
             .await;
         assert!(matches!(result, Err(AuthError::Unauthorized)));
@@ -686,7 +818,8 @@ mod tests {
             .withf(|password, hash| password == "wrong password" && hash.as_deref() == Some("hash"))
             .returning(|_, _| ready(Ok(false)));
         ports.credentials.expect_insert().never();
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .login(
                 "store_aaaaaaaaaaaa",
                 "chef@example.dk",
@@ -711,7 +844,8 @@ mod tests {
             .expect_verify()
             .withf(|_, hash| hash.is_none())
             .returning(|_, _| ready(Ok(true)));
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .login(
                 "store_aaaaaaaaaaaa",
                 "chef@example.dk",
@@ -751,7 +885,8 @@ mod tests {
             })
             .times(1)
             .returning(|_, _| ready(Ok(())));
-        let outcome = service(ports)
+        let outcome = ports
+            .session_service()
             .login(
                 "store_aaaaaaaaaaaa",
                 "chef@example.dk",
@@ -787,7 +922,11 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _, _| ready(Ok(true)));
-        service(ports).logout(&staff(Role::Staff)).await.unwrap();
+        ports
+            .session_service()
+            .logout(&staff(Role::Staff))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -799,7 +938,7 @@ mod tests {
             name: "pos".into(),
             scopes: Scope::ALL.to_vec(),
         };
-        let result = service(ports).logout(&key).await;
+        let result = ports.session_service().logout(&key).await;
         assert!(matches!(result, Err(AuthError::Forbidden)));
     }
 
@@ -816,7 +955,7 @@ mod tests {
     async fn only_admins_and_owners_create_users() {
         let mut ports = TestPorts::new();
         ports.users.expect_insert().never();
-        let service = service(ports);
+        let service = ports.staff_service();
         for role in [Role::Staff, Role::Manager] {
             let result = service.create_user(&staff(role), new_user("staff")).await;
             assert!(matches!(result, Err(AuthError::Forbidden)));
@@ -835,7 +974,7 @@ mod tests {
             .expect_insert()
             .times(1)
             .returning(|_, _, _| ready(Ok(())));
-        let service = service(ports);
+        let service = ports.staff_service();
         let by_admin = service
             .create_user(&staff(Role::Admin), new_user("owner"))
             .await;
@@ -868,7 +1007,8 @@ mod tests {
                     && audit.fields.is_empty()
             })
             .returning(|_, _, _| ready(Ok(())));
-        let user = service(ports)
+        let user = ports
+            .staff_service()
             .create_user(&staff(Role::Admin), new_user("staff"))
             .await
             .unwrap();
@@ -887,7 +1027,8 @@ mod tests {
             .users
             .expect_insert()
             .returning(|_, _, _| ready(Err(RepoError::Conflict(Unique::UserEmail))));
-        let result = service(ports)
+        let result = ports
+            .staff_service()
             .create_user(&staff(Role::Admin), new_user("staff"))
             .await;
         assert!(matches!(result, Err(AuthError::EmailTaken)));
@@ -899,7 +1040,10 @@ mod tests {
         ports.passwords.expect_hash().never();
         let mut input = new_user("staff");
         input.password = Some("short".into());
-        let result = service(ports).create_user(&staff(Role::Admin), input).await;
+        let result = ports
+            .staff_service()
+            .create_user(&staff(Role::Admin), input)
+            .await;
         assert!(matches!(result, Err(AuthError::Invalid(e)) if e.fields()[0].field == "password"));
     }
 
@@ -911,7 +1055,7 @@ mod tests {
             .expect_list()
             .times(1)
             .returning(|_, _| ready(Ok((vec![user(Role::Staff)], 1))));
-        let service = service(ports);
+        let service = ports.staff_service();
         assert!(matches!(
             service
                 .list_users(&staff(Role::Manager), PageRequest::first())
@@ -946,7 +1090,8 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _, _, _| ready(Ok(())));
-        let outcome = service(ports)
+        let outcome = ports
+            .store_service()
             .create_store(&StoreSettings::default(), "owner@example.dk", None)
             .await
             .unwrap();
@@ -966,7 +1111,8 @@ mod tests {
             currency: "kroner".into(),
             ..StoreSettings::default()
         };
-        let result = service(ports)
+        let result = ports
+            .store_service()
             .create_store(&settings, "not an email", Some("short"))
             .await;
         let Err(AuthError::Invalid(errors)) = result else {
@@ -1022,7 +1168,8 @@ mod tests {
         ports.passwords.expect_verify().never();
         ports.users.expect_find_by_email().never();
         ports.login_failures.expect_fail_attempt().never();
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .with_throttle(Policy {
                 max_failures_per_address: 7,
             })
@@ -1069,7 +1216,8 @@ mod tests {
             .passwords
             .expect_verify()
             .returning(|_, _| ready(Ok(false)));
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .login(
                 "store_aaaaaaaaaaaa",
                 "chef@example.dk",
@@ -1111,7 +1259,8 @@ mod tests {
             .passwords
             .expect_verify()
             .returning(|_, _| ready(Ok(false)));
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .login("store_aaaaaaaaaaaa", "chef@example.dk", "guess", None)
             .await;
         assert!(matches!(result, Err(AuthError::Unauthorized)));
@@ -1140,7 +1289,8 @@ mod tests {
             .withf(|_, hash| hash.is_none())
             .times(1)
             .returning(|_, _| ready(Ok(false)));
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .login(
                 "store_bbbbbbbbbbbb",
                 "chef@example.dk",
@@ -1186,7 +1336,8 @@ mod tests {
             .credentials
             .expect_insert()
             .returning(|_, _| ready(Ok(())));
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .login(
                 "store_aaaaaaaaaaaa",
                 "chef@example.dk",
@@ -1217,11 +1368,12 @@ mod tests {
             .expect_find_by_email()
             .returning(|_, _| ready(Ok(Some((user(Role::Staff), "hash".into())))));
         ports.passwords.expect_verify().returning(|_, _| {
-            ready(Err(crate::ports::Busy {
+            ready(Err(crate::access::Busy {
                 retry_after_secs: 1,
             }))
         });
-        let result = service(ports)
+        let result = ports
+            .session_service()
             .login("store_aaaaaaaaaaaa", "chef@example.dk", "pw", None)
             .await;
         assert!(matches!(
@@ -1249,7 +1401,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _| ready(Ok(())));
-        let service = service(ports);
+        let service = ports.api_key_service();
         let input = NewApiKeyInput {
             name: Some("POS".into()),
             scopes: Some(vec!["read:orders".into()]),
@@ -1271,7 +1423,7 @@ mod tests {
     async fn revoking_a_malformed_key_id_finds_nothing() {
         let mut ports = TestPorts::new();
         ports.credentials.expect_revoke_api_key().never();
-        let service = service(ports);
+        let service = ports.api_key_service();
         assert!(
             !service
                 .revoke_api_key(&staff(Role::Owner), "nope")

@@ -1,6 +1,7 @@
 //! The customer profile: its values, its rules, listing, and the customer use cases.
 
 mod model;
+pub mod ports;
 mod query;
 mod service;
 mod values;
@@ -8,6 +9,7 @@ mod values;
 pub use model::{
     Activity, Address, Block, Customer, CustomerSummary, Patch, Profile, ProfileInput,
 };
+pub use ports::CustomerRepository;
 pub use query::{
     CustomerFilter, CustomerListParams, CustomerListQuery, CustomerSort, LastOrderPeriod,
     SortDirection,

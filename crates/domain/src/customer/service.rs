@@ -4,14 +4,16 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::access::Principal;
+use crate::access::{Action, Forbidden, Principal};
 use crate::audit::{Actor, AuditAction};
 use crate::customer::model::{Activity, Block, Customer, CustomerSummary, Profile, ProfileInput};
+use crate::customer::ports::CustomerRepository;
 use crate::customer::query::CustomerListParams;
 use crate::customer::values::BlockReason;
 use crate::ids::{AddressId, CustomerId};
 use crate::page::Page;
-use crate::ports::{CustomerRepository, IdGenerator, Ports, RepoError, Unique};
+use crate::ports::{RepoError, System, Unique};
+use crate::store::StoreRepository;
 use crate::store::timezone_if;
 use crate::validation::ValidationErrors;
 
@@ -26,8 +28,16 @@ pub enum CustomerError {
     EmailTaken,
     #[error("another customer of this store has this phone")]
     PhoneTaken,
+    #[error("the credential does not allow this")]
+    Forbidden,
     #[error(transparent)]
     Storage(RepoError),
+}
+
+impl From<Forbidden> for CustomerError {
+    fn from(_: Forbidden) -> Self {
+        Self::Forbidden
+    }
 }
 
 impl From<RepoError> for CustomerError {
@@ -49,25 +59,33 @@ fn latest_date(now: DateTime<Utc>) -> NaiveDate {
     (now + Duration::hours(14)).date_naive()
 }
 
-pub struct CustomerService<P> {
-    ports: Arc<P>,
+pub struct CustomerService<C, S> {
+    customers: Arc<C>,
+    stores: Arc<S>,
+    system: System,
 }
 
-impl<P> Clone for CustomerService<P> {
+impl<C, S> Clone for CustomerService<C, S> {
     fn clone(&self) -> Self {
         Self {
-            ports: Arc::clone(&self.ports),
+            customers: Arc::clone(&self.customers),
+            stores: Arc::clone(&self.stores),
+            system: self.system.clone(),
         }
     }
 }
 
-impl<P: Ports> CustomerService<P> {
-    pub fn new(ports: Arc<P>) -> Self {
-        Self { ports }
+impl<C: CustomerRepository, S: StoreRepository> CustomerService<C, S> {
+    pub fn new(customers: Arc<C>, stores: Arc<S>, system: System) -> Self {
+        Self {
+            customers,
+            stores,
+            system,
+        }
     }
 
     fn new_address_id(&self) -> AddressId {
-        AddressId::from_stored(self.ports.ids().new_id(AddressId::PREFIX))
+        AddressId::from_stored(self.system.new_id(AddressId::PREFIX))
     }
 
     pub async fn create(
@@ -75,10 +93,11 @@ impl<P: Ports> CustomerService<P> {
         caller: &Principal,
         input: &ProfileInput,
     ) -> Result<Customer, CustomerError> {
-        let now = self.ports.now();
+        caller.may(Action::CreateCustomer)?;
+        let now = self.system.now();
         let profile = Profile::create(input, latest_date(now), || self.new_address_id())?;
         let customer = Customer {
-            id: CustomerId::from_stored(self.ports.ids().new_id(CustomerId::PREFIX)),
+            id: CustomerId::from_stored(self.system.new_id(CustomerId::PREFIX)),
             store_id: caller.store_id.clone(),
             profile,
             activity: Activity::default(),
@@ -88,21 +107,21 @@ impl<P: Ports> CustomerService<P> {
             version: 1,
         };
         let audit = self
-            .ports
+            .system
             .audit_entry(
                 &caller.store_id,
                 Actor::of(caller),
                 AuditAction::CustomerCreated,
             )
             .about(&customer.id);
-        self.ports.customers().insert(&customer, &audit).await?;
+        self.customers.insert(&customer, &audit).await?;
         Ok(customer)
     }
 
     pub async fn get(&self, caller: &Principal, id: &str) -> Result<Customer, CustomerError> {
+        caller.may(Action::GetCustomer)?;
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
-        self.ports
-            .customers()
+        self.customers
             .find(&caller.store_id, &id)
             .await?
             .ok_or(CustomerError::NotFound)
@@ -113,14 +132,11 @@ impl<P: Ports> CustomerService<P> {
         caller: &Principal,
         params: &CustomerListParams,
     ) -> Result<Page<CustomerSummary>, CustomerError> {
+        caller.may(Action::ListCustomers)?;
         let today = params.last_order_period.as_deref() == Some("today");
-        let timezone = timezone_if(&*self.ports, &caller.store_id, today).await?;
-        let query = params.validate(self.ports.now(), timezone)?;
-        let (items, total) = self
-            .ports
-            .customers()
-            .list(&caller.store_id, &query)
-            .await?;
+        let timezone = timezone_if(&*self.stores, &caller.store_id, today).await?;
+        let query = params.validate(self.system.now(), timezone)?;
+        let (items, total) = self.customers.list(&caller.store_id, &query).await?;
         Ok(Page {
             items,
             total,
@@ -136,14 +152,15 @@ impl<P: Ports> CustomerService<P> {
         id: &str,
         input: &ProfileInput,
     ) -> Result<Customer, CustomerError> {
+        caller.may(Action::UpdateCustomer)?;
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
-        let repo = self.ports.customers();
+        let repo = &self.customers;
         for _ in 0..UPDATE_ATTEMPTS {
             let current = repo
                 .find(&caller.store_id, &id)
                 .await?
                 .ok_or(CustomerError::NotFound)?;
-            let now = self.ports.now();
+            let now = self.system.now();
             let profile = current
                 .profile
                 .patched(input, latest_date(now), || self.new_address_id())?;
@@ -152,7 +169,7 @@ impl<P: Ports> CustomerService<P> {
                 return Ok(current);
             }
             let audit = self
-                .ports
+                .system
                 .audit_entry(
                     &caller.store_id,
                     Actor::of(caller),
@@ -190,17 +207,19 @@ impl<P: Ports> CustomerService<P> {
         id: &str,
         reason: Option<&str>,
     ) -> Result<(), CustomerError> {
+        caller.may(Action::BlockCustomer)?;
         let reason = match reason.map(BlockReason::parse).transpose() {
             Ok(reason) => reason.flatten(),
             Err(message) => return Err(ValidationErrors::single("reason", message).into()),
         };
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
-        let now = self.ports.now();
+        let now = self.system.now();
         let block = Block { reason, at: now };
         self.set_block(caller, &id, Some(block)).await
     }
 
     pub async fn unblock(&self, caller: &Principal, id: &str) -> Result<(), CustomerError> {
+        caller.may(Action::UnblockCustomer)?;
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
         self.set_block(caller, &id, None).await
     }
@@ -217,13 +236,12 @@ impl<P: Ports> CustomerService<P> {
             AuditAction::CustomerUnblocked
         };
         let audit = self
-            .ports
+            .system
             .audit_entry(&caller.store_id, Actor::of(caller), action)
             .about(id);
         let found = self
-            .ports
-            .customers()
-            .set_block(&caller.store_id, id, block, self.ports.now(), &audit)
+            .customers
+            .set_block(&caller.store_id, id, block, self.system.now(), &audit)
             .await?;
         if found {
             Ok(())
@@ -235,21 +253,17 @@ impl<P: Ports> CustomerService<P> {
     /// Erases the customer for good (docs/api.md §4). The audit trail keeps the fact, with the
     /// customer's id and nothing personal.
     pub async fn delete(&self, caller: &Principal, id: &str) -> Result<(), CustomerError> {
+        caller.may(Action::DeleteCustomer)?;
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
         let audit = self
-            .ports
+            .system
             .audit_entry(
                 &caller.store_id,
                 Actor::of(caller),
                 AuditAction::CustomerDeleted,
             )
             .about(&id);
-        if self
-            .ports
-            .customers()
-            .delete(&caller.store_id, &id, &audit)
-            .await?
-        {
+        if self.customers.delete(&caller.store_id, &id, &audit).await? {
             Ok(())
         } else {
             Err(CustomerError::NotFound)
@@ -271,8 +285,8 @@ mod tests {
     use crate::store::StoreSettings;
     use crate::testing::{TestPorts, now, ready, staff, store_id};
 
-    fn service(ports: TestPorts) -> CustomerService<TestPorts> {
-        CustomerService::new(Arc::new(ports))
+    fn service(ports: TestPorts) -> CustomerService<impl CustomerRepository, impl StoreRepository> {
+        ports.customer_service()
     }
 
     fn maria() -> ProfileInput {

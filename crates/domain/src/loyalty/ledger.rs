@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::Actor;
 use crate::ids::{CustomerId, LedgerEntryId, OrderId, StoreId};
+use crate::loyalty::error::LoyaltyError;
 use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 
 /// Largest manual adjustment, either way.
@@ -117,21 +118,14 @@ pub fn apply(balance: i64, delta: i64) -> Result<i64, InsufficientPoints> {
         .ok_or(InsufficientPoints { balance, delta })
 }
 
-/// Why a balance cannot take a delta.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BalanceRefusal {
-    /// It would drop below zero.
-    Insufficient,
-    /// It would pass the largest number that can be stored.
-    OutOfRange,
-}
-
-/// Like [`apply`], telling a balance too small from one that would overflow.
-pub fn check_balance(balance: i64, delta: i64) -> Result<i64, BalanceRefusal> {
+/// The balance after `delta`, or why it cannot take it: below zero is
+/// [`LoyaltyError::InsufficientPoints`], past the largest storable number
+/// [`LoyaltyError::PointsOutOfRange`].
+pub fn check_balance(balance: i64, delta: i64) -> Result<i64, LoyaltyError> {
     match balance.checked_add(delta) {
-        None if delta > 0 => Err(BalanceRefusal::OutOfRange),
-        None => Err(BalanceRefusal::Insufficient),
-        Some(after) if after < 0 => Err(BalanceRefusal::Insufficient),
+        None if delta > 0 => Err(LoyaltyError::PointsOutOfRange),
+        None => Err(LoyaltyError::InsufficientPoints { balance }),
+        Some(after) if after < 0 => Err(LoyaltyError::InsufficientPoints { balance }),
         Some(after) => Ok(after),
     }
 }
@@ -251,13 +245,16 @@ mod tests {
 
     #[test]
     fn a_balance_that_would_overflow_is_told_from_one_too_small() {
-        assert_eq!(check_balance(10, -5), Ok(5));
-        assert_eq!(check_balance(10, -11), Err(BalanceRefusal::Insufficient));
-        assert_eq!(check_balance(i64::MAX - 5, 5), Ok(i64::MAX));
-        assert_eq!(
+        assert_eq!(check_balance(10, -5).ok(), Some(5));
+        assert!(matches!(
+            check_balance(10, -11),
+            Err(LoyaltyError::InsufficientPoints { balance: 10 })
+        ));
+        assert_eq!(check_balance(i64::MAX - 5, 5).ok(), Some(i64::MAX));
+        assert!(matches!(
             check_balance(i64::MAX - 5, 6),
-            Err(BalanceRefusal::OutOfRange)
-        );
+            Err(LoyaltyError::PointsOutOfRange)
+        ));
         assert_eq!(balances_that_take(5), (0, i64::MAX - 5));
         assert_eq!(balances_that_take(-5), (5, i64::MAX));
         let (lowest, highest) = balances_that_take(i64::MIN);

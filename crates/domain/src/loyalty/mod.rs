@@ -1,10 +1,14 @@
-//! Loyalty points: the ledger and its use cases.
+//! Loyalty points: the ledger, its rules and its use cases.
 
+mod error;
 mod ledger;
+pub mod ports;
 mod service;
 
+pub use error::LoyaltyError;
 pub use ledger::{
-    Adjustment, BalanceRefusal, InsufficientPoints, Ledger, LedgerEntry, LedgerSource,
-    MAX_ADJUSTMENT, MAX_REASON, apply, balances_that_take, cancel_take_back, check_balance,
+    Adjustment, InsufficientPoints, Ledger, LedgerEntry, LedgerSource, MAX_ADJUSTMENT, MAX_REASON,
+    apply, balances_that_take, cancel_take_back, check_balance,
 };
-pub use service::{AdjustOutcome, LoyaltyError, LoyaltyPage, LoyaltyService};
+pub use ports::LoyaltyRepository;
+pub use service::{AdjustOutcome, LoyaltyPage, LoyaltyService};

@@ -2,45 +2,14 @@
 
 use std::sync::Arc;
 
-use crate::access::Principal;
+use crate::access::{Action, Principal};
 use crate::audit::{Actor, AuditAction};
 use crate::ids::{CustomerId, LedgerEntryId};
+use crate::loyalty::error::LoyaltyError;
 use crate::loyalty::ledger::{Adjustment, LedgerEntry, LedgerSource};
+use crate::loyalty::ports::LoyaltyRepository;
 use crate::page::{Page, PageRequest};
-use crate::ports::{AdjustError, IdGenerator, LoyaltyRepository, Ports, RepoError};
-use crate::validation::ValidationErrors;
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoyaltyError {
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
-    #[error("customer not found")]
-    NotFound,
-    #[error("the balance of {balance} cannot take the adjustment")]
-    InsufficientPoints { balance: i64 },
-    /// The balance would pass what can be stored.
-    #[error("the balance cannot take the adjustment")]
-    PointsOutOfRange,
-    #[error(transparent)]
-    Storage(RepoError),
-}
-
-impl From<RepoError> for LoyaltyError {
-    fn from(error: RepoError) -> Self {
-        Self::Storage(error)
-    }
-}
-
-impl From<AdjustError> for LoyaltyError {
-    fn from(error: AdjustError) -> Self {
-        match error {
-            AdjustError::UnknownCustomer => Self::NotFound,
-            AdjustError::InsufficientPoints { balance } => Self::InsufficientPoints { balance },
-            AdjustError::PointsOutOfRange => Self::PointsOutOfRange,
-            AdjustError::Storage(e) => Self::Storage(e),
-        }
-    }
-}
+use crate::ports::System;
 
 /// The answer to an adjustment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,21 +40,23 @@ pub struct LoyaltyPage {
     pub entries: Page<LedgerEntry>,
 }
 
-pub struct LoyaltyService<P> {
-    ports: Arc<P>,
+pub struct LoyaltyService<L> {
+    loyalty: Arc<L>,
+    system: System,
 }
 
-impl<P> Clone for LoyaltyService<P> {
+impl<L> Clone for LoyaltyService<L> {
     fn clone(&self) -> Self {
         Self {
-            ports: Arc::clone(&self.ports),
+            loyalty: Arc::clone(&self.loyalty),
+            system: self.system.clone(),
         }
     }
 }
 
-impl<P: Ports> LoyaltyService<P> {
-    pub fn new(ports: Arc<P>) -> Self {
-        Self { ports }
+impl<L: LoyaltyRepository> LoyaltyService<L> {
+    pub fn new(loyalty: Arc<L>, system: System) -> Self {
+        Self { loyalty, system }
     }
 
     /// Adds or deducts points by hand. Concurrent adjustments never lose an update: the
@@ -98,10 +69,11 @@ impl<P: Ports> LoyaltyService<P> {
         reason: Option<&str>,
         claim: Option<&str>,
     ) -> Result<AdjustOutcome, LoyaltyError> {
+        caller.may(Action::AdjustLoyalty)?;
         let adjustment = Adjustment::parse(delta, reason)?;
         let customer = CustomerId::parse(customer).ok_or(LoyaltyError::NotFound)?;
         let entry = LedgerEntry {
-            id: LedgerEntryId::from_stored(self.ports.ids().new_id(LedgerEntryId::PREFIX)),
+            id: LedgerEntryId::from_stored(self.system.new_id(LedgerEntryId::PREFIX)),
             store_id: caller.store_id.clone(),
             customer_id: customer,
             delta: adjustment.delta,
@@ -110,10 +82,10 @@ impl<P: Ports> LoyaltyService<P> {
             source: LedgerSource::Manual,
             order_id: None,
             actor: Some(Actor::of(caller)),
-            created_at: self.ports.now(),
+            created_at: self.system.now(),
         };
         let audit = self
-            .ports
+            .system
             .audit_entry(
                 &caller.store_id,
                 Actor::of(caller),
@@ -122,8 +94,7 @@ impl<P: Ports> LoyaltyService<P> {
             .about(&entry.customer_id)
             .subject(entry.id.as_str());
         let stored = self
-            .ports
-            .loyalty()
+            .loyalty
             .adjust(&entry, claim.map(str::to_owned), &audit)
             .await?;
         Ok(AdjustOutcome::from(&stored))
@@ -135,10 +106,10 @@ impl<P: Ports> LoyaltyService<P> {
         customer: &str,
         page: PageRequest,
     ) -> Result<LoyaltyPage, LoyaltyError> {
+        caller.may(Action::CustomerLoyalty)?;
         let customer = CustomerId::parse(customer).ok_or(LoyaltyError::NotFound)?;
         let (balance, items, total) = self
-            .ports
-            .loyalty()
+            .loyalty
             .ledger(&caller.store_id, &customer, page)
             .await?
             .ok_or(LoyaltyError::NotFound)?;
@@ -155,14 +126,13 @@ impl<P: Ports> LoyaltyService<P> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::access::Role;
     use crate::testing::{TestPorts, now, ready, staff, store_id};
 
-    fn service(ports: TestPorts) -> LoyaltyService<TestPorts> {
-        LoyaltyService::new(Arc::new(ports))
+    fn service(ports: TestPorts) -> LoyaltyService<impl LoyaltyRepository> {
+        ports.loyalty_service()
     }
 
     #[tokio::test]
@@ -224,38 +194,6 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, LoyaltyError::Invalid(e) if e.fields().len() == 2));
-    }
-
-    #[tokio::test]
-    async fn refusals_become_their_errors() {
-        for refusal in [
-            AdjustError::UnknownCustomer,
-            AdjustError::InsufficientPoints { balance: 3 },
-        ] {
-            let mut ports = TestPorts::new();
-            let r = refusal.clone();
-            ports
-                .loyalty
-                .expect_adjust()
-                .returning(move |_, _, _| ready(Err(r.clone())));
-            let error = service(ports)
-                .adjust(
-                    &staff(Role::Manager),
-                    "cust_000000000009",
-                    Some(-5),
-                    Some("x"),
-                    Some("idem_1"),
-                )
-                .await
-                .unwrap_err();
-            match refusal {
-                AdjustError::UnknownCustomer => assert!(matches!(error, LoyaltyError::NotFound)),
-                _ => assert!(matches!(
-                    error,
-                    LoyaltyError::InsufficientPoints { balance: 3 }
-                )),
-            }
-        }
     }
 
     #[tokio::test]

@@ -1,14 +1,18 @@
-//! Orders (what the customer bought) and the analytics read from them.
+//! Orders (what the customer bought), the points they earn, and the analytics read from them.
 
 mod analytics;
+mod error;
 mod model;
+pub mod ports;
 mod service;
 
 pub use analytics::{
     CustomerAnalytics, ItemLine, Ranked, TOP, average_order, rank, top_products_and_categories,
 };
+pub use error::OrderError;
 pub use model::{
     CustomerTotals, DEFAULT_MAX_ORDER_MINOR, MAX_ITEMS, Order, OrderInput, OrderItem,
-    OrderItemInput, OrderStatus, TotalsOutOfRange, ValidOrder, points_earned,
+    OrderItemInput, OrderStatus, Recorded, TotalsOutOfRange, ValidOrder, points_earned,
 };
-pub use service::{OrderError, OrderService, READ_ORDER, Recorded};
+pub use ports::OrderRepository;
+pub use service::OrderService;

@@ -333,6 +333,21 @@ pub fn points_earned(total_minor: i64, minor_units_per_point: i64) -> i64 {
     }
 }
 
+/// A recorded order, new or the one already recorded under the same external id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    New(Order),
+    Existing(Order),
+}
+
+impl Recorded {
+    pub fn order(&self) -> &Order {
+        match self {
+            Self::New(order) | Self::Existing(order) => order,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,93 +2,44 @@
 
 use std::sync::Arc;
 
-use crate::access::{Access, Principal, Scope};
+use crate::access::{Action, Principal};
 use crate::audit::{Actor, AuditAction};
 use crate::ids::{CustomerId, LedgerEntryId, OrderId};
 use crate::order::analytics::CustomerAnalytics;
-use crate::order::model::{Order, OrderInput, OrderStatus, points_earned};
+use crate::order::error::OrderError;
+use crate::order::model::{Order, OrderInput, OrderStatus, Recorded, points_earned};
+use crate::order::ports::OrderRepository;
 use crate::page::{Page, PageRequest};
-use crate::ports::{
-    IdGenerator, OrderRepository, OrderWriteError, Ports, RepoError, StoreRepository,
-};
-use crate::validation::ValidationErrors;
+use crate::ports::{RepoError, System};
+use crate::store::StoreRepository;
 
-/// Who may read an order: the access table's row of `GET /orders/{id}`. An order found again
-/// by its `externalId` is shown only to callers that pass it.
-pub const READ_ORDER: Access = Access::StaffOrKey(&[Scope::ReadOrders]);
-
-/// A recorded order, new or the one already recorded under the same external id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Recorded {
-    New(Order),
-    Existing(Order),
+pub struct OrderService<O, S> {
+    orders: Arc<O>,
+    stores: Arc<S>,
+    system: System,
 }
 
-impl Recorded {
-    pub fn order(&self) -> &Order {
-        match self {
-            Self::New(order) | Self::Existing(order) => order,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum OrderError {
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
-    #[error("not found")]
-    NotFound,
-    #[error("the customer is blocked")]
-    CustomerBlocked,
-    /// The customer's totals or points would pass what can be stored.
-    #[error("the customer's totals cannot take the order")]
-    TotalsOutOfRange,
-    /// The order is recorded already (same `externalId`), and the caller may not read it.
-    #[error("the order {id} is recorded already")]
-    Exists { id: OrderId },
-    #[error(transparent)]
-    Storage(RepoError),
-}
-
-impl From<RepoError> for OrderError {
-    fn from(error: RepoError) -> Self {
-        Self::Storage(error)
-    }
-}
-
-impl From<OrderWriteError> for OrderError {
-    fn from(error: OrderWriteError) -> Self {
-        match error {
-            OrderWriteError::UnknownCustomer => Self::Invalid(ValidationErrors::single(
-                "customerId",
-                "is not a customer of this store",
-            )),
-            OrderWriteError::CustomerBlocked => Self::CustomerBlocked,
-            OrderWriteError::TotalsOutOfRange => Self::TotalsOutOfRange,
-            OrderWriteError::Storage(e) => Self::Storage(e),
-        }
-    }
-}
-
-pub struct OrderService<P> {
-    ports: Arc<P>,
-}
-
-impl<P> Clone for OrderService<P> {
+impl<O, S> Clone for OrderService<O, S> {
     fn clone(&self) -> Self {
         Self {
-            ports: Arc::clone(&self.ports),
+            orders: Arc::clone(&self.orders),
+            stores: Arc::clone(&self.stores),
+            system: self.system.clone(),
         }
     }
 }
 
-impl<P: Ports> OrderService<P> {
-    pub fn new(ports: Arc<P>) -> Self {
-        Self { ports }
+impl<O: OrderRepository, S: StoreRepository> OrderService<O, S> {
+    pub fn new(orders: Arc<O>, stores: Arc<S>, system: System) -> Self {
+        Self {
+            orders,
+            stores,
+            system,
+        }
     }
 
     fn entry_id(&self) -> LedgerEntryId {
-        LedgerEntryId::from_stored(self.ports.ids().new_id(LedgerEntryId::PREFIX))
+        LedgerEntryId::from_stored(self.system.new_id(LedgerEntryId::PREFIX))
     }
 
     /// Records an order; its customer's totals and points follow in the same transaction,
@@ -102,16 +53,16 @@ impl<P: Ports> OrderService<P> {
         input: &OrderInput,
         claim: Option<&str>,
     ) -> Result<Recorded, OrderError> {
-        let now = self.ports.now();
+        caller.may(Action::RecordOrder)?;
+        let now = self.system.now();
         let valid = input.validate(now)?;
-        let store =
-            self.ports
-                .stores()
-                .find(&caller.store_id)
-                .await?
-                .ok_or(OrderError::Storage(RepoError::Internal(
-                    "the caller's store is missing".into(),
-                )))?;
+        let store = self
+            .stores
+            .find(&caller.store_id)
+            .await?
+            .ok_or(OrderError::Storage(RepoError::Internal(
+                "the caller's store is missing".into(),
+            )))?;
         valid.check_limit(store.max_order_minor)?;
         let points = if valid.customer_id.is_some() {
             points_earned(valid.total_minor, store.minor_units_per_point)
@@ -119,7 +70,7 @@ impl<P: Ports> OrderService<P> {
             0
         };
         let order = Order {
-            id: OrderId::from_stored(self.ports.ids().new_id(OrderId::PREFIX)),
+            id: OrderId::from_stored(self.system.new_id(OrderId::PREFIX)),
             store_id: caller.store_id.clone(),
             customer_id: valid.customer_id,
             external_id: valid.external_id,
@@ -134,7 +85,7 @@ impl<P: Ports> OrderService<P> {
             cancelled_by: None,
         };
         let mut audit = self
-            .ports
+            .system
             .audit_entry(
                 &caller.store_id,
                 Actor::of(caller),
@@ -145,8 +96,7 @@ impl<P: Ports> OrderService<P> {
             audit = audit.about(customer);
         }
         let recorded = self
-            .ports
-            .orders()
+            .orders
             .record(
                 &order,
                 &self.entry_id(),
@@ -156,7 +106,7 @@ impl<P: Ports> OrderService<P> {
             )
             .await?;
         match recorded {
-            Recorded::Existing(existing) if caller.authorize(READ_ORDER).is_err() => {
+            Recorded::Existing(existing) if caller.may(Action::GetOrder).is_err() => {
                 Err(OrderError::Exists { id: existing.id })
             }
             recorded => Ok(recorded),
@@ -164,9 +114,9 @@ impl<P: Ports> OrderService<P> {
     }
 
     pub async fn get(&self, caller: &Principal, id: &str) -> Result<Order, OrderError> {
+        caller.may(Action::GetOrder)?;
         let id = OrderId::parse(id).ok_or(OrderError::NotFound)?;
-        self.ports
-            .orders()
+        self.orders
             .find(&caller.store_id, &id)
             .await?
             .ok_or(OrderError::NotFound)
@@ -175,17 +125,17 @@ impl<P: Ports> OrderService<P> {
     /// Cancels once, naming the caller as who cancelled, with an `order.cancelled` audit
     /// entry; cancelling again answers the cancelled order and changes nothing.
     pub async fn cancel(&self, caller: &Principal, id: &str) -> Result<Order, OrderError> {
+        caller.may(Action::CancelOrder)?;
         let id = OrderId::parse(id).ok_or(OrderError::NotFound)?;
         let audit = self
-            .ports
+            .system
             .audit_entry(
                 &caller.store_id,
                 Actor::of(caller),
                 AuditAction::OrderCancelled,
             )
             .subject(id.as_str());
-        self.ports
-            .orders()
+        self.orders
             .cancel(&caller.store_id, &id, audit.at, &self.entry_id(), &audit)
             .await?
             .ok_or(OrderError::NotFound)
@@ -197,10 +147,10 @@ impl<P: Ports> OrderService<P> {
         customer: &str,
         page: PageRequest,
     ) -> Result<Page<Order>, OrderError> {
+        caller.may(Action::CustomerOrders)?;
         let customer = CustomerId::parse(customer).ok_or(OrderError::NotFound)?;
         let (items, total) = self
-            .ports
-            .orders()
+            .orders
             .list_for_customer(&caller.store_id, &customer, page)
             .await?
             .ok_or(OrderError::NotFound)?;
@@ -216,9 +166,9 @@ impl<P: Ports> OrderService<P> {
         caller: &Principal,
         customer: &str,
     ) -> Result<CustomerAnalytics, OrderError> {
+        caller.may(Action::CustomerAnalytics)?;
         let customer = CustomerId::parse(customer).ok_or(OrderError::NotFound)?;
-        self.ports
-            .orders()
+        self.orders
             .analytics(&caller.store_id, &customer)
             .await?
             .ok_or(OrderError::NotFound)
@@ -227,7 +177,6 @@ impl<P: Ports> OrderService<P> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::access::Role;
@@ -235,8 +184,8 @@ mod tests {
     use crate::store::StoreSettings;
     use crate::testing::{TestPorts, now, ready, staff, store_id};
 
-    fn service(ports: TestPorts) -> OrderService<TestPorts> {
-        OrderService::new(Arc::new(ports))
+    fn service(ports: TestPorts) -> OrderService<impl OrderRepository, impl StoreRepository> {
+        ports.order_service()
     }
 
     fn with_store(ports: &mut TestPorts, minor_units_per_point: i64) {
@@ -326,38 +275,6 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, OrderError::Invalid(e) if e.fields()[0].field == "items"));
-    }
-
-    #[tokio::test]
-    async fn write_refusals_become_their_errors() {
-        for (refusal, expected) in [
-            (OrderWriteError::UnknownCustomer, "invalid"),
-            (OrderWriteError::CustomerBlocked, "blocked"),
-            (OrderWriteError::TotalsOutOfRange, "out of range"),
-            (
-                OrderWriteError::Storage(RepoError::Unavailable("down".into())),
-                "storage",
-            ),
-        ] {
-            let mut ports = TestPorts::new();
-            with_store(&mut ports, 100);
-            ports
-                .orders
-                .expect_record()
-                .returning(move |_, _, _, _, _| ready(Err(refusal.clone())));
-            let error = service(ports)
-                .record(&staff(Role::Staff), &input(Some("cust_000000000009")), None)
-                .await
-                .unwrap_err();
-            let got = match error {
-                OrderError::Invalid(e) if e.fields()[0].field == "customerId" => "invalid",
-                OrderError::CustomerBlocked => "blocked",
-                OrderError::TotalsOutOfRange => "out of range",
-                OrderError::Storage(RepoError::Unavailable(_)) => "storage",
-                other => panic!("unexpected {other:?}"),
-            };
-            assert_eq!(got, expected);
-        }
     }
 
     #[tokio::test]

@@ -4,50 +4,21 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
-use crate::access::Principal;
+use crate::access::{Action, Principal};
 use crate::days::DayRange;
 use crate::ids::{CustomerId, ReviewId};
+use crate::order::OrderRepository;
 use crate::page::{Page, PageRequest};
-use crate::ports::{
-    IdGenerator, OrderRepository, Ports, RepoError, ReviewRepository, ReviewWriteError,
-};
+use crate::ports::{RepoError, System};
+use crate::review::error::ReviewError;
 use crate::review::model::{
-    Moderation, ModerationChange, NotFeaturable, Rating, Review, ReviewFilter, ReviewInput,
-    ReviewResponse, ReviewStats, parse_response_text,
+    Moderation, ModerationChange, Rating, Review, ReviewFilter, ReviewInput, ReviewResponse,
+    ReviewStats, parse_response_text,
 };
+use crate::review::ports::ReviewRepository;
+use crate::store::StoreRepository;
 use crate::store::timezone_if;
 use crate::validation::ValidationErrors;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReviewError {
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
-    #[error("review not found")]
-    NotFound,
-    #[error("this order already has a review")]
-    AlreadyReviewed,
-    #[error(transparent)]
-    NotFeaturable(#[from] NotFeaturable),
-    #[error("only a staff user can respond")]
-    Forbidden,
-    #[error(transparent)]
-    Storage(RepoError),
-}
-
-impl From<RepoError> for ReviewError {
-    fn from(error: RepoError) -> Self {
-        Self::Storage(error)
-    }
-}
-
-impl From<ReviewWriteError> for ReviewError {
-    fn from(error: ReviewWriteError) -> Self {
-        match error {
-            ReviewWriteError::AlreadyReviewed => Self::AlreadyReviewed,
-            ReviewWriteError::Storage(e) => Self::Storage(e),
-        }
-    }
-}
 
 /// The list's query parameters as they arrive (numbers and booleans already typed).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -112,21 +83,32 @@ impl ReviewListParams {
 /// How often a moderation change is retried when another one came first.
 const MODERATION_ATTEMPTS: usize = 5;
 
-pub struct ReviewService<P> {
-    ports: Arc<P>,
+pub struct ReviewService<R, O, S> {
+    reviews: Arc<R>,
+    orders: Arc<O>,
+    stores: Arc<S>,
+    system: System,
 }
 
-impl<P> Clone for ReviewService<P> {
+impl<R, O, S> Clone for ReviewService<R, O, S> {
     fn clone(&self) -> Self {
         Self {
-            ports: Arc::clone(&self.ports),
+            reviews: Arc::clone(&self.reviews),
+            orders: Arc::clone(&self.orders),
+            stores: Arc::clone(&self.stores),
+            system: self.system.clone(),
         }
     }
 }
 
-impl<P: Ports> ReviewService<P> {
-    pub fn new(ports: Arc<P>) -> Self {
-        Self { ports }
+impl<R: ReviewRepository, O: OrderRepository, S: StoreRepository> ReviewService<R, O, S> {
+    pub fn new(reviews: Arc<R>, orders: Arc<O>, stores: Arc<S>, system: System) -> Self {
+        Self {
+            reviews,
+            orders,
+            stores,
+            system,
+        }
     }
 
     /// A review of an order of the caller's store; one per order. The customer is the order's
@@ -136,10 +118,10 @@ impl<P: Ports> ReviewService<P> {
         caller: &Principal,
         input: &ReviewInput,
     ) -> Result<Review, ReviewError> {
+        caller.may(Action::CreateReview)?;
         let valid = input.validate()?;
         let order = self
-            .ports
-            .orders()
+            .orders
             .find(&caller.store_id, &valid.order_id)
             .await?
             .ok_or_else(|| ValidationErrors::single("orderId", "is not an order of this store"))?;
@@ -153,7 +135,7 @@ impl<P: Ports> ReviewService<P> {
             .into());
         }
         let review = Review {
-            id: ReviewId::from_stored(self.ports.ids().new_id(ReviewId::PREFIX)),
+            id: ReviewId::from_stored(self.system.new_id(ReviewId::PREFIX)),
             store_id: caller.store_id.clone(),
             order_id: order.id,
             customer_id: order.customer_id,
@@ -164,17 +146,17 @@ impl<P: Ports> ReviewService<P> {
             comment: valid.comment,
             moderation: Moderation::NEW,
             response: None,
-            created_at: self.ports.now(),
+            created_at: self.system.now(),
             version: 1,
         };
-        self.ports.reviews().insert(&review).await?;
+        self.reviews.insert(&review).await?;
         Ok(review)
     }
 
     pub async fn get(&self, caller: &Principal, id: &str) -> Result<Review, ReviewError> {
+        caller.may(Action::GetReview)?;
         let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;
-        self.ports
-            .reviews()
+        self.reviews
             .find(&caller.store_id, &id)
             .await?
             .ok_or(ReviewError::NotFound)
@@ -186,13 +168,10 @@ impl<P: Ports> ReviewService<P> {
         caller: &Principal,
         params: &ReviewListParams,
     ) -> Result<Page<Review>, ReviewError> {
-        let timezone = timezone_if(&*self.ports, &caller.store_id, params.has_dates()).await?;
+        caller.may(Action::ListReviews)?;
+        let timezone = timezone_if(&*self.stores, &caller.store_id, params.has_dates()).await?;
         let (filter, page) = params.validate(timezone)?;
-        let (items, total) = self
-            .ports
-            .reviews()
-            .list(&caller.store_id, &filter, page)
-            .await?;
+        let (items, total) = self.reviews.list(&caller.store_id, &filter, page).await?;
         Ok(Page {
             items,
             total,
@@ -201,7 +180,8 @@ impl<P: Ports> ReviewService<P> {
     }
 
     pub async fn stats(&self, caller: &Principal) -> Result<ReviewStats, ReviewError> {
-        Ok(self.ports.reviews().stats(&caller.store_id).await?)
+        caller.may(Action::ReviewStats)?;
+        Ok(self.reviews.stats(&caller.store_id).await?)
     }
 
     /// Changes approval, visibility and featuring under the moderation rules.
@@ -211,8 +191,9 @@ impl<P: Ports> ReviewService<P> {
         id: &str,
         change: ModerationChange,
     ) -> Result<Review, ReviewError> {
+        caller.may(Action::ModerateReview)?;
         let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;
-        let repo = self.ports.reviews();
+        let repo = &self.reviews;
         for _ in 0..MODERATION_ATTEMPTS {
             let current = repo
                 .find(&caller.store_id, &id)
@@ -245,17 +226,17 @@ impl<P: Ports> ReviewService<P> {
         id: &str,
         text: Option<&str>,
     ) -> Result<Review, ReviewError> {
+        caller.may(Action::RespondToReview)?;
         let text = parse_response_text(text)?;
         let responder = caller.user_id().cloned().ok_or(ReviewError::Forbidden)?;
         let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;
         let response = ReviewResponse {
             text,
-            responded_at: self.ports.now(),
+            responded_at: self.system.now(),
             responded_by: responder,
         };
         if !self
-            .ports
-            .reviews()
+            .reviews
             .respond(&caller.store_id, &id, &response)
             .await?
         {
@@ -265,8 +246,9 @@ impl<P: Ports> ReviewService<P> {
     }
 
     pub async fn delete(&self, caller: &Principal, id: &str) -> Result<(), ReviewError> {
+        caller.may(Action::DeleteReview)?;
         let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;
-        if self.ports.reviews().delete(&caller.store_id, &id).await? {
+        if self.reviews.delete(&caller.store_id, &id).await? {
             Ok(())
         } else {
             Err(ReviewError::NotFound)
@@ -276,7 +258,6 @@ impl<P: Ports> ReviewService<P> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::access::{Holder, Role};
@@ -285,8 +266,10 @@ mod tests {
     use crate::store::StoreSettings;
     use crate::testing::{TestPorts, now, ready, staff, store_id};
 
-    fn service(ports: TestPorts) -> ReviewService<TestPorts> {
-        ReviewService::new(Arc::new(ports))
+    fn service(
+        ports: TestPorts,
+    ) -> ReviewService<impl ReviewRepository, impl OrderRepository, impl StoreRepository> {
+        ports.review_service()
     }
 
     fn order(customer: Option<&str>) -> Order {
@@ -386,7 +369,7 @@ mod tests {
             .reviews
             .expect_insert()
             .times(1)
-            .returning(|_| ready(Err(ReviewWriteError::AlreadyReviewed)));
+            .returning(|_| ready(Err(ReviewError::AlreadyReviewed)));
         let service = service(ports);
         let missing = service
             .create(&staff(Role::Staff), &input(None))

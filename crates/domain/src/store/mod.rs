@@ -5,7 +5,11 @@ use chrono_tz::Tz;
 
 use crate::ids::StoreId;
 use crate::order::DEFAULT_MAX_ORDER_MINOR;
-use crate::ports::{Ports, RepoError, StoreRepository};
+use crate::ports::RepoError;
+
+pub mod ports;
+
+pub use self::ports::StoreRepository;
 use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 
 /// A store and the settings its rules read.
@@ -97,16 +101,15 @@ impl StoreSettings {
 
 /// The store's time zone when `needed` (a filter speaks of local days), read once; UTC
 /// otherwise, or when the store is gone.
-pub async fn timezone_if<P: Ports>(
-    ports: &P,
+pub async fn timezone_if<S: StoreRepository>(
+    stores: &S,
     store: &StoreId,
     needed: bool,
 ) -> Result<Tz, RepoError> {
     if !needed {
         return Ok(Tz::UTC);
     }
-    Ok(ports
-        .stores()
+    Ok(stores
         .find(store)
         .await?
         .map_or(Tz::UTC, |store| store.timezone))

@@ -10,9 +10,10 @@ mod rows;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use customers_domain::audit::AuditEntry;
+use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
 use customers_domain::ids::{CustomerId, StoreId};
-use customers_domain::ports::{CustomerRepository, RepoError};
+use customers_domain::ports::RepoError;
 use diesel::dsl::case_when;
 use diesel::sql_types::{Nullable, Timestamp};
 use diesel::{

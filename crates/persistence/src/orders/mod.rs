@@ -14,8 +14,9 @@ use customers_domain::audit::AuditEntry;
 use customers_domain::ids::{CustomerId, LedgerEntryId, OrderId, StoreId};
 use customers_domain::loyalty::{LedgerEntry, LedgerSource, cancel_take_back};
 use customers_domain::order::{CustomerAnalytics, CustomerTotals, Order, Recorded};
+use customers_domain::order::{OrderError, OrderRepository};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{OrderRepository, OrderWriteError, RepoError};
+use customers_domain::ports::RepoError;
 use diesel::dsl::{case_when, max};
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Nullable, Timestamp};
@@ -159,7 +160,7 @@ impl OrderRepository for Database {
         claim: Option<String>,
         now: DateTime<Utc>,
         audit: &AuditEntry,
-    ) -> Result<Recorded, OrderWriteError> {
+    ) -> Result<Recorded, OrderError> {
         // A repeat (the common duplicate) is answered without taking the write lock.
         if let Some(existing) = self.recorded_before(order, claim.as_deref()).await? {
             return Ok(Recorded::Existing(existing));
@@ -253,9 +254,9 @@ impl OrderRepository for Database {
         })?;
         match written {
             Ok(()) => Ok(Recorded::New(order.clone())),
-            Err(Refusal::UnknownCustomer) => Err(OrderWriteError::UnknownCustomer),
-            Err(Refusal::CustomerBlocked) => Err(OrderWriteError::CustomerBlocked),
-            Err(Refusal::TotalsOutOfRange) => Err(OrderWriteError::TotalsOutOfRange),
+            Err(Refusal::UnknownCustomer) => Err(OrderError::unknown_customer()),
+            Err(Refusal::CustomerBlocked) => Err(OrderError::CustomerBlocked),
+            Err(Refusal::TotalsOutOfRange) => Err(OrderError::TotalsOutOfRange),
             Err(Refusal::Duplicate) => match self.recorded_before(order, claim.as_deref()).await? {
                 Some(existing) => Ok(Recorded::Existing(existing)),
                 None => Err(RepoError::Internal(format!(

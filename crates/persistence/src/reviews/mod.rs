@@ -12,10 +12,11 @@ mod rows;
 
 use customers_domain::ids::{ReviewId, StoreId};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{RepoError, ReviewRepository, ReviewWriteError};
+use customers_domain::ports::RepoError;
 use customers_domain::review::{
     Moderation, Rating, Review, ReviewFilter, ReviewResponse, ReviewStats,
 };
+use customers_domain::review::{ReviewError, ReviewRepository};
 use diesel::result::Error as DieselError;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
@@ -40,7 +41,7 @@ impl ReviewRepository for Database {
     /// so an insert and the erasure of its customer queue instead of failing on the foreign
     /// key. A customer erased before the insert ran is no longer the review's: the review is
     /// stored without one, as the erasure would have left it.
-    async fn insert(&self, review: &Review) -> Result<(), ReviewWriteError> {
+    async fn insert(&self, review: &Review) -> Result<(), ReviewError> {
         let row = NewReview::new(review);
         let store = review.store_id.as_str().to_owned();
         let customer = review.customer_id.as_ref().map(|c| c.as_str().to_owned());
@@ -70,7 +71,7 @@ impl ReviewRepository for Database {
             change_counters!(&store, counted).execute(conn).await?;
             Ok(())
         })?;
-        written.map_err(|AlreadyReviewed| ReviewWriteError::AlreadyReviewed)
+        written.map_err(|AlreadyReviewed| ReviewError::AlreadyReviewed)
     }
 
     async fn find(&self, store: &StoreId, id: &ReviewId) -> Result<Option<Review>, RepoError> {

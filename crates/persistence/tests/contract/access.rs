@@ -3,12 +3,12 @@
 use customers_domain::access::{
     ApiKey, Credential, Holder, Principal, Role, Scope, SecretKind, StaffUser,
 };
+use customers_domain::access::{CredentialRepository, UserRepository};
 use customers_domain::customer::{Email, PersonName};
 use customers_domain::ids::{CredentialId, StoreId, UserId};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{
-    CredentialRepository, RepoError, StoreRepository, Unique, UserRepository,
-};
+use customers_domain::ports::{RepoError, Unique};
+use customers_domain::store::StoreRepository;
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 

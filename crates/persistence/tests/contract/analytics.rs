@@ -1,7 +1,7 @@
 //! Analytics: aggregates over a customer's recorded orders.
 
+use customers_domain::order::OrderRepository;
 use customers_domain::order::{CustomerAnalytics, Ranked};
-use customers_domain::ports::OrderRepository;
 use customers_persistence::testing::TestDatabase;
 
 use crate::support::{

@@ -1,12 +1,13 @@
 //! The audit trail: entries written with their change, in its transaction, and the list.
 
+use customers_domain::access::CredentialRepository;
+use customers_domain::audit::AuditRepository;
 use customers_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
+use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{Block, BlockReason, Profile};
 use customers_domain::ids::{AuditId, CredentialId, StoreId, UserId};
+use customers_domain::loyalty::LoyaltyRepository;
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{
-    AuditRepository, CredentialRepository, CustomerRepository, LoyaltyRepository,
-};
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
+use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{
     Address, AdminNotes, Allergen, Allergens, CustomerFilter, Email, Locale, Phone, Profile,
 };
 use customers_domain::ids::AddressId;
-use customers_domain::ports::{CustomerRepository, RepoError, Unique};
+use customers_domain::ports::{RepoError, Unique};
 use customers_persistence::testing::TestDatabase;
 
 use crate::support::{

@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use customers_domain::customer::CustomerFilter;
-use customers_domain::ports::{RepoError, StoreRepository};
+use customers_domain::ports::RepoError;
+use customers_domain::store::StoreRepository;
 use customers_persistence::testing::TestDatabase;
 use customers_persistence::{Backend, Database, DatabaseConfig, DatabaseError};
 
@@ -44,7 +45,7 @@ pub async fn parallel_writes_all_succeed(t: &TestDatabase) {
         has_orders: Some(false),
         ..CustomerFilter::default()
     };
-    let (rows, total) = customers_domain::ports::CustomerRepository::list(
+    let (rows, total) = customers_domain::customer::CustomerRepository::list(
         db,
         &store,
         &crate::support::query(filter),
@@ -196,9 +197,10 @@ async fn postgres_recovers_from_cut_connections() {
 /// review's absence and a credential are still read by id, on the connections kept for
 /// point reads; any other query waits for a main connection and gives up.
 pub async fn point_reads_pass_a_full_main_pool(t: &TestDatabase) {
-    use customers_domain::ports::{
-        CredentialRepository, CustomerRepository, OrderRepository, ReviewRepository,
-    };
+    use customers_domain::access::CredentialRepository;
+    use customers_domain::customer::CustomerRepository;
+    use customers_domain::order::OrderRepository;
+    use customers_domain::review::ReviewRepository;
 
     let mut config = DatabaseConfig::new(t.url());
     config.max_connections = 2;

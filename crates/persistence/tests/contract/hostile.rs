@@ -3,16 +3,18 @@
 //! and erasure removing the idempotency keys that name the customer.
 
 use chrono::Duration;
+use customers_domain::audit::AuditRepository;
 use customers_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
 use customers_domain::customer::Activity;
+use customers_domain::customer::CustomerRepository;
+use customers_domain::idempotency::IdempotencyRepository;
 use customers_domain::idempotency::{Begin, IdempotencyScope, StoredResponse};
 use customers_domain::ids::{CredentialId, StoreId};
 use customers_domain::loyalty::LedgerSource;
+use customers_domain::loyalty::{LoyaltyError, LoyaltyRepository};
+use customers_domain::order::{OrderError, OrderRepository};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{
-    AdjustError, AuditRepository, CustomerRepository, IdempotencyRepository, LoyaltyRepository,
-    OrderRepository, OrderWriteError, StoreRepository,
-};
+use customers_domain::store::StoreRepository;
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 
@@ -153,7 +155,7 @@ pub async fn totals_that_cannot_be_stored_are_refused_and_nothing_is_written(t: 
             &recorded_audit(&too_much)
         )
         .await,
-        Err(OrderWriteError::TotalsOutOfRange)
+        Err(OrderError::TotalsOutOfRange)
     );
     assert_eq!(
         OrderRepository::find(db, &store, &too_much.id).await,
@@ -194,12 +196,12 @@ pub async fn totals_that_cannot_be_stored_are_refused_and_nothing_is_written(t: 
             &recorded_audit(&earning)
         )
         .await,
-        Err(OrderWriteError::TotalsOutOfRange)
+        Err(OrderError::TotalsOutOfRange)
     );
     let credit = manual(&store, &maria, 6, 1);
     assert_eq!(
         db.adjust(&credit, None, &audit(&store)).await,
-        Err(AdjustError::PointsOutOfRange)
+        Err(LoyaltyError::PointsOutOfRange)
     );
     assert_eq!(activity(db, &store, &maria).await, rich);
     let exact = manual(&store, &maria, 5, 2);

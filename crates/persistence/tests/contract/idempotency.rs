@@ -2,10 +2,11 @@
 //! release, races and scope.
 
 use chrono::Duration;
+use customers_domain::access::CredentialRepository;
 use customers_domain::access::{Credential, SecretKind};
+use customers_domain::idempotency::IdempotencyRepository;
 use customers_domain::idempotency::{Begin, IdempotencyScope, StoredResponse};
 use customers_domain::ids::{CredentialId, StoreId};
-use customers_domain::ports::{CredentialRepository, IdempotencyRepository};
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 

@@ -3,13 +3,13 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
+use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{
     Activity, Allergen, Block, Customer, CustomerFilter, CustomerListQuery, CustomerSort,
     PersonName, SortDirection,
 };
 use customers_domain::ids::{CustomerId, StoreId};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::CustomerRepository;
 use customers_persistence::testing::TestDatabase;
 use customers_persistence::{Database, DatabaseConfig};
 

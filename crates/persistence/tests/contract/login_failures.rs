@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use customers_domain::access::throttle::{self, AttemptKeys, Policy, Refusal, Rule};
+use customers_domain::access::{AttemptClaim, LoginFailureRepository};
+use customers_domain::audit::AuditRepository;
 use customers_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
 use customers_domain::ids::{AuditId, StoreId};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{AttemptClaim, AuditRepository, LoginFailureRepository};
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 

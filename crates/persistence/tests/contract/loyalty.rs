@@ -2,8 +2,8 @@
 
 use std::collections::HashSet;
 
+use customers_domain::loyalty::{LoyaltyError, LoyaltyRepository};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{AdjustError, LoyaltyRepository};
 use customers_persistence::testing::TestDatabase;
 
 use crate::support::{activity, audit, customer_id, manual, new_customer, new_store, whole_ledger};
@@ -44,7 +44,7 @@ pub async fn an_adjustment_below_zero_is_refused_and_writes_nothing(t: &TestData
     assert_eq!(
         db.adjust(&manual(&store, &maria, -1, 1), None, &audit(&store))
             .await,
-        Err(AdjustError::InsufficientPoints { balance: 0 })
+        Err(LoyaltyError::InsufficientPoints { balance: 0 })
     );
     db.adjust(&manual(&store, &maria, 300, 2), None, &audit(&store))
         .await
@@ -57,7 +57,7 @@ pub async fn an_adjustment_below_zero_is_refused_and_writes_nothing(t: &TestData
             &audit(&refused.store_id)
         )
         .await,
-        Err(AdjustError::InsufficientPoints { balance: 300 })
+        Err(LoyaltyError::InsufficientPoints { balance: 300 })
     );
     let (balance, entries) = whole_ledger(db, &store, &maria).await;
     assert_eq!((balance, entries.len()), (300, 1));
@@ -71,7 +71,7 @@ pub async fn an_adjustment_below_zero_is_refused_and_writes_nothing(t: &TestData
         .await;
     assert_eq!(retried.map(|e| e.balance_after), Ok(0));
     let again = db.adjust(&refused, None, &audit(&refused.store_id)).await;
-    assert_eq!(again, Err(AdjustError::InsufficientPoints { balance: 0 }));
+    assert_eq!(again, Err(LoyaltyError::InsufficientPoints { balance: 0 }));
 }
 
 pub async fn a_used_claim_returns_its_entry(t: &TestDatabase) {
@@ -123,7 +123,7 @@ pub async fn unknown_customers_cannot_be_adjusted(t: &TestDatabase) {
         assert_eq!(
             db.adjust(&manual(store, &customer_id(2), 10, 1), None, &audit(store))
                 .await,
-            Err(AdjustError::UnknownCustomer)
+            Err(LoyaltyError::NotFound)
         );
     }
     // The other store's customer cannot be reached from this store.
@@ -134,7 +134,7 @@ pub async fn unknown_customers_cannot_be_adjusted(t: &TestDatabase) {
             &audit(&store)
         )
         .await,
-        Err(AdjustError::UnknownCustomer)
+        Err(LoyaltyError::NotFound)
     );
     assert_eq!(
         db.ledger(&store, &customer_id(1), PageRequest::first())
@@ -189,7 +189,7 @@ pub async fn concurrent_adjustments_never_lose_an_update(t: &TestDatabase) {
                 assert_eq!(entry.delta, delta);
                 accepted.push(delta);
             }
-            (delta, Err(AdjustError::InsufficientPoints { balance })) => {
+            (delta, Err(LoyaltyError::InsufficientPoints { balance })) => {
                 assert!(balance >= 0 && balance + delta < 0, "{balance} {delta}");
                 refused += 1;
             }

@@ -1,12 +1,12 @@
 //! Orders: recording (totals, points and ledger together, once), cancelling, history.
 
+use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{Activity, Block, BlockReason};
 use customers_domain::loyalty::LedgerSource;
+use customers_domain::loyalty::LoyaltyRepository;
+use customers_domain::order::{OrderError, OrderRepository};
 use customers_domain::order::{OrderStatus, Recorded};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{
-    CustomerRepository, LoyaltyRepository, OrderRepository, OrderWriteError,
-};
 use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
@@ -117,7 +117,7 @@ pub async fn an_unknown_customer_is_refused(t: &TestDatabase) {
                 &recorded_audit(&unknown)
             )
             .await,
-            Err(OrderWriteError::UnknownCustomer)
+            Err(OrderError::unknown_customer())
         );
         assert_eq!(find_order(db, &store, &unknown.id).await, Ok(None));
     }
@@ -166,7 +166,7 @@ pub async fn a_blocked_customer_is_refused_and_nothing_is_written(t: &TestDataba
             &recorded_audit(&refused)
         )
         .await,
-        Err(OrderWriteError::CustomerBlocked)
+        Err(OrderError::CustomerBlocked)
     );
     assert_eq!(find_order(db, &store, &refused.id).await, Ok(None));
     assert_eq!(activity(db, &store, &maria).await, before);

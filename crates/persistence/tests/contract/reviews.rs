@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use customers_domain::customer::CustomerRepository;
 use customers_domain::ids::{CustomerId, OrderId, ReviewId, StoreId, UserId};
 use customers_domain::order::Order;
+use customers_domain::order::OrderRepository;
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{
-    CustomerRepository, OrderRepository, ReviewRepository, ReviewWriteError,
-};
 use customers_domain::review::{
     Moderation, Rating, Review, ReviewFilter, ReviewResponse, ReviewStats,
 };
+use customers_domain::review::{ReviewError, ReviewRepository};
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 
@@ -162,7 +162,7 @@ pub async fn one_review_per_order(t: &TestDatabase) {
     let second = review_of(&order, 1, 11);
     assert_eq!(
         ReviewRepository::insert(db, &second).await,
-        Err(ReviewWriteError::AlreadyReviewed)
+        Err(ReviewError::AlreadyReviewed)
     );
     assert_eq!(find(db, &store, &second.id).await, None);
     assert_eq!(counters(t, &store).await.total, 1);
@@ -186,7 +186,7 @@ pub async fn one_review_per_order(t: &TestDatabase) {
     for attempt in attempts {
         match attempt.await.expect("the task finished") {
             (Ok(()), review) => stored.push(review),
-            (Err(ReviewWriteError::AlreadyReviewed), _) => {}
+            (Err(ReviewError::AlreadyReviewed), _) => {}
             (Err(error), _) => panic!("a concurrent insert failed: {error:?}"),
         }
     }
@@ -812,7 +812,7 @@ pub async fn review_counters_equal_a_recount(t: &TestDatabase) {
                 let review = review_of(order, 1 + random.below(5) as i64, step);
                 let result = ReviewRepository::insert(db, &review).await;
                 if reviewed(&live, &order.id) {
-                    assert_eq!(result, Err(ReviewWriteError::AlreadyReviewed));
+                    assert_eq!(result, Err(ReviewError::AlreadyReviewed));
                 } else {
                     assert_eq!(result, Ok(()));
                     live.insert(review.id.clone(), review);

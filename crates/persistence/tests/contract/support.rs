@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Europe::Copenhagen;
 use customers_domain::access::{Credential, Role, SecretKind, StaffUser};
 use customers_domain::audit::{Actor, AuditAction, AuditEntry};
+use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{
     Activity, Address, AdminNotes, Allergen, BirthDate, Customer, CustomerFilter,
     CustomerListQuery, CustomerSort, Email, Locale, PersonName, Phone, Profile, SortDirection,
@@ -13,13 +14,13 @@ use customers_domain::customer::{
 use customers_domain::ids::{
     AddressId, AuditId, CredentialId, CustomerId, LedgerEntryId, OrderId, StoreId, UserId,
 };
+use customers_domain::loyalty::LoyaltyRepository;
 use customers_domain::loyalty::{LedgerEntry, LedgerSource};
+use customers_domain::order::OrderRepository;
 use customers_domain::order::{Order, OrderItem, OrderStatus, Recorded, points_earned};
 use customers_domain::page::PageRequest;
-use customers_domain::ports::{
-    CustomerRepository, LoyaltyRepository, OrderRepository, StoreRepository,
-};
 use customers_domain::store::Store;
+use customers_domain::store::StoreRepository;
 use customers_persistence::Database;
 
 /// A fixed, millisecond-precise instant (what the service stores), plus `minutes`.

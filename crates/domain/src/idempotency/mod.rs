@@ -12,8 +12,13 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::access::Principal;
+use crate::access::TokenDigester;
 use crate::ids::{CredentialId, CustomerId, StoreId};
-use crate::ports::{IdGenerator, IdempotencyRepository, Ports, RepoError, TokenDigester};
+use crate::ports::{RepoError, System};
+
+pub mod ports;
+
+pub use self::ports::IdempotencyRepository;
 
 /// How long a key is remembered.
 pub const KEY_LIFETIME: Duration = Duration::hours(24);
@@ -61,21 +66,29 @@ pub enum Begin {
 }
 
 /// The idempotency use cases, for any write that takes a key.
-pub struct Idempotency<P> {
-    ports: Arc<P>,
+pub struct Idempotency<I> {
+    idempotency: Arc<I>,
+    system: System,
+    digests: Arc<dyn TokenDigester>,
 }
 
-impl<P> Clone for Idempotency<P> {
+impl<I> Clone for Idempotency<I> {
     fn clone(&self) -> Self {
         Self {
-            ports: Arc::clone(&self.ports),
+            idempotency: Arc::clone(&self.idempotency),
+            system: self.system.clone(),
+            digests: Arc::clone(&self.digests),
         }
     }
 }
 
-impl<P: Ports> Idempotency<P> {
-    pub fn new(ports: Arc<P>) -> Self {
-        Self { ports }
+impl<I: IdempotencyRepository> Idempotency<I> {
+    pub fn new(idempotency: Arc<I>, digests: Arc<dyn TokenDigester>, system: System) -> Self {
+        Self {
+            idempotency,
+            digests,
+            system,
+        }
     }
 
     /// Claims `key` for this caller's `request` (a canonical text of method, path and body;
@@ -89,22 +102,21 @@ impl<P: Ports> Idempotency<P> {
         request: &str,
         customer: Option<&str>,
     ) -> Result<(IdempotencyScope, Begin), RepoError> {
-        let request_digest = self.ports.digests().digest(request);
+        let request_digest = self.digests.digest(request);
         let scope = IdempotencyScope {
             store_id: caller.store_id.clone(),
             credential_id: caller.credential_id.clone(),
             key,
         };
-        let claim = self.ports.ids().new_id("idem");
+        let claim = self.system.new_id("idem");
         let begin = self
-            .ports
-            .idempotency()
+            .idempotency
             .begin(
                 &scope,
                 customer.and_then(CustomerId::parse),
                 &request_digest,
                 &claim,
-                self.ports.now(),
+                self.system.now(),
                 CLAIM_LEASE,
                 KEY_LIFETIME,
             )
@@ -119,15 +131,12 @@ impl<P: Ports> Idempotency<P> {
         claim: &str,
         response: &StoredResponse,
     ) -> Result<(), RepoError> {
-        self.ports
-            .idempotency()
-            .complete(scope, claim, response)
-            .await
+        self.idempotency.complete(scope, claim, response).await
     }
 
     /// Frees the key of a request that failed and wrote nothing.
     pub async fn release(&self, scope: &IdempotencyScope, claim: &str) -> Result<(), RepoError> {
-        self.ports.idempotency().release(scope, claim).await
+        self.idempotency.release(scope, claim).await
     }
 }
 
@@ -162,7 +171,7 @@ mod tests {
                     claim: claim.to_owned(),
                 }))
             });
-        let idempotency = Idempotency::new(Arc::new(ports));
+        let idempotency = ports.idempotency();
         let (scope, begin) = idempotency
             .begin(
                 &staff(Role::Staff),

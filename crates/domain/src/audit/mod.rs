@@ -11,11 +11,16 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::access::{Holder, Principal, Role};
+use crate::access::{Action, Forbidden, Holder, Principal};
 use crate::days::DayRange;
 use crate::ids::{AuditId, CredentialId, CustomerId, StoreId, UserId};
 use crate::page::{Page, PageRequest};
-use crate::ports::{AuditRepository, Ports, RepoError};
+use crate::ports::{RepoError, System};
+use crate::store::StoreRepository;
+
+pub mod ports;
+
+pub use self::ports::AuditRepository;
 use crate::store::timezone_if;
 use crate::validation::ValidationErrors;
 
@@ -295,22 +300,49 @@ pub enum AuditError {
     Storage(#[from] RepoError),
 }
 
-/// Reading the audit trail.
-pub struct AuditService<P> {
-    ports: Arc<P>,
+impl From<Forbidden> for AuditError {
+    fn from(_: Forbidden) -> Self {
+        Self::Forbidden
+    }
 }
 
-impl<P> Clone for AuditService<P> {
+impl System {
+    /// A new audit entry, dated now, of `actor` doing `action` in `store`.
+    pub fn audit_entry(&self, store: &StoreId, actor: Actor, action: AuditAction) -> AuditEntry {
+        AuditEntry::new(
+            AuditId::from_stored(self.new_id(AuditId::PREFIX)),
+            store.clone(),
+            self.now(),
+            actor,
+            action,
+        )
+    }
+}
+
+/// Reading the audit trail.
+pub struct AuditService<A, S> {
+    audit: Arc<A>,
+    stores: Arc<S>,
+    system: System,
+}
+
+impl<A, S> Clone for AuditService<A, S> {
     fn clone(&self) -> Self {
         Self {
-            ports: Arc::clone(&self.ports),
+            audit: Arc::clone(&self.audit),
+            stores: Arc::clone(&self.stores),
+            system: self.system.clone(),
         }
     }
 }
 
-impl<P: Ports> AuditService<P> {
-    pub fn new(ports: Arc<P>) -> Self {
-        Self { ports }
+impl<A: AuditRepository, S: StoreRepository> AuditService<A, S> {
+    pub fn new(audit: Arc<A>, stores: Arc<S>, system: System) -> Self {
+        Self {
+            audit,
+            stores,
+            system,
+        }
     }
 
     /// One page of the caller's store's trail, newest first (admins and owners).
@@ -319,16 +351,10 @@ impl<P: Ports> AuditService<P> {
         caller: &Principal,
         params: &AuditListParams,
     ) -> Result<Page<AuditEntry>, AuditError> {
-        caller
-            .require_role(Role::Admin)
-            .map_err(|_| AuditError::Forbidden)?;
-        let timezone = timezone_if(&*self.ports, &caller.store_id, params.has_dates()).await?;
+        caller.may(Action::ReadAudit)?;
+        let timezone = timezone_if(&*self.stores, &caller.store_id, params.has_dates()).await?;
         let (filter, page) = params.validate(timezone)?;
-        let (items, total) = self
-            .ports
-            .audit()
-            .list(&caller.store_id, &filter, page)
-            .await?;
+        let (items, total) = self.audit.list(&caller.store_id, &filter, page).await?;
         Ok(Page {
             items,
             total,
@@ -339,9 +365,9 @@ impl<P: Ports> AuditService<P> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
+    use crate::access::Role;
     use crate::access::Scope;
     use crate::testing::{TestPorts, ready, staff, store_id};
 
@@ -416,7 +442,7 @@ mod tests {
             .withf(|store, _, _| *store == store_id())
             .times(2)
             .returning(|_, _, _| ready(Ok((vec![], 0))));
-        let service = AuditService::new(Arc::new(ports));
+        let service = ports.audit_service();
         for role in [Role::Staff, Role::Manager] {
             let result = service.list(&staff(role), &params()).await;
             assert!(matches!(result, Err(AuditError::Forbidden)));
@@ -463,7 +489,8 @@ mod tests {
             date_to: Some("2026-03-15".into()),
             ..params()
         };
-        AuditService::new(Arc::new(ports))
+        ports
+            .audit_service()
             .list(&staff(Role::Admin), &one_day)
             .await
             .unwrap();
