@@ -136,7 +136,7 @@ impl CredentialRepository for Database {
                 .values(&row)
                 .execute(conn)
                 .await?;
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             Ok(())
         })
     }
@@ -261,7 +261,7 @@ async fn revoke(
         if revoked == 0 {
             return Ok(false);
         }
-        insert_audit!(conn, &audit)?;
+        insert_audit(&audit).execute(conn).await?;
         Ok(true)
     })
 }

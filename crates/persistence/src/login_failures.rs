@@ -127,7 +127,7 @@ impl LoginFailureRepository for Database {
                 .execute(conn)
                 .await?;
             if let Some(audit) = &audit {
-                insert_audit!(conn, audit)?;
+                insert_audit(audit).execute(conn).await?;
             }
             Ok(())
         })
@@ -180,7 +180,7 @@ impl LoginFailureRepository for Database {
                 .execute(conn)
                 .await?;
             if let Some(audit) = &audit {
-                insert_audit!(conn, audit)?;
+                insert_audit(audit).execute(conn).await?;
             }
             Ok(true)
         })
