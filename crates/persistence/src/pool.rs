@@ -23,21 +23,26 @@ use customers_domain::ports::RepoError;
 use deadpool::managed::Timeouts;
 use diesel::IntoSql;
 use diesel::sql_types::Integer;
+#[cfg(feature = "postgres")]
+use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolError as ManagerError, PoolableConnection,
     RecyclingMethod,
 };
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{
-    AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager,
-};
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager};
 
-use crate::config::{DatabaseConfig, Target, postgres_config, target};
-use crate::error::{DatabaseError, from_join, from_pool, with_causes};
+#[cfg(feature = "postgres")]
+use crate::config::postgres_config;
+use crate::config::{DatabaseConfig, Target, target};
+#[cfg(feature = "postgres")]
+use crate::error::with_causes;
+use crate::error::{DatabaseError, from_join, from_pool};
 
 /// A SQLite connection usable from async code (each query runs on a blocking thread).
 pub(crate) type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
+#[cfg(feature = "postgres")]
 pub(crate) type PgConnection = AsyncPgConnection;
 
 /// Set on every SQLite connection when it is opened (pragmas are per connection), after
@@ -157,6 +162,7 @@ where
 #[derive(Clone)]
 pub(crate) enum Pool {
     Sqlite(Lanes<SqliteConnection>),
+    #[cfg(feature = "postgres")]
     Postgres(Lanes<PgConnection>),
 }
 
@@ -164,6 +170,7 @@ impl Pool {
     fn lanes(&self) -> &dyn AnyLanes {
         match self {
             Pool::Sqlite(lanes) => lanes,
+            #[cfg(feature = "postgres")]
             Pool::Postgres(lanes) => lanes,
         }
     }
@@ -171,6 +178,7 @@ impl Pool {
     fn lanes_mut(&mut self) -> &mut dyn AnyLanes {
         match self {
             Pool::Sqlite(lanes) => lanes,
+            #[cfg(feature = "postgres")]
             Pool::Postgres(lanes) => lanes,
         }
     }
@@ -229,6 +237,7 @@ async fn create_parent_folder(path: &Path) -> Result<(), DatabaseError> {
     })
 }
 
+#[cfg(feature = "postgres")]
 /// Opens a PostgreSQL connection (without TLS, as diesel-async does). Unlike diesel-async's
 /// own `establish`, a failure keeps its cause ("Connection refused", …) in the message.
 pub(crate) async fn open_postgres(
@@ -241,6 +250,7 @@ pub(crate) async fn open_postgres(
     PgConnection::try_from_client_and_connection(client, connection).await
 }
 
+#[cfg(feature = "postgres")]
 fn postgres_manager(
     url: &str,
     postgres: tokio_postgres::Config,
@@ -365,6 +375,7 @@ impl BackendConnection for SqliteConnection {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl BackendConnection for PgConnection {
     async fn begin(&mut self, kind: Begin) -> diesel::QueryResult<()> {
         let sql = match kind {
@@ -394,6 +405,7 @@ impl BackendConnection for PgConnection {
 }
 
 /// How PostgreSQL begins a [`Begin::Snapshot`] transaction.
+#[cfg(feature = "postgres")]
 const POSTGRES_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 /// How many connections one piece of work may try when each turns out cut: one more than the
@@ -530,6 +542,7 @@ where
 /// `Ok(None)`, with nothing begun on `first`, when no connection is free right now: the
 /// second is never waited for, so readers that each hold one connection cannot deadlock a
 /// full pool waiting for another (under such load one connection is as fast anyway).
+#[cfg(feature = "postgres")]
 pub(crate) async fn snapshot_pair(
     pool: &Lanes<PgConnection>,
     first: &mut PgConnection,
@@ -648,10 +661,19 @@ impl Database {
                 let manager = || sqlite_manager(&path, config.statement_timeout_ms());
                 Pool::Sqlite(Lanes::new(manager, config, &point_config, false)?)
             }
+            #[cfg(feature = "postgres")]
             Target::Postgres(url) => {
                 let postgres = postgres_config(&url, config)?;
                 let manager = || postgres_manager(&url, postgres.clone());
                 Pool::Postgres(Lanes::new(manager, config, &point_config, true)?)
+            }
+            #[cfg(not(feature = "postgres"))]
+            Target::Postgres(_) => {
+                return Err(DatabaseError::InvalidConfig(
+                    "this build has no PostgreSQL support (the `postgres` feature of \
+                     customers-persistence)"
+                        .into(),
+                ));
             }
         };
         let database = Database { pool };
@@ -683,6 +705,7 @@ impl Database {
     pub fn backend(&self) -> Backend {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -723,6 +746,7 @@ macro_rules! on_backend {
             $crate::pool::Pool::Sqlite(lanes) => {
                 $run(lanes, async $($move)? |$conn: &mut $crate::pool::SqliteConnection| -> $output { $body }).await
             }
+            #[cfg(feature = "postgres")]
             $crate::pool::Pool::Postgres(lanes) => {
                 $run(lanes, async $($move)? |$conn: &mut $crate::pool::PgConnection| -> $output { $body }).await
             }

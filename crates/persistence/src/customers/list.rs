@@ -22,12 +22,12 @@ use diesel::{
 use diesel_async::RunQueryDsl;
 
 use crate::customers::rows::SummaryRow;
+#[cfg(feature = "postgres")]
 use crate::error::from_diesel;
 use crate::paging::empty_page_settled;
-use crate::pool::{
-    BackendConnection, Database, PgConnection, Pool, checkout, finish, snapshot_pair,
-    with_connection,
-};
+#[cfg(feature = "postgres")]
+use crate::pool::{BackendConnection, PgConnection, Pool, checkout, finish, snapshot_pair};
+use crate::pool::{Database, with_connection};
 use crate::schema::{customer_allergens, customers, stores};
 use crate::time::to_db;
 
@@ -263,12 +263,15 @@ pub(super) async fn list(
     query: &CustomerListQuery,
 ) -> Result<(Vec<CustomerSummary>, u64), RepoError> {
     let criteria = Criteria::new(store, query);
+    #[cfg(feature = "postgres")]
     let side_by_side = match &database.pool {
         Pool::Postgres(pool) if criteria.page_reads_every_match() => {
             side_by_side(pool, &criteria).await?
         }
         _ => None,
     };
+    #[cfg(not(feature = "postgres"))]
+    let side_by_side = None;
     let (rows, total) = match side_by_side {
         Some(found) => found,
         None => one_statement(database, &criteria).await?,
@@ -282,6 +285,7 @@ pub(super) async fn list(
 /// The page on one pooled PostgreSQL connection and its count on another, both reading one
 /// snapshot (see [`snapshot_pair`]). `None` when no second connection is free, or when a
 /// connection turns out cut (the one-statement read then retries on fresh connections).
+#[cfg(feature = "postgres")]
 async fn side_by_side(
     pool: &crate::pool::Lanes<PgConnection>,
     criteria: &Criteria<'_>,
