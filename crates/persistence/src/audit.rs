@@ -86,21 +86,18 @@ impl AuditRow {
     }
 }
 
-/// Inserts an [`AuditRow`] on the connection of the transaction at hand (either backend).
-macro_rules! insert_audit {
-    ($conn:ident, $row:expr) => {
-        ::diesel::insert_into($crate::schema::audit_entries::table)
-            .values($row)
-            .execute($conn)
-            .await
-    };
+/// Inserts an [`AuditRow`]; run on the connection of the transaction at hand (either backend).
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(crate) fn insert_audit<'a>(row: &'a AuditRow) -> _ {
+    diesel::dsl::insert_into(audit_entries::table).values(row)
 }
-pub(crate) use insert_audit;
 
 impl AuditRepository for Database {
     async fn record(&self, entry: &AuditEntry) -> Result<(), RepoError> {
         let row = AuditRow::new(entry);
-        with_connection!(self, |conn| { insert_audit!(conn, &row).map(drop) })
+        with_connection!(self, |conn| {
+            insert_audit(&row).execute(conn).await.map(drop)
+        })
     }
 
     async fn list(

@@ -154,6 +154,7 @@ fn in_memory_refused() -> DatabaseError {
     )
 }
 
+#[cfg(feature = "postgres")]
 /// Reads a PostgreSQL URL and fills in what it leaves open: the connect timeout, an
 /// application name, and a TCP user timeout so that a query on a connection whose server
 /// vanished (no reset, e.g. a network partition) fails instead of hanging.
@@ -183,6 +184,7 @@ pub(crate) fn postgres_config(
     Ok(postgres)
 }
 
+#[cfg(feature = "postgres")]
 /// How long sent data may stay unacknowledged before the connection counts as dead (Linux).
 const POSTGRES_TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 

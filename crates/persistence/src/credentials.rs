@@ -137,7 +137,7 @@ impl CredentialRepository for Database {
                 .values(&row)
                 .execute(conn)
                 .await?;
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             Ok(())
         })
     }
@@ -262,7 +262,7 @@ async fn revoke(
         if revoked == 0 {
             return Ok(false);
         }
-        insert_audit!(conn, &audit)?;
+        insert_audit(&audit).execute(conn).await?;
         Ok(true)
     })
 }

@@ -115,6 +115,7 @@ pub(crate) fn from_join(error: tokio::task::JoinError) -> RepoError {
     }
 }
 
+#[cfg(feature = "postgres")]
 /// An error and its causes: "outer: inner: …".
 pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();

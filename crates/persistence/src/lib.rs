@@ -19,7 +19,12 @@
 //! - `login_failures`: failed logins per throttle key (not per store), for slowing down
 //!   password guessing.
 //! - `error`: [`DatabaseError`], and how storage failures become the domain's `RepoError`.
-//! - [`testing`]: fresh, migrated databases for the tests of this and other crates.
+//! - `testing` (feature `testing`): fresh, migrated databases for the tests of this and other
+//!   crates, on SQLite and PostgreSQL.
+//!
+//! Features: `postgres` (default) builds the PostgreSQL backend besides SQLite; without it a
+//! `postgres://` URL is refused. `testing` (which needs `postgres`) adds the `testing`
+//! module; only tests enable it.
 
 mod audit;
 mod config;
@@ -39,6 +44,7 @@ mod stores;
 mod time;
 mod users;
 
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use config::{

@@ -18,7 +18,9 @@ use diesel::{ExpressionMethods, Insertable, QueryDsl};
 use diesel_async::RunQueryDsl;
 
 use crate::audit::{AuditRow, insert_audit};
-use crate::pool::{Database, PgConnection, SqliteConnection, with_connection, write_transaction};
+#[cfg(feature = "postgres")]
+use crate::pool::PgConnection;
+use crate::pool::{Database, SqliteConnection, with_connection, write_transaction};
 use crate::schema::login_failures;
 use crate::time::{from_db, to_db};
 
@@ -58,8 +60,10 @@ impl KeyLocks for SqliteConnection {
 
 /// The class of the throttle's advisory locks (the first half of the two-key form, which
 /// cannot meet the one-key migration lock of `crate::migrations`): "thro" in ASCII.
+#[cfg(feature = "postgres")]
 const THROTTLE_LOCK_CLASS: i32 = 0x7468_726f;
 
+#[cfg(feature = "postgres")]
 impl KeyLocks for PgConnection {
     async fn lock_keys(&mut self, keys: &[String]) -> diesel::QueryResult<()> {
         use diesel::sql_types::{Integer, Text};
@@ -128,7 +132,7 @@ impl LoginFailureRepository for Database {
                 .execute(conn)
                 .await?;
             if let Some(audit) = &audit {
-                insert_audit!(conn, audit)?;
+                insert_audit(audit).execute(conn).await?;
             }
             Ok(())
         })
@@ -181,7 +185,7 @@ impl LoginFailureRepository for Database {
                 .execute(conn)
                 .await?;
             if let Some(audit) = &audit {
-                insert_audit!(conn, audit)?;
+                insert_audit(audit).execute(conn).await?;
             }
             Ok(true)
         })

@@ -188,7 +188,7 @@ impl LoyaltyRepository for Database {
             };
             let (balance, seq) = match credit().get_result::<(i64, i64)>(conn).await.optional()? {
                 Some(moved) => moved,
-                None => match lock_customer!(&store, &customer)
+                None => match lock_customer(&store, &customer)
                     .get_result::<(i64, bool)>(conn)
                     .await
                     .optional()?
@@ -212,7 +212,7 @@ impl LoyaltyRepository for Database {
                         Rollback::Failed(error)
                     }
                 })?;
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             Ok(balance)
         })?;
         match written {

@@ -5,18 +5,25 @@
 //! starting at once do not race: on SQLite the whole run is one `BEGIN IMMEDIATE`
 //! transaction, on PostgreSQL it holds a session advisory lock.
 
+#[cfg(feature = "postgres")]
 use diesel::connection::SimpleConnection;
+#[cfg(feature = "postgres")]
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+#[cfg(feature = "postgres")]
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::DatabaseError;
-use crate::pool::{Database, PgConnection, Pool, checkout};
+#[cfg(feature = "postgres")]
+use crate::pool::PgConnection;
+use crate::pool::{Database, Pool, checkout};
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+#[cfg(feature = "postgres")]
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 /// The advisory lock key migrations hold on PostgreSQL ("ordeliya" in ASCII).
+#[cfg(feature = "postgres")]
 const MIGRATION_LOCK: i64 = 0x6f72_6465_6c69_7961;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -36,6 +43,7 @@ pub(crate) async fn run(database: &Database) -> Result<(), DatabaseError> {
                 .await
                 .map_err(|error| DatabaseError::Migration(error.to_string()))?
         }
+        #[cfg(feature = "postgres")]
         Pool::Postgres(pool) => {
             // The connection leaves the pool: it is wrapped for the synchronous harness and
             // closed afterwards, which also releases the lock if anything went wrong.
@@ -54,6 +62,7 @@ pub(crate) async fn run(database: &Database) -> Result<(), DatabaseError> {
     Ok(())
 }
 
+#[cfg(feature = "postgres")]
 fn migrate_postgres(connection: PgConnection) -> Result<Vec<String>, BoxError> {
     let mut connection = AsyncConnectionWrapper::<PgConnection>::from(connection);
     // A migration may rewrite a large table: the requests' statement timeout does not apply.

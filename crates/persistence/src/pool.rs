@@ -1,5 +1,11 @@
 //! The connection pool: [`Database`] holds a deadpool of SQLite or PostgreSQL connections,
-//! and three macros run one block of diesel code on whichever backend is live.
+//! and runs one block of diesel code on whichever backend is live.
+//!
+//! The work around a block is written once, generic over the backend's connection
+//! ([`BackendConnection`]: how it begins a transaction, whether an error says it is cut):
+//! checking a connection out, the one retry on a cut PostgreSQL connection
+//! ([`on_connection`]), transactions and error mapping. Three macros pick the backend
+//! ([`on_backend!`]) and hand the block, compiled once per backend, to those functions:
 //!
 //! - [`with_connection!`](crate::pool::with_connection) runs a block on a pooled connection.
 //! - [`read_snapshot!`](crate::pool::read_snapshot) runs a read of several statements in a
@@ -17,21 +23,26 @@ use customers_domain::ports::RepoError;
 use deadpool::managed::Timeouts;
 use diesel::IntoSql;
 use diesel::sql_types::Integer;
+#[cfg(feature = "postgres")]
+use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolError as ManagerError, PoolableConnection,
     RecyclingMethod,
 };
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{
-    AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager,
-};
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager};
 
-use crate::config::{DatabaseConfig, Target, postgres_config, target};
-use crate::error::{DatabaseError, from_join, from_pool, with_causes};
+#[cfg(feature = "postgres")]
+use crate::config::postgres_config;
+use crate::config::{DatabaseConfig, Target, target};
+#[cfg(feature = "postgres")]
+use crate::error::with_causes;
+use crate::error::{DatabaseError, from_join, from_pool};
 
 /// A SQLite connection usable from async code (each query runs on a blocking thread).
 pub(crate) type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
+#[cfg(feature = "postgres")]
 pub(crate) type PgConnection = AsyncPgConnection;
 
 /// Set on every SQLite connection when it is opened (pragmas are per connection), after
@@ -102,11 +113,75 @@ where
     }
 }
 
+impl<C> Lanes<C>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+{
+    /// Both pools, each of connections from `manager`; `race` as on [`Lanes::race`].
+    fn new(
+        manager: impl Fn() -> AsyncDieselConnectionManager<C>,
+        config: &DatabaseConfig,
+        point_config: &DatabaseConfig,
+        race: bool,
+    ) -> Result<Self, DatabaseError> {
+        Ok(Lanes {
+            main: build_pool(manager(), config)?,
+            point: build_pool(manager(), point_config)?,
+            point_read: false,
+            race,
+        })
+    }
+}
+
+/// What [`Database`] does with its pools that does not depend on the backend.
+trait AnyLanes {
+    fn main_status(&self) -> deadpool::Status;
+    fn close(&self);
+    fn set_point_read(&mut self);
+}
+
+impl<C> AnyLanes for Lanes<C>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+{
+    fn main_status(&self) -> deadpool::Status {
+        self.main.status()
+    }
+
+    fn close(&self) {
+        self.main.close();
+        self.point.close();
+    }
+
+    fn set_point_read(&mut self) {
+        self.point_read = true;
+    }
+}
+
 /// The pools of the live backend.
 #[derive(Clone)]
 pub(crate) enum Pool {
     Sqlite(Lanes<SqliteConnection>),
+    #[cfg(feature = "postgres")]
     Postgres(Lanes<PgConnection>),
+}
+
+impl Pool {
+    fn lanes(&self) -> &dyn AnyLanes {
+        match self {
+            Pool::Sqlite(lanes) => lanes,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(lanes) => lanes,
+        }
+    }
+
+    fn lanes_mut(&mut self) -> &mut dyn AnyLanes {
+        match self {
+            Pool::Sqlite(lanes) => lanes,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(lanes) => lanes,
+        }
+    }
 }
 
 /// The database: a pool of connections to SQLite or PostgreSQL. Cheap to clone (the clones
@@ -162,6 +237,7 @@ async fn create_parent_folder(path: &Path) -> Result<(), DatabaseError> {
     })
 }
 
+#[cfg(feature = "postgres")]
 /// Opens a PostgreSQL connection (without TLS, as diesel-async does). Unlike diesel-async's
 /// own `establish`, a failure keeps its cause ("Connection refused", …) in the message.
 pub(crate) async fn open_postgres(
@@ -174,6 +250,7 @@ pub(crate) async fn open_postgres(
     PgConnection::try_from_client_and_connection(client, connection).await
 }
 
+#[cfg(feature = "postgres")]
 fn postgres_manager(
     url: &str,
     postgres: tokio_postgres::Config,
@@ -182,7 +259,7 @@ fn postgres_manager(
     // No `SELECT 1` before each checkout (`Verified`): that round trip cost as much as a
     // point read. A connection whose socket the server closed (a restart) is known broken
     // and replaced at checkout; one that turns out cut while it is used is replaced and the
-    // work run again on a fresh connection (`with_connection!`, `begin_postgres`).
+    // work run again on a fresh connection (`on_connection`).
     config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |_url| {
         let postgres = postgres.clone();
@@ -249,69 +326,161 @@ where
     }
 }
 
-/// How many connections one piece of work may try when each turns out cut: one more than the
-/// pools hold, since a server restart cuts every pooled connection at once and the pool
-/// learns it one connection at a time.
-pub(crate) fn connection_attempts(lanes: &Lanes<PgConnection>) -> usize {
-    lanes.main.status().max_size + lanes.point.status().max_size + 1
+/// What the generic code of this module needs from each backend's connection: how it begins a
+/// transaction of each kind, and whether an error says that it is cut. Everything else
+/// (checkout, the retry on a cut connection, commit and rollback, error mapping) is written
+/// once, over any `BackendConnection`.
+pub(crate) trait BackendConnection:
+    AsyncConnection + PoolableConnection + Send + 'static
+{
+    /// Begins a transaction of this kind; its statements then run on `self` until
+    /// [`finish`] ends it.
+    fn begin(&mut self, kind: Begin) -> impl Future<Output = diesel::QueryResult<()>> + Send;
+
+    /// Whether `error` came from a connection that is cut (its server went away or ended the
+    /// session): the statement did not run to completion there, and another connection may be
+    /// tried.
+    fn is_cut(&mut self, error: &diesel::result::Error) -> bool;
 }
 
-/// Whether `error` came from a connection that is cut (its server went away or ended the
-/// session): the statement did not run to completion there, and another connection may be
-/// tried.
-pub(crate) fn is_cut(connection: &mut PgConnection, error: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match error {
-        Error::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        ) => true,
-        // The server ends the session (a shutdown, `pg_terminate_backend`) with a FATAL
-        // error before it closes the socket.
-        Error::DatabaseError(_, info) if info.message().starts_with("terminating connection") => {
-            true
-        }
-        _ => PoolableConnection::is_broken(connection),
-    }
-}
-
-/// Removes a cut connection from the pool for good.
-pub(crate) fn discard(object: Object<PgConnection>) {
-    drop(Object::take(object));
-}
-
-/// How [`begin_postgres`] begins a transaction.
+/// Which transaction [`BackendConnection::begin`] begins.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Begin {
-    /// `BEGIN`: a write transaction.
+    /// A write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is taken up front, so
+    /// `busy_timeout` applies), `BEGIN` on PostgreSQL.
     Write,
-    /// A read-only transaction whose statements all read one snapshot.
+    /// A read whose statements all read one snapshot: on SQLite a deferred `BEGIN`, whose
+    /// first read fixes the snapshot (WAL); on PostgreSQL `REPEATABLE READ READ ONLY` (never a
+    /// serialization failure: nothing is written).
     Snapshot,
 }
 
-impl Begin {
-    fn sql(self) -> &'static str {
-        match self {
+impl BackendConnection for SqliteConnection {
+    async fn begin(&mut self, kind: Begin) -> diesel::QueryResult<()> {
+        let sql = match kind {
+            Begin::Write => "BEGIN IMMEDIATE",
+            Begin::Snapshot => "BEGIN",
+        };
+        // As diesel-async's own SQLite transactions begin: on the connection's blocking
+        // thread, through the transaction manager that later commits or rolls back.
+        self.spawn_blocking(move |connection| {
+            diesel::connection::AnsiTransactionManager::begin_transaction_sql(connection, sql)
+        })
+        .await
+    }
+
+    /// A local file is never cut.
+    fn is_cut(&mut self, _error: &diesel::result::Error) -> bool {
+        false
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl BackendConnection for PgConnection {
+    async fn begin(&mut self, kind: Begin) -> diesel::QueryResult<()> {
+        let sql = match kind {
             Begin::Write => "BEGIN",
-            Begin::Snapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            Begin::Snapshot => POSTGRES_SNAPSHOT,
+        };
+        diesel_async::AnsiTransactionManager::begin_transaction_sql(self, sql).await
+    }
+
+    fn is_cut(&mut self, error: &diesel::result::Error) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => true,
+            // The server ends the session (a shutdown, `pg_terminate_backend`) with a FATAL
+            // error before it closes the socket.
+            Error::DatabaseError(_, info)
+                if info.message().starts_with("terminating connection") =>
+            {
+                true
+            }
+            _ => PoolableConnection::is_broken(self),
         }
     }
 }
 
-/// A pooled PostgreSQL connection with a transaction begun on it. `BEGIN` is the first
-/// statement a checked-out connection gets, so a connection found cut there is replaced
-/// (nothing ran on it) and `BEGIN` sent on the next one.
-pub(crate) async fn begin_postgres(
-    pool: &Lanes<PgConnection>,
-    begin: Begin,
-) -> Result<Object<PgConnection>, RepoError> {
+/// How PostgreSQL begins a [`Begin::Snapshot`] transaction.
+#[cfg(feature = "postgres")]
+const POSTGRES_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/// How many connections one piece of work may try when each turns out cut: one more than the
+/// pools hold, since a server restart cuts every pooled connection at once and the pool
+/// learns it one connection at a time.
+fn connection_attempts<C>(lanes: &Lanes<C>) -> usize
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+{
+    lanes.main.status().max_size + lanes.point.status().max_size + 1
+}
+
+/// Removes a cut connection from the pool for good.
+fn discard<C>(object: Object<C>)
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+{
+    drop(Object::take(object));
+}
+
+/// A block of queries on a connection of type `C` that may run more than once: an async
+/// closure, called through `FnMut` so that the future it returns borrows the connection but
+/// not the closure (a future borrowing the closure cannot be proven `Send` for every lifetime
+/// of that borrow).
+pub(crate) trait Work<'c, C: 'c, T>:
+    AsyncFnMut(&'c mut C) -> diesel::QueryResult<T> + FnMut(&'c mut C) -> Self::Future
+{
+    type Future: Future<Output = diesel::QueryResult<T>>;
+}
+
+impl<'c, C: 'c, T, F, Fut> Work<'c, C, T> for F
+where
+    F: AsyncFnMut(&'c mut C) -> diesel::QueryResult<T> + FnMut(&'c mut C) -> Fut,
+    Fut: Future<Output = diesel::QueryResult<T>>,
+{
+    type Future = Fut;
+}
+
+/// Runs `work` on a pooled connection, in a transaction of kind `transaction` when one is
+/// given (begun first, then committed or rolled back by `work`'s outcome, see [`finish`]), and
+/// returns the connection with what `work` yielded.
+///
+/// This is the one place where a cut connection is retried: when `work` (or its transaction)
+/// fails because its connection turns out cut ([`BackendConnection::is_cut`]; never on
+/// SQLite), the connection leaves the pool and it all runs again on another one, up to
+/// [`connection_attempts`]. So `work` must be safe to run twice: what it did on a cut
+/// connection did not complete there (a read, a single write that sets values, a transaction
+/// that had not committed, or the `BEGIN` of one).
+async fn on_connection<C, T, F>(
+    lanes: &Lanes<C>,
+    transaction: Option<Begin>,
+    mut work: F,
+) -> Result<(Object<C>, T), RepoError>
+where
+    C: BackendConnection,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+    F: for<'c> Work<'c, C, T>,
+{
+    let attempts = connection_attempts(lanes);
     let mut attempt = 1;
-    let attempts = connection_attempts(pool);
     loop {
-        let mut object = checkout(pool).await?;
-        match PgTransactions::begin_transaction_sql(&mut *object, begin.sql()).await {
-            Ok(()) => return Ok(object),
-            Err(error) if attempt < attempts && is_cut(&mut object, &error) => {
+        let mut object = checkout(lanes).await?;
+        let outcome = match transaction {
+            None => work(&mut object).await,
+            Some(kind) => match object.begin(kind).await {
+                Ok(()) => {
+                    let outcome = work(&mut object).await;
+                    finish(&mut *object, outcome).await
+                }
+                Err(error) => Err(error),
+            },
+        };
+        match outcome {
+            Ok(value) => return Ok((object, value)),
+            Err(error) if attempt < attempts && object.is_cut(&error) => {
                 discard(object);
                 attempt += 1;
             }
@@ -320,14 +489,60 @@ pub(crate) async fn begin_postgres(
     }
 }
 
+/// Runs `body` on a pooled connection (see [`with_connection!`]).
+pub(crate) async fn run<C, T, F>(lanes: &Lanes<C>, body: F) -> Result<T, RepoError>
+where
+    C: BackendConnection,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+    F: for<'c> Work<'c, C, T>,
+{
+    let (_connection, value) = on_connection(lanes, None, body).await?;
+    Ok(value)
+}
+
+/// Runs `body` in a read-only snapshot transaction (see [`read_snapshot!`]); the whole
+/// transaction runs again when its connection turns out cut.
+///
+/// A connection whose transaction is left open (the caller dropped midway) is not reused: the
+/// pool discards it when it comes back.
+pub(crate) async fn run_snapshot<C, T, F>(lanes: &Lanes<C>, body: F) -> Result<T, RepoError>
+where
+    C: BackendConnection,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+    F: for<'c> Work<'c, C, T>,
+{
+    let (_connection, value) = on_connection(lanes, Some(Begin::Snapshot), body).await?;
+    Ok(value)
+}
+
+/// Runs `body` in a write transaction (see [`write_transaction!`]): commits when it yields
+/// `Ok`, rolls back when it yields `Err`. Only `BEGIN` is tried again on a cut connection: once
+/// the body has written, whether a cut transaction committed is unknown, and a write that must
+/// not happen twice is never repeated.
+pub(crate) async fn run_write<C, T, E>(
+    lanes: &Lanes<C>,
+    body: impl AsyncFnOnce(&mut C) -> Result<T, E>,
+) -> Result<E::Settled, RepoError>
+where
+    C: BackendConnection,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
+    E: Settle<T>,
+{
+    let begin = async |connection: &mut C| connection.begin(Begin::Write).await;
+    let (mut object, ()) = on_connection(lanes, None, begin).await?;
+    let outcome = body(&mut object).await;
+    E::settle(finish(&mut *object, outcome).await)
+}
+
 /// A second PostgreSQL connection reading the same snapshot as `first`, for a read whose
 /// two statements run at the same time: `first` begins a read-only transaction and exports
 /// its snapshot (`pg_export_snapshot()`), the second begins one and imports it. Finish both
-/// with [`finish_postgres`].
+/// with [`finish`].
 ///
 /// `Ok(None)`, with nothing begun on `first`, when no connection is free right now: the
 /// second is never waited for, so readers that each hold one connection cannot deadlock a
 /// full pool waiting for another (under such load one connection is as fast anyway).
+#[cfg(feature = "postgres")]
 pub(crate) async fn snapshot_pair(
     pool: &Lanes<PgConnection>,
     first: &mut PgConnection,
@@ -342,7 +557,7 @@ pub(crate) async fn snapshot_pair(
     let Ok(mut second) = pool.main.timeout_get(&at_once).await else {
         return Ok(None);
     };
-    PgTransactions::begin_transaction_sql(first, Begin::Snapshot.sql()).await?;
+    first.begin(Begin::Snapshot).await?;
     let snapshot = diesel::select(sql::<Text>("pg_export_snapshot()"))
         .get_result::<String>(first)
         .await?;
@@ -352,36 +567,71 @@ pub(crate) async fn snapshot_pair(
             format!("unexpected snapshot id {snapshot:?}").into(),
         ));
     }
-    let begin = format!(
-        "{}; SET TRANSACTION SNAPSHOT '{snapshot}'",
-        Begin::Snapshot.sql()
-    );
-    PgTransactions::begin_transaction_sql(&mut *second, &begin).await?;
+    let begin = format!("{POSTGRES_SNAPSHOT}; SET TRANSACTION SNAPSHOT '{snapshot}'");
+    diesel_async::AnsiTransactionManager::begin_transaction_sql(&mut *second, &begin).await?;
     Ok(Some(second))
 }
 
-/// Ends the transaction [`begin_postgres`] began: commits after `Ok`, rolls back after `Err`
-/// (keeping the body's error unless the rollback itself fails otherwise).
-pub(crate) async fn finish_postgres<T, E>(
-    connection: &mut PgConnection,
-    outcome: Result<T, E>,
-) -> Result<T, E>
+/// Ends the transaction [`BackendConnection::begin`] began: commits after `Ok`, rolls back
+/// after `Err` (keeping the body's error unless the rollback itself fails otherwise).
+pub(crate) async fn finish<C, T, E>(connection: &mut C, outcome: Result<T, E>) -> Result<T, E>
 where
+    C: AsyncConnection,
     E: From<diesel::result::Error>,
 {
+    type Transactions<C> = <C as AsyncConnection>::TransactionManager;
     match outcome {
         Ok(value) => {
-            PgTransactions::commit_transaction(connection).await?;
+            Transactions::<C>::commit_transaction(connection).await?;
             Ok(value)
         }
-        Err(error) => match PgTransactions::rollback_transaction(connection).await {
+        Err(error) => match Transactions::<C>::rollback_transaction(connection).await {
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
             Err(rollback) => Err(rollback.into()),
         },
     }
 }
 
-type PgTransactions = <PgConnection as AsyncConnection>::TransactionManager;
+/// Why a refusable write transaction (see [`write_transaction!`]) rolled back: a query
+/// failed, or the body refused with a reason of its own.
+pub(crate) enum Rollback<R> {
+    Failed(diesel::result::Error),
+    Refused(R),
+}
+
+impl<R> From<diesel::result::Error> for Rollback<R> {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Failed(error)
+    }
+}
+
+/// How a write transaction's outcome, once the transaction has ended, becomes the answer of
+/// [`run_write`], by the error type of its body.
+pub(crate) trait Settle<T>: From<diesel::result::Error> {
+    type Settled;
+    fn settle(outcome: Result<T, Self>) -> Result<Self::Settled, RepoError>;
+}
+
+/// A plain write transaction: a failed query becomes a [`RepoError`].
+impl<T> Settle<T> for diesel::result::Error {
+    type Settled = T;
+    fn settle(outcome: Result<T, Self>) -> Result<T, RepoError> {
+        outcome.map_err(crate::error::from_diesel)
+    }
+}
+
+/// A refusable write transaction: `Ok(Err(reason))` when the body refused (and everything it
+/// wrote was rolled back), `Err` when a query failed.
+impl<T, R> Settle<T> for Rollback<R> {
+    type Settled = Result<T, R>;
+    fn settle(outcome: Result<T, Self>) -> Result<Result<T, R>, RepoError> {
+        match outcome {
+            Ok(value) => Ok(Ok(value)),
+            Err(Rollback::Refused(reason)) => Ok(Err(reason)),
+            Err(Rollback::Failed(error)) => Err(crate::error::from_diesel(error)),
+        }
+    }
+}
 
 /// Runs a write to completion in its own task, whatever happens to the caller.
 pub(crate) async fn spawn_write<T, F>(work: F) -> Result<T, RepoError>
@@ -409,22 +659,21 @@ impl Database {
             Target::Sqlite(path) => {
                 create_parent_folder(&path).await?;
                 let manager = || sqlite_manager(&path, config.statement_timeout_ms());
-                Pool::Sqlite(Lanes {
-                    main: build_pool(manager(), config)?,
-                    point: build_pool(manager(), &point_config)?,
-                    point_read: false,
-                    race: false,
-                })
+                Pool::Sqlite(Lanes::new(manager, config, &point_config, false)?)
             }
+            #[cfg(feature = "postgres")]
             Target::Postgres(url) => {
                 let postgres = postgres_config(&url, config)?;
                 let manager = || postgres_manager(&url, postgres.clone());
-                Pool::Postgres(Lanes {
-                    main: build_pool(manager(), config)?,
-                    point: build_pool(manager(), &point_config)?,
-                    point_read: false,
-                    race: true,
-                })
+                Pool::Postgres(Lanes::new(manager, config, &point_config, true)?)
+            }
+            #[cfg(not(feature = "postgres"))]
+            Target::Postgres(_) => {
+                return Err(DatabaseError::InvalidConfig(
+                    "this build has no PostgreSQL support (the `postgres` feature of \
+                     customers-persistence)"
+                        .into(),
+                ));
             }
         };
         let database = Database { pool };
@@ -456,6 +705,7 @@ impl Database {
     pub fn backend(&self) -> Backend {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -463,19 +713,13 @@ impl Database {
     /// The same database, for point reads (see [`Lanes`]).
     pub(crate) fn point_reads(&self) -> Database {
         let mut pool = self.pool.clone();
-        match &mut pool {
-            Pool::Sqlite(lanes) => lanes.point_read = true,
-            Pool::Postgres(lanes) => lanes.point_read = true,
-        }
+        pool.lanes_mut().set_point_read();
         Database { pool }
     }
 
     /// The main pool's occupancy.
     pub fn pool_status(&self) -> PoolStatus {
-        let status = match &self.pool {
-            Pool::Sqlite(lanes) => lanes.main.status(),
-            Pool::Postgres(lanes) => lanes.main.status(),
-        };
+        let status = self.pool.lanes().main_status();
         PoolStatus {
             max_size: status.max_size,
             size: status.size,
@@ -487,165 +731,68 @@ impl Database {
     /// Closes the pool: idle connections close now, busy ones when returned; later queries
     /// fail with `Unavailable`.
     pub fn close(&self) {
-        match &self.pool {
-            Pool::Sqlite(lanes) => {
-                lanes.main.close();
-                lanes.point.close();
-            }
-            Pool::Postgres(lanes) => {
-                lanes.main.close();
-                lanes.point.close();
-            }
-        }
+        self.pool.lanes().close();
     }
 }
 
-/// Runs `$body` with `$conn` bound to a pooled connection of the live backend; the block is
-/// compiled once per backend. `$body` yields a `diesel::QueryResult<T>` (and may use `?` on
-/// diesel results); the macro evaluates to `Result<T, RepoError>`.
+/// Picks the live backend: calls `$run`, one of [`run`], [`run_snapshot`] and [`run_write`],
+/// with the backend's pools and `$body` as an async closure whose `$conn` is that backend's
+/// connection, and awaits it. This is all a macro does here: diesel's query types are
+/// per backend (a query is built and checked for `SqliteConnection` or `PgConnection`), so the
+/// body is compiled once for each, while everything around it is the generic functions.
+macro_rules! on_backend {
+    ($pool:expr, $run:path, async $($move:ident)? |$conn:ident| -> $output:ty $body:block) => {
+        match $pool {
+            $crate::pool::Pool::Sqlite(lanes) => {
+                $run(lanes, async $($move)? |$conn: &mut $crate::pool::SqliteConnection| -> $output { $body }).await
+            }
+            #[cfg(feature = "postgres")]
+            $crate::pool::Pool::Postgres(lanes) => {
+                $run(lanes, async $($move)? |$conn: &mut $crate::pool::PgConnection| -> $output { $body }).await
+            }
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// Runs `$body` with `$conn` bound to a pooled connection of the live backend. `$body` yields
+/// a `diesel::QueryResult<T>` (and may use `?` on diesel results); the macro evaluates to
+/// `Result<T, RepoError>`.
 ///
 /// On PostgreSQL a block whose connection turns out cut runs again on another connection, so
 /// a block must be safe to run twice: reads, and single writes that set values (a write that
 /// must not be repeated belongs in [`write_transaction!`]).
-///
-/// Where the dialects differ, give one block per backend instead:
-/// `with_connection!(db, |conn| sqlite => { … }, postgres => { … })`.
 macro_rules! with_connection {
     ($database:expr, |$conn:ident| $body:block) => {
-        $crate::pool::with_connection!($database, |$conn| sqlite => $body, postgres => $body)
-    };
-    ($database:expr, |$conn:ident| sqlite => $sqlite:block, postgres => $postgres:block) => {
-        match &$database.pool {
-            $crate::pool::Pool::Sqlite(pool) => match $crate::pool::checkout(pool).await {
-                Ok(mut object) => {
-                    let $conn: &mut $crate::pool::SqliteConnection = &mut object;
-                    let result: ::diesel::QueryResult<_> = async { $sqlite }.await;
-                    result.map_err($crate::error::from_diesel)
-                }
-                Err(error) => Err(error),
-            },
-            // A connection found cut is replaced and the block run again on the next one.
-            $crate::pool::Pool::Postgres(pool) => {
-                let mut attempt = 1;
-                let attempts = $crate::pool::connection_attempts(pool);
-                loop {
-                    let mut object = match $crate::pool::checkout(pool).await {
-                        Ok(object) => object,
-                        Err(error) => break Err(error),
-                    };
-                    let $conn: &mut $crate::pool::PgConnection = &mut object;
-                    let result: ::diesel::QueryResult<_> = async { $postgres }.await;
-                    match result {
-                        Err(error)
-                            if attempt < attempts
-                                && $crate::pool::is_cut(&mut object, &error) =>
-                        {
-                            $crate::pool::discard(object);
-                            attempt += 1;
-                        }
-                        result => break result.map_err($crate::error::from_diesel),
-                    }
-                }
-            }
-        }
+        $crate::pool::on_backend!(
+            &$database.pool,
+            $crate::pool::run,
+            async |$conn| -> ::diesel::QueryResult<_> $body
+        )
     };
 }
 pub(crate) use with_connection;
 
 /// Runs `$body`, a read of several statements, in a read-only transaction on a pooled
 /// connection, so that every statement reads the same snapshot: a page and its total, or a
-/// customer and its orders, never disagree because a write committed between them. On
-/// PostgreSQL, `REPEATABLE READ READ ONLY` (never a serialization failure: nothing is
-/// written); on SQLite a deferred `BEGIN`, whose first read fixes the snapshot (WAL). Like
-/// [`with_connection!`], `$body` yields a `diesel::QueryResult<T>`, the macro evaluates to
-/// `Result<T, RepoError>`, and on PostgreSQL the whole transaction runs again on another
-/// connection when its connection turns out cut.
-///
-/// A connection whose transaction is left open (the caller dropped midway) is not reused:
-/// the pool discards it when it comes back.
+/// customer and its orders, never disagree because a write committed between them (see
+/// [`Begin::Snapshot`]). Like [`with_connection!`], `$body` yields a `diesel::QueryResult<T>`,
+/// the macro evaluates to `Result<T, RepoError>`, and on PostgreSQL the whole transaction runs
+/// again on another connection when its connection turns out cut.
 macro_rules! read_snapshot {
     ($database:expr, |$conn:ident| $body:block) => {
-        match &$database.pool {
-            $crate::pool::Pool::Sqlite(pool) => match $crate::pool::checkout(pool).await {
-                Ok(mut object) => {
-                    let connection: &mut $crate::pool::SqliteConnection = &mut object;
-                    let read = async |$conn: &mut $crate::pool::SqliteConnection| {
-                        let result: ::diesel::QueryResult<_> = async { $body }.await;
-                        result
-                    };
-                    let result = ::diesel_async::AsyncConnection::transaction(connection, read);
-                    result.await.map_err($crate::error::from_diesel)
-                }
-                Err(error) => Err(error),
-            },
-            $crate::pool::Pool::Postgres(pool) => {
-                let mut attempt = 1;
-                let attempts = $crate::pool::connection_attempts(pool);
-                loop {
-                    let mut object =
-                        match $crate::pool::begin_postgres(pool, $crate::pool::Begin::Snapshot)
-                            .await
-                        {
-                            Ok(object) => object,
-                            Err(error) => break Err(error),
-                        };
-                    let connection: &mut $crate::pool::PgConnection = &mut object;
-                    let outcome = async {
-                        let $conn: &mut $crate::pool::PgConnection = &mut *connection;
-                        let outcome: ::diesel::QueryResult<_> = async { $body }.await;
-                        outcome
-                    }
-                    .await;
-                    match $crate::pool::finish_postgres(connection, outcome).await {
-                        Err(error)
-                            if attempt < attempts && $crate::pool::is_cut(&mut object, &error) =>
-                        {
-                            $crate::pool::discard(object);
-                            attempt += 1;
-                        }
-                        result => break result.map_err($crate::error::from_diesel),
-                    }
-                }
-            }
-        }
+        $crate::pool::on_backend!(
+            &$database.pool,
+            $crate::pool::run_snapshot,
+            async |$conn| -> ::diesel::QueryResult<_> $body
+        )
     };
 }
 pub(crate) use read_snapshot;
 
-/// Why a refusable write transaction (see [`write_transaction!`]) rolled back: a query
-/// failed, or the body refused with a reason of its own.
-pub(crate) enum Rollback<R> {
-    Failed(diesel::result::Error),
-    Refused(R),
-}
-
-impl<R> From<diesel::result::Error> for Rollback<R> {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Failed(error)
-    }
-}
-
-/// The end of a plain write transaction: a failed query becomes a [`RepoError`].
-pub(crate) fn settle<T>(result: diesel::QueryResult<T>) -> Result<T, RepoError> {
-    result.map_err(crate::error::from_diesel)
-}
-
-/// The end of a refusable write transaction: `Ok(Err(reason))` when the body refused (and
-/// everything it wrote was rolled back), `Err` when a query failed.
-pub(crate) fn settle_refusable<T, R>(
-    result: Result<T, Rollback<R>>,
-) -> Result<Result<T, R>, RepoError> {
-    match result {
-        Ok(value) => Ok(Ok(value)),
-        Err(Rollback::Refused(reason)) => Ok(Err(reason)),
-        Err(Rollback::Failed(error)) => Err(crate::error::from_diesel(error)),
-    }
-}
-
-/// Runs `$body` in one write transaction on a pooled connection: `BEGIN IMMEDIATE` on SQLite
-/// (the write lock is taken up front, so `busy_timeout` applies), a plain transaction on
-/// PostgreSQL. `$body` yields a `diesel::QueryResult<T>`: `Ok` commits, `Err` rolls back.
-/// Evaluates to `Result<T, RepoError>`.
+/// Runs `$body` in one write transaction on a pooled connection ([`Begin::Write`]: `BEGIN
+/// IMMEDIATE` on SQLite). `$body` yields a `diesel::QueryResult<T>`: `Ok` commits, `Err` rolls
+/// back. Evaluates to `Result<T, RepoError>`.
 ///
 /// The refusable form, `write_transaction!(db, |conn| refusing R => { … })`, lets the body
 /// roll back for a reason of its own: it yields `Result<T, Rollback<R>>` (`?` still works on
@@ -656,49 +803,21 @@ pub(crate) fn settle_refusable<T, R>(
 /// is dropped.
 macro_rules! write_transaction {
     ($database:expr, |$conn:ident| $body:block) => {
-        $crate::pool::write_transaction!(
-            @spawn $database, $conn, ::diesel::result::Error, $crate::pool::settle, $body
-        )
+        $crate::pool::write_transaction!(@spawn $database, ::diesel::result::Error, |$conn| $body)
     };
     ($database:expr, |$conn:ident| refusing $refusal:ty => $body:block) => {
         $crate::pool::write_transaction!(
-            @spawn $database,
-            $conn,
-            $crate::pool::Rollback<$refusal>,
-            $crate::pool::settle_refusable,
-            $body
+            @spawn $database, $crate::pool::Rollback<$refusal>, |$conn| $body
         )
     };
-    (@spawn $database:expr, $conn:ident, $error:ty, $settle:path, $body:block) => {{
+    (@spawn $database:expr, $error:ty, |$conn:ident| $body:block) => {{
         let pool = $database.pool.clone();
         $crate::pool::spawn_write(async move {
-            match &pool {
-                $crate::pool::Pool::Sqlite(pool) => {
-                    let mut object = $crate::pool::checkout(pool).await?;
-                    let connection: &mut $crate::pool::SqliteConnection = &mut object;
-                    $settle(
-                        connection
-                            .immediate_transaction(
-                                async |$conn: &mut $crate::pool::SqliteConnection| -> Result<_, $error> {
-                                    $body
-                                },
-                            )
-                            .await,
-                    )
-                }
-                $crate::pool::Pool::Postgres(pool) => {
-                    let mut object =
-                        $crate::pool::begin_postgres(pool, $crate::pool::Begin::Write).await?;
-                    let connection: &mut $crate::pool::PgConnection = &mut object;
-                    let outcome = async {
-                        let $conn: &mut $crate::pool::PgConnection = &mut *connection;
-                        let outcome: Result<_, $error> = async { $body }.await;
-                        outcome
-                    }
-                    .await;
-                    $settle($crate::pool::finish_postgres(connection, outcome).await)
-                }
-            }
+            $crate::pool::on_backend!(
+                &pool,
+                $crate::pool::run_write,
+                async move |$conn| -> Result<_, $error> $body
+            )
         })
         .await
     }};
@@ -711,8 +830,7 @@ mod tests {
     use diesel_async::RunQueryDsl;
 
     use super::{
-        Database, Lanes, PgConnection, Pool, PoolableConnection, checkout, finish_postgres,
-        snapshot_pair,
+        Database, Lanes, PgConnection, Pool, PoolableConnection, checkout, finish, snapshot_pair,
     };
     use crate::config::DatabaseConfig;
     use crate::schema::stores;
@@ -783,8 +901,8 @@ mod tests {
         test.execute_sql(&add_store("st_during_pair")).await;
         let on_first = stores::table.count().get_result::<i64>(&mut *first).await;
         let on_second = stores::table.count().get_result::<i64>(&mut *second).await;
-        let on_first = finish_postgres(&mut first, on_first).await.unwrap();
-        let on_second = finish_postgres(&mut second, on_second).await.unwrap();
+        let on_first = finish(&mut first, on_first).await.unwrap();
+        let on_second = finish(&mut second, on_second).await.unwrap();
         assert_eq!(on_first, on_second);
         let now = stores::table
             .count()

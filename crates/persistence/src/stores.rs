@@ -125,7 +125,7 @@ impl StoreRepository for Database {
                 .values(&token)
                 .execute(conn)
                 .await?;
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             Ok(())
         })
     }

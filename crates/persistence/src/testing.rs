@@ -19,7 +19,6 @@ use customers_domain::review::ReviewStats;
 use diesel::dsl::count_star;
 use diesel::sql_types::Text;
 use diesel::{ExpressionMethods, QueryDsl, QueryableByName};
-use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::config::{DatabaseConfig, redact_url};
@@ -60,20 +59,16 @@ impl HeldLock {
 
 /// Every connection of a database's main pool, taken by [`hold_main_pool`]; dropping it
 /// gives them back.
-pub struct HeldConnections(#[allow(dead_code)] HeldPool);
-
-enum HeldPool {
-    Sqlite(Vec<Object<crate::pool::SqliteConnection>>),
-    Postgres(Vec<Object<AsyncPgConnection>>),
+pub struct HeldConnections {
+    count: usize,
+    /// The pooled connections (of either backend), held for their `Drop` only.
+    _held: Box<dyn std::any::Any + Send>,
 }
 
 impl HeldConnections {
     /// How many connections are held.
     pub fn len(&self) -> usize {
-        match &self.0 {
-            HeldPool::Sqlite(held) => held.len(),
-            HeldPool::Postgres(held) => held.len(),
-        }
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
@@ -84,22 +79,26 @@ impl HeldConnections {
 /// Takes every connection of `database`'s main pool (as list scans holding them all would),
 /// leaving only the connections kept for point reads.
 pub async fn hold_main_pool(database: &Database) -> HeldConnections {
-    use crate::pool::Pool;
+    use crate::pool::{Lanes, Pool};
+    use diesel_async::pooled_connection::{AsyncDieselConnectionManager, PoolError};
+
+    async fn hold<C: Send + 'static>(lanes: &Lanes<C>) -> HeldConnections
+    where
+        AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = PoolError>,
+    {
+        let mut held = Vec::new();
+        for _ in 0..lanes.main.status().max_size {
+            held.push(lanes.main.get().await.expect("a main connection"));
+        }
+        HeldConnections {
+            count: held.len(),
+            _held: Box::new(held),
+        }
+    }
+
     match &database.pool {
-        Pool::Sqlite(lanes) => {
-            let mut held = Vec::new();
-            for _ in 0..lanes.main.status().max_size {
-                held.push(lanes.main.get().await.expect("a main connection"));
-            }
-            HeldConnections(HeldPool::Sqlite(held))
-        }
-        Pool::Postgres(lanes) => {
-            let mut held = Vec::new();
-            for _ in 0..lanes.main.status().max_size {
-                held.push(lanes.main.get().await.expect("a main connection"));
-            }
-            HeldConnections(HeldPool::Postgres(held))
-        }
+        Pool::Sqlite(lanes) => hold(lanes).await,
+        Pool::Postgres(lanes) => hold(lanes).await,
     }
 }
 

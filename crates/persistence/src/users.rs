@@ -90,7 +90,7 @@ impl UserRepository for Database {
                 .values(&row)
                 .execute(conn)
                 .await?;
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             Ok(())
         })
     }

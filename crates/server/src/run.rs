@@ -14,6 +14,7 @@ use customers_http::limits::{CredentialLimits, Limiter};
 use customers_http::metrics::{PoolGauges, PoolProbe};
 use customers_http::{AppState, ReadinessCheck};
 use customers_persistence::{Database, DatabaseConfig, DatabaseError};
+pub use customers_stack::open_database;
 use tokio::task::JoinHandle;
 
 use customers_domain::access::LoginFailureRepository;
@@ -118,13 +119,6 @@ impl RunningServer {
         self.database.close();
         result
     }
-}
-
-/// Connects and applies pending migrations.
-pub async fn open_database(config: &DatabaseConfig) -> Result<Database, DatabaseError> {
-    let database = Database::connect(config).await?;
-    database.migrate().await?;
-    Ok(database)
 }
 
 /// Creates a store with its owner and the owner's first token.

@@ -22,11 +22,12 @@ use diesel::{
 use diesel_async::RunQueryDsl;
 
 use crate::customers::rows::SummaryRow;
+#[cfg(feature = "postgres")]
 use crate::error::from_diesel;
 use crate::paging::empty_page_settled;
-use crate::pool::{
-    Database, PgConnection, Pool, checkout, finish_postgres, is_cut, snapshot_pair, with_connection,
-};
+#[cfg(feature = "postgres")]
+use crate::pool::{BackendConnection, PgConnection, Pool, checkout, finish, snapshot_pair};
+use crate::pool::{Database, with_connection};
 use crate::schema::{customer_allergens, customers, stores};
 use crate::time::to_db;
 
@@ -146,6 +147,12 @@ impl Criteria<'_> {
 
 /// The store's customers with every filter of `$criteria` applied: a boxed query, built
 /// anew for each statement and backend.
+///
+/// A macro, not a function, because diesel types a boxed query by its backend
+/// (`customers::BoxedQuery<'a, Sqlite>` or `<'a, Pg>`): a function generic over the backend
+/// would need bounds that diesel keeps private (`DieselReserveSpecialization`) and implements
+/// per backend (boxing the LIMIT/OFFSET clause), so the body is expanded once per backend.
+/// `page!` below likewise.
 macro_rules! matching {
     ($criteria:expr) => {{
         let criteria: &Criteria<'_> = $criteria;
@@ -256,12 +263,15 @@ pub(super) async fn list(
     query: &CustomerListQuery,
 ) -> Result<(Vec<CustomerSummary>, u64), RepoError> {
     let criteria = Criteria::new(store, query);
+    #[cfg(feature = "postgres")]
     let side_by_side = match &database.pool {
         Pool::Postgres(pool) if criteria.page_reads_every_match() => {
             side_by_side(pool, &criteria).await?
         }
         _ => None,
     };
+    #[cfg(not(feature = "postgres"))]
+    let side_by_side = None;
     let (rows, total) = match side_by_side {
         Some(found) => found,
         None => one_statement(database, &criteria).await?,
@@ -275,6 +285,7 @@ pub(super) async fn list(
 /// The page on one pooled PostgreSQL connection and its count on another, both reading one
 /// snapshot (see [`snapshot_pair`]). `None` when no second connection is free, or when a
 /// connection turns out cut (the one-statement read then retries on fresh connections).
+#[cfg(feature = "postgres")]
 async fn side_by_side(
     pool: &crate::pool::Lanes<PgConnection>,
     criteria: &Criteria<'_>,
@@ -283,7 +294,7 @@ async fn side_by_side(
     let mut second = match snapshot_pair(pool, &mut first).await {
         Ok(Some(second)) => second,
         Ok(None) => return Ok(None),
-        Err(error) if is_cut(&mut first, &error) => return Ok(None),
+        Err(error) if first.is_cut(&error) => return Ok(None),
         Err(error) => return Err(from_diesel(error)),
     };
     let page = page!(criteria)
@@ -292,12 +303,12 @@ async fn side_by_side(
     let count = matching!(criteria).count().get_result::<i64>(&mut *second);
     // Both run to their end even when one fails.
     let (page, count) = tokio::join!(page, count);
-    let page = finish_postgres(&mut first, page).await;
-    let count = finish_postgres(&mut second, count).await;
+    let page = finish(&mut first, page).await;
+    let count = finish(&mut second, count).await;
     match (page, count) {
         (Ok(rows), Ok(total)) => Ok(Some((rows, total))),
-        (Err(error), _) if is_cut(&mut first, &error) => Ok(None),
-        (_, Err(error)) if is_cut(&mut second, &error) => Ok(None),
+        (Err(error), _) if first.is_cut(&error) => Ok(None),
+        (_, Err(error)) if second.is_cut(&error) => Ok(None),
         (Err(error), _) | (_, Err(error)) => Err(from_diesel(error)),
     }
 }

@@ -37,20 +37,12 @@ use rows::{AddressRow, CustomerRow, NewAddress, NewAllergen, NewCustomer, Profil
 /// A conditional UPDATE that matched nothing decided on the row as of its snapshot; this
 /// tells whether it really is refused now, or should run again (it then succeeds: the row is
 /// locked).
-macro_rules! lock_customer {
-    ($store:expr, $id:expr) => {
-        ::diesel::update($crate::schema::customers::table.find(($store, $id)))
-            .set(
-                $crate::schema::customers::loyalty_points
-                    .eq($crate::schema::customers::loyalty_points),
-            )
-            .returning((
-                $crate::schema::customers::loyalty_points,
-                $crate::schema::customers::is_blocked,
-            ))
-    };
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(crate) fn lock_customer<'a>(store: &'a str, id: &'a str) -> _ {
+    diesel::dsl::update(customers::table.find((store, id)))
+        .set(customers::loyalty_points.eq(customers::loyalty_points))
+        .returning((customers::loyalty_points, customers::is_blocked))
 }
-pub(crate) use lock_customer;
 
 impl CustomerRepository for Database {
     async fn insert(&self, customer: &Customer, audit: &AuditEntry) -> Result<(), RepoError> {
@@ -77,7 +69,7 @@ impl CustomerRepository for Database {
                     .execute(conn)
                     .await?;
             }
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             // Last, so that the store row stays locked as briefly as possible.
             diesel::update(stores::table.find(&store))
                 .set(stores::customer_count.eq(stores::customer_count + 1))
@@ -208,7 +200,7 @@ impl CustomerRepository for Database {
                     .execute(conn)
                     .await?;
             }
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             Ok(true)
         })
     }
@@ -287,7 +279,7 @@ impl CustomerRepository for Database {
                     .optional()?;
                 return Ok(exists.is_some());
             }
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             Ok(true)
         })
     }
@@ -304,7 +296,7 @@ impl CustomerRepository for Database {
             // Locks the row first: an order or review being stored for this customer meanwhile
             // either committed before (and is detached below) or waits and then finds no
             // customer.
-            let found = lock_customer!(&store, &id)
+            let found = lock_customer(&store, &id)
                 .get_result::<(i64, bool)>(conn)
                 .await
                 .optional()?;
@@ -349,7 +341,7 @@ impl CustomerRepository for Database {
                 .set(stores::customer_count.eq(stores::customer_count - 1))
                 .execute(conn)
                 .await?;
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             Ok(true)
         })
     }

@@ -39,32 +39,30 @@ const CANCELLED: &str = "cancelled";
 const EARN_REASON: &str = "Order recorded";
 const TAKE_BACK_REASON: &str = "Order cancelled";
 
-/// The items of these orders of `store`, in `(order_id, line_no)` order.
-macro_rules! items_of {
-    ($store:expr, $order_ids:expr) => {
-        order_items::table
-            .filter(order_items::store_id.eq($store))
-            .filter(order_items::order_id.eq_any($order_ids))
-            .order_by((order_items::order_id, order_items::line_no))
-            .select(ItemRow::as_select())
-    };
+/// The items of these orders of `store`, in `(order_id, line_no)` order. The caller selects
+/// `ItemRow::as_select()`: a selection is typed by its backend.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn items_of<'a>(store: &'a str, order_ids: &'a [&'a str]) -> _ {
+    order_items::table
+        .filter(order_items::store_id.eq(store))
+        .filter(order_items::order_id.eq_any(order_ids))
+        .order_by((order_items::order_id, order_items::line_no))
 }
 
 /// Locks the customer's row (by updating it, as `lock_customer` does) and reads whether they
 /// are blocked and the totals an order or a cancel moves: `(is_blocked, total_orders,
 /// total_spent_minor, loyalty_points)`. The domain computes the new totals from these
 /// (`CustomerTotals`); nothing that could overflow is computed in SQL.
-macro_rules! lock_totals {
-    ($store:expr, $id:expr) => {
-        diesel::update(customers::table.find(($store, $id)))
-            .set(customers::loyalty_points.eq(customers::loyalty_points))
-            .returning((
-                customers::is_blocked,
-                customers::total_orders,
-                customers::total_spent_minor,
-                customers::loyalty_points,
-            ))
-    };
+#[diesel::dsl::auto_type(no_type_alias)]
+fn lock_totals<'a>(store: &'a str, id: &'a str) -> _ {
+    diesel::dsl::update(customers::table.find((store, id)))
+        .set(customers::loyalty_points.eq(customers::loyalty_points))
+        .returning((
+            customers::is_blocked,
+            customers::total_orders,
+            customers::total_spent_minor,
+            customers::loyalty_points,
+        ))
 }
 
 fn totals((orders, spent, points): (i64, i64, i64)) -> CustomerTotals {
@@ -129,7 +127,10 @@ impl Database {
             let Some(order) = query.first::<OrderRow>(conn).await.optional()? else {
                 return Ok(None);
             };
-            let items = items_of!(store, [&order.id]).load::<ItemRow>(conn).await?;
+            let items = items_of(store, &[order.id.as_str()])
+                .select(ItemRow::as_select())
+                .load::<ItemRow>(conn)
+                .await?;
             Ok(Some((order, items)))
         })?;
         let Some((order, items)) = found else {
@@ -192,7 +193,7 @@ impl OrderRepository for Database {
             if let Some(customer) = &customer {
                 // Locks the customer's row, then adds the order to the totals read under the
                 // lock, as the domain computes them (refused when they cannot be stored).
-                let (blocked, orders_count, spent, balance) = lock_totals!(&store, customer)
+                let (blocked, orders_count, spent, balance) = lock_totals(&store, customer)
                     .get_result::<(bool, i64, i64, i64)>(conn)
                     .await
                     .optional()?
@@ -249,7 +250,7 @@ impl OrderRepository for Database {
                     .execute(conn)
                     .await?;
             }
-            insert_audit!(conn, &audit)?;
+            insert_audit(&audit).execute(conn).await?;
             Ok(())
         })?;
         match written {
@@ -299,7 +300,7 @@ impl OrderRepository for Database {
             };
             // Locks the customer's row and reads the totals, before the order is touched.
             let current = match &customer {
-                Some(customer) => lock_totals!(&store_id, customer)
+                Some(customer) => lock_totals(&store_id, customer)
                     .get_result::<(bool, i64, i64, i64)>(conn)
                     .await
                     .optional()?
@@ -328,7 +329,9 @@ impl OrderRepository for Database {
                 // Cancelled meanwhile by another request.
                 return Ok(());
             };
-            insert_audit!(conn, &audit.about(customer.clone()))?;
+            insert_audit(&audit.about(customer.clone()))
+                .execute(conn)
+                .await?;
             // The customer may have been erased meanwhile (the order then has none).
             let (Some(customer), Some(current)) = (customer, current) else {
                 return Ok(());
@@ -409,7 +412,10 @@ impl OrderRepository for Database {
                 .load::<OrderRow>(conn)
                 .await?;
             let ids: Vec<&str> = page.iter().map(|order| order.id.as_str()).collect();
-            let items = items_of!(store, &ids).load::<ItemRow>(conn).await?;
+            let items = items_of(store, &ids)
+                .select(ItemRow::as_select())
+                .load::<ItemRow>(conn)
+                .await?;
             Ok(Some((page, items, total)))
         })?;
         let Some((page, items, total)) = found else {

@@ -2,6 +2,9 @@
 //! they answer without counting rows.
 
 use customers_domain::review::{Rating, ReviewFilter, ReviewStats};
+use diesel::{ExpressionMethods, QueryDsl};
+
+use crate::schema::review_stats;
 
 /// What one review write adds to (or, negative, takes from) its store's counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,35 +50,35 @@ impl CounterChange {
     }
 }
 
-/// Creates the store's counter row (all zeros) unless it exists.
-macro_rules! open_counters {
-    ($store:expr) => {
-        ::diesel::insert_into($crate::schema::review_stats::table)
-            .values($crate::schema::review_stats::store_id.eq($store))
-            .on_conflict_do_nothing()
-    };
+/// Inserts the store's counter row (all zeros). The row may exist: add
+/// `.on_conflict_do_nothing()` (whose statement type diesel does not name).
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(super) fn open_counters<'a>(store: &'a str) -> _ {
+    diesel::dsl::insert_into(review_stats::table).values(review_stats::store_id.eq(store))
 }
-pub(super) use open_counters;
 
 /// Applies a [`CounterChange`] to the store's counter row (which must exist). On PostgreSQL
 /// the row stays locked until the transaction ends: the store's review writes take turns here,
 /// so each should come to it last.
-macro_rules! change_counters {
-    ($store:expr, $change:expr) => {{
-        use $crate::schema::review_stats::dsl as counters;
-        let change: $crate::reviews::counters::CounterChange = $change;
-        ::diesel::update(counters::review_stats.find($store)).set((
-            counters::total.eq(counters::total + change.total),
-            counters::rated_1.eq(counters::rated_1 + change.rated[0]),
-            counters::rated_2.eq(counters::rated_2 + change.rated[1]),
-            counters::rated_3.eq(counters::rated_3 + change.rated[2]),
-            counters::rated_4.eq(counters::rated_4 + change.rated[3]),
-            counters::rated_5.eq(counters::rated_5 + change.rated[4]),
-            counters::approved.eq(counters::approved + change.approved),
-        ))
-    }};
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(super) fn change_counters<'a>(store: &'a str, change: CounterChange) -> _ {
+    let total: i64 = change.total;
+    let rated_1: i64 = change.rated[0];
+    let rated_2: i64 = change.rated[1];
+    let rated_3: i64 = change.rated[2];
+    let rated_4: i64 = change.rated[3];
+    let rated_5: i64 = change.rated[4];
+    let approved: i64 = change.approved;
+    diesel::dsl::update(review_stats::table.find(store)).set((
+        review_stats::total.eq(review_stats::total + total),
+        review_stats::rated_1.eq(review_stats::rated_1 + rated_1),
+        review_stats::rated_2.eq(review_stats::rated_2 + rated_2),
+        review_stats::rated_3.eq(review_stats::rated_3 + rated_3),
+        review_stats::rated_4.eq(review_stats::rated_4 + rated_4),
+        review_stats::rated_5.eq(review_stats::rated_5 + rated_5),
+        review_stats::approved.eq(review_stats::approved + approved),
+    ))
 }
-pub(super) use change_counters;
 
 /// A list total the counters hold: filters on approval alone or on the minimum rating alone
 /// (or none). Any other filter is counted row by row.

@@ -38,7 +38,9 @@ pub(super) async fn list(
     let limit = i64::from(page.limit());
     let (rows, total) = with_connection!(database, |conn| {
         // The store's reviews from `$source` (the reviews, or the reviews with their store's
-        // counters joined) with every filter applied.
+        // counters joined) with every filter applied. Macros (this and `page!`), not
+        // functions: a boxed query is typed by its backend, and diesel keeps the bounds a
+        // function generic over the backend would need private (see `customers/list.rs`).
         macro_rules! matching {
             ($source:expr) => {{
                 let mut matching = $source.filter(reviews::store_id.eq(store)).into_boxed();

@@ -48,7 +48,7 @@ impl ReviewRepository for Database {
         let counted = CounterChange::added(review.rating, review.moderation.is_approved);
         let written = write_transaction!(self, |conn| refusing AlreadyReviewed => {
             let customer = match &customer {
-                Some(customer) => lock_customer!(&store, customer)
+                Some(customer) => lock_customer(&store, customer)
                     .get_result::<(i64, bool)>(conn)
                     .await
                     .optional()?
@@ -67,8 +67,11 @@ impl ReviewRepository for Database {
                         Rollback::Failed(error)
                     }
                 })?;
-            open_counters!(&store).execute(conn).await?;
-            change_counters!(&store, counted).execute(conn).await?;
+            open_counters(&store)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            change_counters(&store, counted).execute(conn).await?;
             Ok(())
         })?;
         written.map_err(|AlreadyReviewed| ReviewError::AlreadyReviewed)
@@ -145,7 +148,7 @@ impl ReviewRepository for Database {
             }
             let change = CounterChange::approval(was_approved, moderation.is_approved);
             if !change.is_none() {
-                change_counters!(&store, change).execute(conn).await?;
+                change_counters(&store, change).execute(conn).await?;
             }
             Ok(true)
         })
@@ -192,7 +195,7 @@ impl ReviewRepository for Database {
             };
             // The table's CHECK keeps `rating` within 1–5.
             let rating = Rating::from_stored(i64::from(rating));
-            change_counters!(&store, CounterChange::removed(rating, approved))
+            change_counters(&store, CounterChange::removed(rating, approved))
                 .execute(conn)
                 .await?;
             Ok(true)
