@@ -10,7 +10,7 @@ pub use model::{
 };
 pub use query::{
     CustomerFilter, CustomerListParams, CustomerListQuery, CustomerSort, LastOrderPeriod,
-    SortDirection,
+    MAX_SEARCH_LEN, SortDirection,
 };
 pub use service::{CustomerError, CustomerService};
 pub use values::{
