@@ -29,9 +29,9 @@ pub struct OrderItemBody {
     category_id: Option<String>,
     #[schema(schema_with = schemas::optional_item_text)]
     category_name: Option<String>,
-    #[schema(value_type = i64, required = true, minimum = 1, maximum = 100000)]
+    #[schema(schema_with = schemas::quantity, required = true)]
     quantity: Option<i64>,
-    #[schema(value_type = i64, required = true, minimum = 0, maximum = 1000000000)]
+    #[schema(schema_with = schemas::unit_price_minor, required = true)]
     unit_price_minor: Option<i64>,
 }
 
@@ -56,7 +56,8 @@ pub struct OrderBody {
     /// RFC 3339 with any offset, at most 5 minutes ahead; default now.
     #[schema(schema_with = schemas::placed_at)]
     placed_at: Option<String>,
-    #[schema(value_type = Vec<OrderItemBody>, required = true, min_items = 1, max_items = 500)]
+    // Each line is an `OrderItemInput`, a component of its own (see `openapi::component_schemas`).
+    #[schema(schema_with = schemas::order_items, required = true)]
     items: Option<Vec<OrderItemBody>>,
     /// Defaults to the items' sum.
     #[schema(value_type = Option<i64>, minimum = 0)]

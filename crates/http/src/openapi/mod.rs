@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderValue};
 use customers_domain::access::{Access, Role};
+use customers_domain::customer::{CustomerSort, MAX_SEARCH_LEN};
+use customers_domain::idempotency::{KEY_LIFETIME, MAX_KEY_LEN};
 use utoipa::ToSchema;
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::header::HeaderBuilder;
@@ -119,14 +121,8 @@ fn money_query() -> Object {
 }
 
 fn sort_by_query() -> Object {
-    let mut object = schemas::one_of(&[
-        "createdAt",
-        "totalSpentMinor",
-        "totalOrders",
-        "lastOrderAt",
-        "firstName",
-    ]);
-    object.default = Some("createdAt".into());
+    let mut object = schemas::one_of(&CustomerSort::ALL.map(CustomerSort::api_name));
+    object.default = Some(CustomerSort::default().api_name().into());
     object
 }
 
@@ -141,10 +137,10 @@ fn period_query() -> Object {
 }
 
 fn search_query() -> Object {
-    // At most 200 characters (the domain's `MAX_SEARCH_LEN`) once trimmed; no U+0000.
+    // At most `MAX_SEARCH_LEN` characters once trimmed; no U+0000.
     schemas::text(false)
         .pattern(Some(schemas::trimmed(
-            200,
+            MAX_SEARCH_LEN,
             false,
             r"\u0000",
             schemas::WHITE_SPACE,
@@ -304,7 +300,7 @@ const AUDIT_LIST: &[Query] = &[
 
 fn actor_query() -> Object {
     schemas::text(false)
-        .pattern(Some(r"^(usr|key)_[a-z0-9]{12,40}$"))
+        .pattern(Some(schemas::actor_pattern()))
         .build()
 }
 
@@ -1003,13 +999,15 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
                 .name("Idempotency-Key")
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
-                .description(Some(
-                    "1–255 visible ASCII characters; kept 24 hours per store and credential.",
-                ))
+                .description(Some(format!(
+                    "1–{MAX_KEY_LEN} visible ASCII characters; kept {} hours per store and \
+                     credential.",
+                    KEY_LIFETIME.num_hours()
+                )))
                 .schema(Some(
                     schemas::text(false)
                         .min_length(Some(1))
-                        .max_length(Some(customers_domain::idempotency::MAX_KEY_LEN))
+                        .max_length(Some(MAX_KEY_LEN))
                         .pattern(Some(r"^[!-~]+$"))
                         .build(),
                 )),
@@ -1138,6 +1136,7 @@ fn component_schemas() -> BTreeMap<String, RefOr<Schema>> {
     register::<customers::ProfileBody>(&mut views);
     register::<customers::BlockBody>(&mut views);
     register::<orders::OrderBody>(&mut views);
+    register::<orders::OrderItemBody>(&mut views);
     register::<loyalty::AdjustBody>(&mut views);
     register::<reviews::ReviewBody>(&mut views);
     register::<reviews::ModerationBody>(&mut views);
