@@ -65,22 +65,7 @@ pub struct ProfileBody {
     allergens: Patch<Vec<String>>,
 }
 
-impl Body for ProfileBody {
-    const FIELDS: &'static [&'static str] = &[
-        "firstName",
-        "lastName",
-        "email",
-        "phone",
-        "acceptsMarketing",
-        "locale",
-        "defaultAddressLine",
-        "defaultZipcode",
-        "defaultCity",
-        "adminNotes",
-        "birthDate",
-        "allergens",
-    ];
-}
+impl Body for ProfileBody {}
 
 impl From<ProfileBody> for ProfileInput {
     fn from(b: ProfileBody) -> Self {
@@ -194,9 +179,7 @@ pub struct BlockBody {
     reason: Option<String>,
 }
 
-impl Body for BlockBody {
-    const FIELDS: &'static [&'static str] = &["reason"];
-}
+impl Body for BlockBody {}
 
 /// Blocks; the body (`{"reason"?}`) may be left out. Repeating it is harmless.
 pub async fn block<P: Ports>(

@@ -27,9 +27,7 @@ pub struct AdjustBody {
     reason: Option<String>,
 }
 
-impl Body for AdjustBody {
-    const FIELDS: &'static [&'static str] = &["delta", "reason"];
-}
+impl Body for AdjustBody {}
 
 pub async fn adjust<P: Ports>(
     state: web::Data<AppState<P>>,

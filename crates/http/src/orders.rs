@@ -64,15 +64,7 @@ pub struct OrderBody {
     total_minor: Option<i64>,
 }
 
-impl Body for OrderBody {
-    const FIELDS: &'static [&'static str] = &[
-        "customerId",
-        "externalId",
-        "placedAt",
-        "items",
-        "totalMinor",
-    ];
-}
+impl Body for OrderBody {}
 
 impl From<OrderBody> for OrderInput {
     fn from(b: OrderBody) -> Self {

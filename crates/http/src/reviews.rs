@@ -41,17 +41,7 @@ pub struct ReviewBody {
     comment: Option<String>,
 }
 
-impl Body for ReviewBody {
-    const FIELDS: &'static [&'static str] = &[
-        "orderId",
-        "customerId",
-        "rating",
-        "foodRating",
-        "deliveryRating",
-        "packagingRating",
-        "comment",
-    ];
-}
+impl Body for ReviewBody {}
 
 /// A moderation change: each flag absent or a boolean (`null` is refused: a flag is never
 /// empty).
@@ -75,9 +65,7 @@ fn not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::E
     bool::deserialize(d).map(Some)
 }
 
-impl Body for ModerationBody {
-    const FIELDS: &'static [&'static str] = &["isApproved", "isPublic", "isFeatured"];
-}
+impl Body for ModerationBody {}
 
 /// The store's response; a second one replaces the first.
 #[derive(Deserialize, Debug, ToSchema)]
@@ -90,9 +78,7 @@ pub struct ResponseBody {
     response_text: Option<String>,
 }
 
-impl Body for ResponseBody {
-    const FIELDS: &'static [&'static str] = &["responseText"];
-}
+impl Body for ResponseBody {}
 
 /// Query parameters of `GET /reviews`.
 pub const LIST_PARAMETERS: &[&str] = &[

@@ -32,9 +32,7 @@ pub struct NewUserBody {
     name: Option<String>,
 }
 
-impl Body for NewUserBody {
-    const FIELDS: &'static [&'static str] = &["email", "password", "role", "name"];
-}
+impl Body for NewUserBody {}
 
 pub async fn create<P: Ports>(
     state: web::Data<AppState<P>>,
@@ -75,9 +73,7 @@ pub struct NewApiKeyBody {
     scopes: Option<Vec<String>>,
 }
 
-impl Body for NewApiKeyBody {
-    const FIELDS: &'static [&'static str] = &["name", "scopes"];
-}
+impl Body for NewApiKeyBody {}
 
 /// 201 with the key's secret, shown this once.
 pub async fn create_api_key<P: Ports>(
