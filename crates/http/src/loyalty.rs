@@ -1,7 +1,7 @@
 //! `/customers/:id/loyalty`: the balance, the ledger, manual adjustments.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use customers_domain::Ports;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use crate::body::{Body, JsonObject};
 use crate::envelope::{self, Meta};
 use crate::error::ApiError;
-use crate::idempotent::{Rendered, run_once};
+use crate::idempotent::{Idempotent, Rendered, run_once};
 use crate::middleware::Caller;
 use crate::openapi::schemas;
-use crate::query::page_only;
+use crate::query::QueryParams;
 use crate::state::AppState;
 use crate::views::{AdjustView, LedgerEntryView, LoyaltyView};
 
@@ -33,7 +33,7 @@ pub async fn adjust<P: Ports>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
-    req: HttpRequest,
+    once: Idempotent,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let canonical = body.canonical();
@@ -44,7 +44,7 @@ pub async fn adjust<P: Ports>(
     run_once(
         state,
         caller,
-        &req,
+        &once,
         &canonical,
         Some(id),
         |claim| async move {
@@ -68,9 +68,9 @@ pub async fn ledger<P: Ports>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
-    req: HttpRequest,
+    query: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page_only(req.query_string())?;
+    let page = query.page()?;
     let ledger = state.loyalty.ledger(&caller, &id, page).await?;
     let view = LoyaltyView {
         balance: ledger.balance,

@@ -1,7 +1,7 @@
 //! `/orders`: record, read, cancel.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::order::{OrderInput, OrderItemInput, Recorded};
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::body::{Body, JsonObject};
 use crate::envelope;
 use crate::error::ApiError;
-use crate::idempotent::{Rendered, run_once};
+use crate::idempotent::{Idempotent, Rendered, run_once};
 use crate::middleware::Caller;
 use crate::openapi::schemas;
 use crate::state::AppState;
@@ -95,7 +95,7 @@ impl From<OrderBody> for OrderInput {
 pub async fn record<P: Ports>(
     state: web::Data<AppState<P>>,
     caller: Caller,
-    req: HttpRequest,
+    once: Idempotent,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let canonical = body.canonical();
@@ -106,7 +106,7 @@ pub async fn record<P: Ports>(
     run_once(
         state,
         caller,
-        &req,
+        &once,
         &canonical,
         customer.as_deref(),
         |claim| async move {

@@ -1,6 +1,6 @@
 //! `/users` and `/api-keys`: who may use the store's data.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use customers_domain::Ports;
 use customers_domain::access::{NewApiKeyInput, NewUserInput};
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
 use crate::openapi::schemas;
-use crate::query::page_only;
+use crate::query::QueryParams;
 use crate::state::AppState;
 use crate::views::{ApiKeyView, NewApiKeyView, UserView};
 
@@ -53,12 +53,9 @@ pub async fn create<P: Ports>(
 pub async fn list<P: Ports>(
     state: web::Data<AppState<P>>,
     caller: Caller,
-    req: HttpRequest,
+    query: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .access
-        .list_users(&caller, page_only(req.query_string())?)
-        .await?;
+    let page = state.access.list_users(&caller, query.page()?).await?;
     Ok(envelope::page::<_, UserView>(&page))
 }
 
@@ -93,12 +90,9 @@ pub async fn create_api_key<P: Ports>(
 pub async fn list_api_keys<P: Ports>(
     state: web::Data<AppState<P>>,
     caller: Caller,
-    req: HttpRequest,
+    query: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .access
-        .list_api_keys(&caller, page_only(req.query_string())?)
-        .await?;
+    let page = state.access.list_api_keys(&caller, query.page()?).await?;
     Ok(envelope::page::<_, ApiKeyView>(&page))
 }
 
