@@ -1,13 +1,13 @@
 //! The OpenAPI 3.1 document of the API, served at `GET /openapi.json`.
 //!
 //! Everything in it is read from what the service runs:
-//! - [`operations`]: one operation per row of the access table ([`ROUTES`]): its summary, its
+//! - `operations`: one operation per row of the access table ([`ROUTES`]): its summary, its
 //!   security requirement and the roles and scopes it needs (`x-roles`, `x-scopes`) from the
 //!   row's `access`; its query parameters and `Idempotency-Key` from the row's `query` and
 //!   `idempotent` ([`parameters`]), which the query parser and the handler dispatch read too.
-//! - [`shapes`]: what an endpoint takes and answers beyond its row (its body type, successes,
+//! - `shapes`: what an endpoint takes and answers beyond its row (its body type, successes,
 //!   error codes of its own), one `match` arm per endpoint.
-//! - [`responses`]: the envelopes, the error codes each operation may answer, the headers.
+//! - `responses`: the envelopes, the error codes each operation may answer, the headers.
 //! - [`schemas`]: the schemas of single fields, with the domain's rules and constants. The
 //!   body and view schemas are derived from the types themselves.
 //!
