@@ -6,55 +6,142 @@ use crate::state::Stack;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{App, Error, HttpRequest, HttpResponse, web};
+use actix_web::{App, Error, FromRequest, Handler, HttpRequest, HttpResponse, Responder, web};
 
+use crate::body::{JsonObject, OptionalJsonObject};
 use crate::error::ApiError;
-use crate::middleware::{RequestTimeout, authorize, deadline, request_context};
+use crate::idempotent::Idempotent;
+use crate::middleware::{Caller, RequestTimeout, authorize, deadline, request_context};
+use crate::query::QueryParams;
 use crate::routes::{self, Endpoint, ROUTES};
 use crate::state::AppState;
 use crate::{audit, customers, docs, health, loyalty, openapi, orders, reviews, session, users};
 
+/// What a handler's arguments say about the row it serves.
+trait Argument {
+    /// It is [`Idempotent`]: the handler may `run_once`.
+    const IDEMPOTENT: bool = false;
+    /// It is [`QueryParams`]: the handler reads the row's query parameters.
+    const QUERY: bool = false;
+}
+
+impl<T: ?Sized> Argument for web::Data<T> {}
+impl<T> Argument for web::Path<T> {}
+impl Argument for HttpRequest {}
+impl Argument for Caller {}
+impl Argument for JsonObject {}
+impl Argument for OptionalJsonObject {}
+impl Argument for Idempotent {
+    const IDEMPOTENT: bool = true;
+}
+impl Argument for QueryParams {
+    const QUERY: bool = true;
+}
+
+/// The same, for all of a handler's arguments.
+trait Arguments {
+    const IDEMPOTENT: bool;
+    const QUERY: bool;
+}
+
+macro_rules! arguments {
+    ($($arg:ident),*) => {
+        impl<$($arg: Argument),*> Arguments for ($($arg,)*) {
+            const IDEMPOTENT: bool = false $(|| $arg::IDEMPOTENT)*;
+            const QUERY: bool = false $(|| $arg::QUERY)*;
+        }
+    };
+}
+
+arguments!();
+arguments!(A);
+arguments!(A, B);
+arguments!(A, B, C);
+arguments!(A, B, C, D);
+arguments!(A, B, C, D, E);
+arguments!(A, B, C, D, E, F);
+
+/// `handler` on `route`, for a row whose `idempotent` is `IDEMPOTENT` and whose query is
+/// non-empty when `QUERY`: it does not compile unless the handler takes [`Idempotent`] and
+/// [`QueryParams`] exactly when its row says so (see `routes::Route`). The check is made where
+/// the app is built for a set of ports: every build of the server and of the tests.
+fn to<F, Args, const IDEMPOTENT: bool, const QUERY: bool>(
+    route: actix_web::Route,
+    handler: F,
+) -> actix_web::Route
+where
+    F: Handler<Args>,
+    Args: FromRequest + Arguments + 'static,
+    F::Output: Responder + 'static,
+{
+    const {
+        assert!(
+            Args::IDEMPOTENT == IDEMPOTENT,
+            "a handler takes `Idempotent` exactly when its row of the access table is idempotent"
+        );
+        assert!(
+            Args::QUERY == QUERY,
+            "a handler takes `QueryParams` exactly when its row of the access table has a query"
+        );
+    }
+    route.to(handler)
+}
+
+/// The handler of each endpoint, each checked against its row by [`to`].
+macro_rules! dispatch {
+    ($route:expr; $($endpoint:ident => $handler:expr,)*) => {{
+        let method = web::method($route.verb.method());
+        match $route.endpoint {
+            $(Endpoint::$endpoint => to::<
+                _,
+                _,
+                { routes::row(Endpoint::$endpoint).idempotent },
+                { !routes::row(Endpoint::$endpoint).query.is_empty() },
+            >(method, $handler),)*
+        }
+    }};
+}
+
 /// The handler of an endpoint, for the method its table row names.
 fn handler<P: Stack>(route: &routes::Route) -> actix_web::Route {
-    let method = web::method(route.verb.method());
-    match route.endpoint {
-        Endpoint::CreateCustomer => method.to(customers::create::<P>),
-        Endpoint::ListCustomers => method.to(customers::list::<P>),
-        Endpoint::GetCustomer => method.to(customers::get::<P>),
-        Endpoint::UpdateCustomer => method.to(customers::update::<P>),
-        Endpoint::DeleteCustomer => method.to(customers::delete::<P>),
-        Endpoint::BlockCustomer => method.to(customers::block::<P>),
-        Endpoint::UnblockCustomer => method.to(customers::unblock::<P>),
-        Endpoint::CustomerOrders => method.to(customers::orders::<P>),
-        Endpoint::CustomerAnalytics => method.to(customers::analytics::<P>),
-        Endpoint::ExportCustomer => method.to(customers::export::<P>),
-        Endpoint::AdjustLoyalty => method.to(loyalty::adjust::<P>),
-        Endpoint::CustomerLoyalty => method.to(loyalty::ledger::<P>),
-        Endpoint::RecordOrder => method.to(orders::record::<P>),
-        Endpoint::GetOrder => method.to(orders::get::<P>),
-        Endpoint::CancelOrder => method.to(orders::cancel::<P>),
-        Endpoint::CreateReview => method.to(reviews::create::<P>),
-        Endpoint::ListReviews => method.to(reviews::list::<P>),
-        Endpoint::ReviewStats => method.to(reviews::stats::<P>),
-        Endpoint::GetReview => method.to(reviews::get::<P>),
-        Endpoint::ModerateReview => method.to(reviews::moderate::<P>),
-        Endpoint::RespondToReview => method.to(reviews::respond::<P>),
-        Endpoint::DeleteReview => method.to(reviews::delete::<P>),
-        Endpoint::Login => method.to(session::login::<P>),
-        Endpoint::Logout => method.to(session::logout::<P>),
-        Endpoint::Me => method.to(session::me),
-        Endpoint::CreateUser => method.to(users::create::<P>),
-        Endpoint::ListUsers => method.to(users::list::<P>),
-        Endpoint::CreateApiKey => method.to(users::create_api_key::<P>),
-        Endpoint::ListApiKeys => method.to(users::list_api_keys::<P>),
-        Endpoint::RevokeApiKey => method.to(users::revoke_api_key::<P>),
-        Endpoint::Audit => method.to(audit::list::<P>),
-        Endpoint::Health => method.to(health::health),
-        Endpoint::Ready => method.to(health::ready::<P>),
-        Endpoint::Metrics => method.to(health::metrics::<P>),
-        Endpoint::OpenApi => method.to(openapi::serve),
-        Endpoint::Docs => method.to(docs::page),
-        Endpoint::DocsAsset => method.to(docs::asset),
+    dispatch! { route;
+        CreateCustomer => customers::create::<P>,
+        ListCustomers => customers::list::<P>,
+        GetCustomer => customers::get::<P>,
+        UpdateCustomer => customers::update::<P>,
+        DeleteCustomer => customers::delete::<P>,
+        BlockCustomer => customers::block::<P>,
+        UnblockCustomer => customers::unblock::<P>,
+        CustomerOrders => customers::orders::<P>,
+        CustomerAnalytics => customers::analytics::<P>,
+        ExportCustomer => customers::export::<P>,
+        AdjustLoyalty => loyalty::adjust::<P>,
+        CustomerLoyalty => loyalty::ledger::<P>,
+        RecordOrder => orders::record::<P>,
+        GetOrder => orders::get::<P>,
+        CancelOrder => orders::cancel::<P>,
+        CreateReview => reviews::create::<P>,
+        ListReviews => reviews::list::<P>,
+        ReviewStats => reviews::stats::<P>,
+        GetReview => reviews::get::<P>,
+        ModerateReview => reviews::moderate::<P>,
+        RespondToReview => reviews::respond::<P>,
+        DeleteReview => reviews::delete::<P>,
+        Login => session::login::<P>,
+        Logout => session::logout::<P>,
+        Me => session::me,
+        CreateUser => users::create::<P>,
+        ListUsers => users::list::<P>,
+        CreateApiKey => users::create_api_key::<P>,
+        ListApiKeys => users::list_api_keys::<P>,
+        RevokeApiKey => users::revoke_api_key::<P>,
+        Audit => audit::list::<P>,
+        Health => health::health,
+        Ready => health::ready::<P>,
+        Metrics => health::metrics::<P>,
+        OpenApi => openapi::serve,
+        Docs => docs::page,
+        DocsAsset => docs::asset,
     }
 }
 

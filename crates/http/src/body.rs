@@ -21,9 +21,48 @@ use crate::error::ApiError;
 #[derive(Debug)]
 pub struct JsonObject(pub Map<String, Value>);
 
-/// A request body type: the fields it knows, so any other field can be refused by name.
+/// A request body type: a struct whose fields, as serde names them, are the ones it accepts;
+/// any other is refused by name.
 pub trait Body: DeserializeOwned {
-    const FIELDS: &'static [&'static str];
+    /// The fields it accepts: serde's own list of the struct's fields (see [`fields`]).
+    fn fields() -> &'static [&'static str] {
+        fields::<Self>()
+    }
+}
+
+/// The names of a struct's fields as its `Deserialize` knows them (after `rename_all`): what
+/// it passes to `Deserializer::deserialize_struct`. Empty for a type that is not a struct.
+pub fn fields<T: DeserializeOwned>() -> &'static [&'static str] {
+    let mut fields = None;
+    let _ = T::deserialize(FieldNames(&mut fields));
+    fields.unwrap_or(&[])
+}
+
+/// A deserializer that records the field names a struct asks for, and reads nothing.
+struct FieldNames<'a>(&'a mut Option<&'static [&'static str]>);
+
+impl<'de> Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(Self::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = Some(fields);
+        Err(Self::Error::custom("only the field names are read"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -201,7 +240,7 @@ impl JsonObject {
         let unknown: Vec<&String> = self
             .0
             .keys()
-            .filter(|key| !T::FIELDS.contains(&key.as_str()))
+            .filter(|key| !T::fields().contains(&key.as_str()))
             .collect();
         if !unknown.is_empty() {
             let mut errors = customers_domain::validation::ValidationErrors::new();
@@ -289,8 +328,13 @@ mod tests {
         tags: Option<Vec<String>>,
     }
 
-    impl Body for Sample {
-        const FIELDS: &'static [&'static str] = &["firstName", "tags"];
+    impl Body for Sample {}
+
+    #[test]
+    fn fields_are_serdes_names_of_a_struct() {
+        assert_eq!(Sample::fields(), ["firstName", "tags"]);
+        assert!(fields::<Vec<String>>().is_empty());
+        assert!(fields::<String>().is_empty());
     }
 
     fn object(json: &str) -> JsonObject {

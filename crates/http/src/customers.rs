@@ -1,7 +1,7 @@
 //! `/customers`: create, list, get, update, erase.
 
 use crate::state::Stack;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use customers_domain::customer::{CustomerListParams, Patch, ProfileInput};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -10,8 +10,8 @@ use crate::body::{Body, JsonObject, OptionalJsonObject, patch};
 use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
-use crate::openapi::schemas;
-use crate::query::{QueryParams, page_only};
+use crate::openapi::{parameters, schemas};
+use crate::query::{LIMIT, PAGE, Param, QueryParams};
 use crate::state::AppState;
 use crate::views::{
     AnalyticsView, BlockView, CustomerSummaryView, CustomerView, ExportView, OrderView,
@@ -65,22 +65,7 @@ pub struct ProfileBody {
     allergens: Patch<Vec<String>>,
 }
 
-impl Body for ProfileBody {
-    const FIELDS: &'static [&'static str] = &[
-        "firstName",
-        "lastName",
-        "email",
-        "phone",
-        "acceptsMarketing",
-        "locale",
-        "defaultAddressLine",
-        "defaultZipcode",
-        "defaultCity",
-        "adminNotes",
-        "birthDate",
-        "allergens",
-    ];
-}
+impl Body for ProfileBody {}
 
 impl From<ProfileBody> for ProfileInput {
     fn from(b: ProfileBody) -> Self {
@@ -102,23 +87,54 @@ impl From<ProfileBody> for ProfileInput {
 }
 
 /// Query parameters of `GET /customers`.
-pub const LIST_PARAMETERS: &[&str] = &[
-    "page",
-    "limit",
-    "sortBy",
-    "sortDir",
-    "acceptsMarketing",
-    "isBlocked",
-    "hasOrders",
-    "minSpent",
-    "maxSpent",
-    "lastOrderPeriod",
-    "q",
-    "allergen",
+pub const LIST_QUERY: &[Param] = &[
+    PAGE,
+    LIMIT,
+    Param::text(
+        "sortBy",
+        "Sort key; ties are broken by id.",
+        parameters::sort_by,
+    ),
+    Param::text("sortDir", "Sort direction.", parameters::sort_direction),
+    Param::boolean(
+        "acceptsMarketing",
+        "Only customers with this newsletter opt-in.",
+    ),
+    Param::boolean("isBlocked", "Only blocked (or only unblocked) customers."),
+    Param::boolean("hasOrders", "`true`: has ordered; `false`: never ordered."),
+    Param::integer(
+        "minSpent",
+        "Least total spent, in minor units, inclusive.",
+        i64::MIN,
+        i64::MAX,
+        None,
+    ),
+    Param::integer(
+        "maxSpent",
+        "Most total spent, in minor units, inclusive; not below `minSpent` (422).",
+        i64::MIN,
+        i64::MAX,
+        None,
+    ),
+    Param::text(
+        "lastOrderPeriod",
+        "Last ordered since midnight in the store's time zone (`today`) or within the last 7, 30 or 90 days.",
+        parameters::last_order_period,
+    ),
+    Param::text(
+        "q",
+        "Case-insensitive substring of the name, email or phone; trimmed.",
+        parameters::search,
+    ),
+    Param::text(
+        "allergen",
+        "Only customers with this allergen.",
+        schemas::allergen,
+    ),
 ];
 
-fn list_params(req: &HttpRequest) -> Result<CustomerListParams, ApiError> {
-    let mut query = QueryParams::parse(req.query_string(), LIST_PARAMETERS)?;
+/// Reads [`LIST_QUERY`].
+pub fn list_params(mut query: QueryParams) -> Result<CustomerListParams, ApiError> {
     let params = CustomerListParams {
         page: query.integer("page"),
         limit: query.integer("limit"),
@@ -149,9 +165,9 @@ pub async fn create<P: Stack>(
 pub async fn list<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
-    req: HttpRequest,
+    query: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let params = list_params(&req)?;
+    let params = list_params(query)?;
     let page = state.customers.list(&caller, &params).await?;
     Ok(envelope::page::<_, CustomerSummaryView>(&page))
 }
@@ -194,9 +210,7 @@ pub struct BlockBody {
     reason: Option<String>,
 }
 
-impl Body for BlockBody {
-    const FIELDS: &'static [&'static str] = &["reason"];
-}
+impl Body for BlockBody {}
 
 /// Blocks; the body (`{"reason"?}`) may be left out. Repeating it is harmless.
 pub async fn block<P: Stack>(
@@ -236,12 +250,9 @@ pub async fn orders<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
-    req: HttpRequest,
+    query: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .orders
-        .history(&caller, &id, page_only(req.query_string())?)
-        .await?;
+    let page = state.orders.history(&caller, &id, query.page()?).await?;
     Ok(envelope::page::<_, OrderView>(&page))
 }
 

@@ -1,12 +1,13 @@
 //! Writes that honour `Idempotency-Key` (docs/api.md §4, "Idempotency"): a repeat answers the first
 //! response byte for byte and writes nothing.
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
 
 use crate::state::Stack;
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use customers_domain::idempotency::{Begin, StoredResponse, parse_key};
 
 use crate::error::ApiError;
@@ -16,6 +17,20 @@ use crate::state::AppState;
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// Marks a response replayed from an earlier request with the same key.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// A request to an endpoint that honours `Idempotency-Key`: the only way to [`run_once`]. A
+/// handler takes it exactly when its row of the access table is marked idempotent
+/// (`crate::routes::Route::idempotent`); `crate::app` does not compile otherwise.
+pub struct Idempotent(HttpRequest);
+
+impl FromRequest for Idempotent {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self(req.clone())))
+    }
+}
 
 /// A success to send: status and the exact JSON bytes.
 pub struct Rendered {
@@ -67,7 +82,7 @@ fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 pub async fn run_once<P, F, Fut>(
     state: &AppState<P>,
     caller: &Caller,
-    req: &HttpRequest,
+    Idempotent(req): &Idempotent,
     request: &str,
     customer: Option<&str>,
     write: F,

@@ -2,17 +2,17 @@
 
 use crate::state::Stack;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::body::{Body, JsonObject};
 use crate::envelope::{self, Meta};
 use crate::error::ApiError;
-use crate::idempotent::{Rendered, run_once};
+use crate::idempotent::{Idempotent, Rendered, run_once};
 use crate::middleware::Caller;
 use crate::openapi::schemas;
-use crate::query::page_only;
+use crate::query::QueryParams;
 use crate::state::AppState;
 use crate::views::{AdjustView, LedgerEntryView, LoyaltyView};
 
@@ -27,15 +27,13 @@ pub struct AdjustBody {
     reason: Option<String>,
 }
 
-impl Body for AdjustBody {
-    const FIELDS: &'static [&'static str] = &["delta", "reason"];
-}
+impl Body for AdjustBody {}
 
 pub async fn adjust<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
-    req: HttpRequest,
+    once: Idempotent,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let canonical = body.canonical();
@@ -46,7 +44,7 @@ pub async fn adjust<P: Stack>(
     run_once(
         state,
         caller,
-        &req,
+        &once,
         &canonical,
         Some(id),
         |claim| async move {
@@ -70,9 +68,9 @@ pub async fn ledger<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     id: web::Path<String>,
-    req: HttpRequest,
+    query: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page_only(req.query_string())?;
+    let page = query.page()?;
     let ledger = state.loyalty.ledger(&caller, &id, page).await?;
     let view = LoyaltyView {
         balance: ledger.balance,

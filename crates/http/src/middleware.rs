@@ -80,6 +80,11 @@ fn route_pattern(req: &HttpRequest) -> Option<String> {
     }
 }
 
+/// The request's row of the access table, `None` when no route matches.
+pub(crate) fn matched_route(req: &HttpRequest) -> Option<&'static routes::Route> {
+    route_pattern(req).and_then(|pattern| routes::find(req.method(), &pattern))
+}
+
 /// Longest a request may take: past it the client gets 503 `SERVICE_UNAVAILABLE`. The
 /// handler is not dropped: it runs on to its end in a task of its own (see [`deadline`]).
 #[derive(Clone, Copy, Debug)]
@@ -230,8 +235,7 @@ pub async fn authorize<P: Stack>(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let route =
-        route_pattern(req.request()).and_then(|pattern| routes::find(req.method(), &pattern));
+    let route = matched_route(req.request());
     let access = route.map_or(Access::Public, |route| route.access);
     if access == Access::Public {
         return next

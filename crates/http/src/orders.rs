@@ -2,7 +2,7 @@
 
 use crate::state::Stack;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use customers_domain::order::{OrderInput, OrderItemInput, Recorded};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::body::{Body, JsonObject};
 use crate::envelope;
 use crate::error::ApiError;
-use crate::idempotent::{Rendered, run_once};
+use crate::idempotent::{Idempotent, Rendered, run_once};
 use crate::middleware::Caller;
 use crate::openapi::schemas;
 use crate::state::AppState;
@@ -29,9 +29,9 @@ pub struct OrderItemBody {
     category_id: Option<String>,
     #[schema(schema_with = schemas::optional_item_text)]
     category_name: Option<String>,
-    #[schema(value_type = i64, required = true, minimum = 1, maximum = 100000)]
+    #[schema(schema_with = schemas::quantity, required = true)]
     quantity: Option<i64>,
-    #[schema(value_type = i64, required = true, minimum = 0, maximum = 1000000000)]
+    #[schema(schema_with = schemas::unit_price_minor, required = true)]
     unit_price_minor: Option<i64>,
 }
 
@@ -56,22 +56,15 @@ pub struct OrderBody {
     /// RFC 3339 with any offset, at most 5 minutes ahead; default now.
     #[schema(schema_with = schemas::placed_at)]
     placed_at: Option<String>,
-    #[schema(value_type = Vec<OrderItemBody>, required = true, min_items = 1, max_items = 500)]
+    // Each line is an `OrderItemInput`, a component of its own (see `openapi::component_schemas`).
+    #[schema(schema_with = schemas::order_items, required = true)]
     items: Option<Vec<OrderItemBody>>,
     /// Defaults to the items' sum.
     #[schema(value_type = Option<i64>, minimum = 0)]
     total_minor: Option<i64>,
 }
 
-impl Body for OrderBody {
-    const FIELDS: &'static [&'static str] = &[
-        "customerId",
-        "externalId",
-        "placedAt",
-        "items",
-        "totalMinor",
-    ];
-}
+impl Body for OrderBody {}
 
 impl From<OrderBody> for OrderInput {
     fn from(b: OrderBody) -> Self {
@@ -102,7 +95,7 @@ impl From<OrderBody> for OrderInput {
 pub async fn record<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
-    req: HttpRequest,
+    once: Idempotent,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let canonical = body.canonical();
@@ -113,7 +106,7 @@ pub async fn record<P: Stack>(
     run_once(
         state,
         caller,
-        &req,
+        &once,
         &canonical,
         customer.as_deref(),
         |claim| async move {

@@ -1,8 +1,8 @@
 //! `/reviews`: create, list, statistics, read, moderate, respond, delete.
 
 use crate::state::Stack;
-use actix_web::{HttpRequest, HttpResponse, web};
-use customers_domain::review::{ModerationChange, ReviewInput, ReviewListParams};
+use actix_web::{HttpResponse, web};
+use customers_domain::review::{ModerationChange, Rating, ReviewInput, ReviewListParams};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -10,8 +10,8 @@ use crate::body::{Body, JsonObject};
 use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
-use crate::openapi::schemas;
-use crate::query::QueryParams;
+use crate::openapi::{parameters, schemas};
+use crate::query::{LIMIT, PAGE, Param, QueryParams};
 use crate::state::AppState;
 use crate::views::{ReviewResponseView, ReviewStatsView, ReviewView};
 
@@ -41,17 +41,7 @@ pub struct ReviewBody {
     comment: Option<String>,
 }
 
-impl Body for ReviewBody {
-    const FIELDS: &'static [&'static str] = &[
-        "orderId",
-        "customerId",
-        "rating",
-        "foodRating",
-        "deliveryRating",
-        "packagingRating",
-        "comment",
-    ];
-}
+impl Body for ReviewBody {}
 
 /// A moderation change: each flag absent or a boolean (`null` is refused: a flag is never
 /// empty).
@@ -75,9 +65,7 @@ fn not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::E
     bool::deserialize(d).map(Some)
 }
 
-impl Body for ModerationBody {
-    const FIELDS: &'static [&'static str] = &["isApproved", "isPublic", "isFeatured"];
-}
+impl Body for ModerationBody {}
 
 /// The store's response; a second one replaces the first.
 #[derive(Deserialize, Debug, ToSchema)]
@@ -90,22 +78,60 @@ pub struct ResponseBody {
     response_text: Option<String>,
 }
 
-impl Body for ResponseBody {
-    const FIELDS: &'static [&'static str] = &["responseText"];
-}
+impl Body for ResponseBody {}
 
 /// Query parameters of `GET /reviews`.
-pub const LIST_PARAMETERS: &[&str] = &[
-    "page",
-    "limit",
-    "isApproved",
-    "minRating",
-    "dateFrom",
-    "dateTo",
-    "isFeatured",
-    "customerId",
-    "hasResponse",
+pub const LIST_QUERY: &[Param] = &[
+    PAGE,
+    LIMIT,
+    Param::boolean("isApproved", "Only approved (or only pending) reviews."),
+    Param::boolean(
+        "isFeatured",
+        "Only featured (or only not featured) reviews.",
+    ),
+    Param::boolean(
+        "hasResponse",
+        "Only reviews with (or without) the store's response.",
+    ),
+    Param::integer(
+        "minRating",
+        "Least overall rating.",
+        Rating::MIN as i64,
+        Rating::MAX as i64,
+        None,
+    ),
+    Param::text(
+        "customerId",
+        "Only this customer's reviews.",
+        schemas::customer_id,
+    ),
+    Param::text(
+        "dateFrom",
+        "First day, in the store's time zone, inclusive.",
+        parameters::day,
+    ),
+    Param::text(
+        "dateTo",
+        "Last day, in the store's time zone, inclusive; not before `dateFrom` (422).",
+        parameters::day,
+    ),
 ];
+
+/// Reads [`LIST_QUERY`].
+pub fn list_params(mut query: QueryParams) -> Result<ReviewListParams, ApiError> {
+    let params = ReviewListParams {
+        page: query.integer("page"),
+        limit: query.integer("limit"),
+        is_approved: query.boolean("isApproved"),
+        is_featured: query.boolean("isFeatured"),
+        has_response: query.boolean("hasResponse"),
+        min_rating: query.integer("minRating"),
+        customer_id: query.text("customerId"),
+        date_from: query.text("dateFrom"),
+        date_to: query.text("dateTo"),
+    };
+    query.finish(params)
+}
 
 pub async fn create<P: Stack>(
     state: web::Data<AppState<P>>,
@@ -129,21 +155,9 @@ pub async fn create<P: Stack>(
 pub async fn list<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
-    req: HttpRequest,
+    query: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let mut query = QueryParams::parse(req.query_string(), LIST_PARAMETERS)?;
-    let params = ReviewListParams {
-        page: query.integer("page"),
-        limit: query.integer("limit"),
-        is_approved: query.boolean("isApproved"),
-        is_featured: query.boolean("isFeatured"),
-        has_response: query.boolean("hasResponse"),
-        min_rating: query.integer("minRating"),
-        customer_id: query.text("customerId"),
-        date_from: query.text("dateFrom"),
-        date_to: query.text("dateTo"),
-    };
-    let params = query.finish(params)?;
+    let params = list_params(query)?;
     let page = state.reviews.list(&caller, &params).await?;
     Ok(envelope::page::<_, ReviewView>(&page))
 }

@@ -1,10 +1,15 @@
-//! The access table: every endpoint, its method, and who may call it (docs/api.md §2).
+//! The access table: every endpoint, its method, who may call it (docs/api.md §2), whether it
+//! honours `Idempotency-Key` and which query parameters it takes.
 //!
 //! The router is built from it, the auth middleware enforces it, `405 Allow` is derived from
-//! it, and the tests walk it. An endpoint that is not in this table does not exist.
+//! it, the query parser reads its parameters, the OpenAPI document is made from it, and the
+//! tests walk it. An endpoint that is not in this table does not exist.
 
 use actix_web::http::Method;
 use customers_domain::access::{Access, Role, Scope};
+
+use crate::query::{PAGE_ONLY, Param};
+use crate::{audit, customers, reviews};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verb {
@@ -91,6 +96,31 @@ pub struct Route {
     pub access: Access,
     pub endpoint: Endpoint,
     pub summary: &'static str,
+    /// Whether a repeat with the same `Idempotency-Key` answers the first response (docs/api.md
+    /// §4, "Idempotency"). Exactly the handlers of rows so marked take
+    /// [`crate::idempotent::Idempotent`], the only way to run [`crate::idempotent::run_once`]:
+    /// `crate::app` does not compile otherwise. The OpenAPI operation documents the header and
+    /// its errors from this field.
+    pub idempotent: bool,
+    /// The query parameters it takes: [`crate::query::QueryParams`] accepts these and no
+    /// other, the handler reads each of them, and the OpenAPI operation lists them. Exactly the
+    /// handlers of rows with parameters take `QueryParams` (checked by `crate::app`).
+    pub query: &'static [Param],
+}
+
+impl Route {
+    /// This row, marked as honouring `Idempotency-Key`.
+    const fn idempotent(self) -> Self {
+        Self {
+            idempotent: true,
+            ..self
+        }
+    }
+
+    /// This row, with the query parameters it takes.
+    const fn query(self, query: &'static [Param]) -> Self {
+        Self { query, ..self }
+    }
 }
 
 const READ_CUSTOMERS: &[Scope] = &[Scope::ReadCustomers];
@@ -112,6 +142,8 @@ const fn route(
         access,
         endpoint,
         summary,
+        idempotent: false,
+        query: &[],
     }
 }
 
@@ -121,22 +153,22 @@ use Verb::*;
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
     route(Post, "/customers", Access::Staff(Role::Staff), E::CreateCustomer, "Create a customer profile"),
-    route(Get, "/customers", Access::StaffOrKey(READ_CUSTOMERS), E::ListCustomers, "List customers with filtering and sorting"),
+    route(Get, "/customers", Access::StaffOrKey(READ_CUSTOMERS), E::ListCustomers, "List customers with filtering and sorting").query(customers::LIST_QUERY),
     route(Get, "/customers/{id}", Access::StaffOrKey(READ_CUSTOMERS), E::GetCustomer, "Get a customer's full profile"),
     route(Patch, "/customers/{id}", Access::Staff(Role::Manager), E::UpdateCustomer, "Update a customer profile"),
     route(Delete, "/customers/{id}", Access::Staff(Role::Admin), E::DeleteCustomer, "Erase a customer"),
     route(Post, "/customers/{id}/block", Access::Staff(Role::Manager), E::BlockCustomer, "Block a customer from new orders"),
     route(Post, "/customers/{id}/unblock", Access::Staff(Role::Manager), E::UnblockCustomer, "Remove a customer's block"),
-    route(Get, "/customers/{id}/orders", Access::StaffOrKey(READ_CUSTOMER_ORDERS), E::CustomerOrders, "A customer's order history, newest first"),
-    route(Post, "/customers/{id}/loyalty/adjust", Access::Staff(Role::Manager), E::AdjustLoyalty, "Add or deduct loyalty points by hand"),
-    route(Get, "/customers/{id}/loyalty", Access::StaffOrKey(READ_CUSTOMERS), E::CustomerLoyalty, "A customer's balance and ledger, newest first"),
+    route(Get, "/customers/{id}/orders", Access::StaffOrKey(READ_CUSTOMER_ORDERS), E::CustomerOrders, "A customer's order history, newest first").query(PAGE_ONLY),
+    route(Post, "/customers/{id}/loyalty/adjust", Access::Staff(Role::Manager), E::AdjustLoyalty, "Add or deduct loyalty points by hand").idempotent(),
+    route(Get, "/customers/{id}/loyalty", Access::StaffOrKey(READ_CUSTOMERS), E::CustomerLoyalty, "A customer's balance and ledger, newest first").query(PAGE_ONLY),
     route(Get, "/customers/{id}/analytics", Access::StaffOrKey(READ_CUSTOMER_ANALYTICS), E::CustomerAnalytics, "A customer's purchase analytics"),
     route(Get, "/customers/{id}/export", Access::Staff(Role::Admin), E::ExportCustomer, "Everything held about a customer, in one document"),
-    route(Post, "/orders", Access::StaffOrKey(WRITE_ORDERS), E::RecordOrder, "Record an order"),
+    route(Post, "/orders", Access::StaffOrKey(WRITE_ORDERS), E::RecordOrder, "Record an order").idempotent(),
     route(Get, "/orders/{id}", Access::StaffOrKey(READ_ORDERS), E::GetOrder, "Get an order"),
     route(Post, "/orders/{id}/cancel", Access::StaffOrKey(WRITE_ORDERS), E::CancelOrder, "Cancel an order once"),
     route(Post, "/reviews", Access::Staff(Role::Staff), E::CreateReview, "Create a review of an order"),
-    route(Get, "/reviews", Access::StaffOrKey(READ_ORDERS), E::ListReviews, "List the store's reviews, newest first"),
+    route(Get, "/reviews", Access::StaffOrKey(READ_ORDERS), E::ListReviews, "List the store's reviews, newest first").query(reviews::LIST_QUERY),
     // Before "/reviews/{id}", which would otherwise take "stats" for an id.
     route(Get, "/reviews/stats", Access::StaffOrKey(READ_ORDERS), E::ReviewStats, "Aggregate review statistics"),
     route(Get, "/reviews/{id}", Access::StaffOrKey(READ_ORDERS), E::GetReview, "Get a review"),
@@ -147,11 +179,11 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/auth/logout", Access::Staff(Role::Staff), E::Logout, "Revoke the staff token in use"),
     route(Get, "/auth/me", Access::AnyCredential, E::Me, "Describe the credential in use"),
     route(Post, "/users", Access::Staff(Role::Admin), E::CreateUser, "Add a staff user"),
-    route(Get, "/users", Access::Staff(Role::Admin), E::ListUsers, "List staff users"),
+    route(Get, "/users", Access::Staff(Role::Admin), E::ListUsers, "List staff users").query(PAGE_ONLY),
     route(Post, "/api-keys", Access::Staff(Role::Admin), E::CreateApiKey, "Create an API key (its secret is shown once)"),
-    route(Get, "/api-keys", Access::Staff(Role::Admin), E::ListApiKeys, "List the store's API keys"),
+    route(Get, "/api-keys", Access::Staff(Role::Admin), E::ListApiKeys, "List the store's API keys").query(PAGE_ONLY),
     route(Delete, "/api-keys/{id}", Access::Staff(Role::Admin), E::RevokeApiKey, "Revoke an API key at once"),
-    route(Get, "/audit", Access::Staff(Role::Admin), E::Audit, "Read the audit trail of customer changes and credential events"),
+    route(Get, "/audit", Access::Staff(Role::Admin), E::Audit, "Read the audit trail of customer changes and credential events").query(audit::LIST_QUERY),
     route(Get, "/healthz", Access::Public, E::Health, "Liveness: the process answers"),
     route(Get, "/readyz", Access::Public, E::Ready, "Readiness: the database answers"),
     route(Get, "/metrics", Access::Public, E::Metrics, "Prometheus metrics"),
@@ -159,6 +191,18 @@ pub const ROUTES: &[Route] = &[
     route(Get, "/docs", Access::Public, E::Docs, "Interactive API reference"),
     route(Get, "/docs/{asset}", Access::Public, E::DocsAsset, "A file of the API reference page"),
 ];
+
+/// The row of an endpoint, for constant evaluation (see `crate::app`).
+pub const fn row(endpoint: Endpoint) -> &'static Route {
+    let mut i = 0;
+    while i < ROUTES.len() {
+        if ROUTES[i].endpoint as usize == endpoint as usize {
+            return &ROUTES[i];
+        }
+        i += 1;
+    }
+    panic!("an endpoint without a row in the access table")
+}
 
 /// The row for a method on a matched path pattern.
 pub fn find(method: &Method, pattern: &str) -> Option<&'static Route> {

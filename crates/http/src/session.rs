@@ -30,9 +30,7 @@ pub struct LoginBody {
     password: Option<String>,
 }
 
-impl Body for LoginBody {
-    const FIELDS: &'static [&'static str] = &["storeId", "email", "password"];
-}
+impl Body for LoginBody {}
 
 /// A new staff token, shown this once.
 #[derive(Serialize, Debug, ToSchema)]

@@ -1,7 +1,7 @@
 //! `/users` and `/api-keys`: who may use the store's data.
 
 use crate::state::Stack;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use customers_domain::access::{NewApiKeyInput, NewUserInput};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
 use crate::openapi::schemas;
-use crate::query::page_only;
+use crate::query::QueryParams;
 use crate::state::AppState;
 use crate::views::{ApiKeyView, NewApiKeyView, UserView};
 
@@ -32,9 +32,7 @@ pub struct NewUserBody {
     name: Option<String>,
 }
 
-impl Body for NewUserBody {
-    const FIELDS: &'static [&'static str] = &["email", "password", "role", "name"];
-}
+impl Body for NewUserBody {}
 
 pub async fn create<P: Stack>(
     state: web::Data<AppState<P>>,
@@ -55,12 +53,9 @@ pub async fn create<P: Stack>(
 pub async fn list<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
-    req: HttpRequest,
+    query: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .staff
-        .list_users(&caller, page_only(req.query_string())?)
-        .await?;
+    let page = state.staff.list_users(&caller, query.page()?).await?;
     Ok(envelope::page::<_, UserView>(&page))
 }
 
@@ -75,9 +70,7 @@ pub struct NewApiKeyBody {
     scopes: Option<Vec<String>>,
 }
 
-impl Body for NewApiKeyBody {
-    const FIELDS: &'static [&'static str] = &["name", "scopes"];
-}
+impl Body for NewApiKeyBody {}
 
 /// 201 with the key's secret, shown this once.
 pub async fn create_api_key<P: Stack>(
@@ -97,12 +90,9 @@ pub async fn create_api_key<P: Stack>(
 pub async fn list_api_keys<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
-    req: HttpRequest,
+    query: QueryParams,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .api_keys
-        .list_api_keys(&caller, page_only(req.query_string())?)
-        .await?;
+    let page = state.api_keys.list_api_keys(&caller, query.page()?).await?;
     Ok(envelope::page::<_, ApiKeyView>(&page))
 }
 

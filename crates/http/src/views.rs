@@ -475,13 +475,13 @@ pub struct ReviewView {
     pub id: String,
     pub order_id: String,
     pub customer_id: Option<String>,
-    #[schema(minimum = 1, maximum = 5)]
+    #[schema(schema_with = schemas::review_rating)]
     pub rating: u8,
-    #[schema(minimum = 1, maximum = 5)]
+    #[schema(schema_with = schemas::review_part_rating)]
     pub food_rating: Option<u8>,
-    #[schema(minimum = 1, maximum = 5)]
+    #[schema(schema_with = schemas::review_part_rating)]
     pub delivery_rating: Option<u8>,
-    #[schema(minimum = 1, maximum = 5)]
+    #[schema(schema_with = schemas::review_part_rating)]
     pub packaging_rating: Option<u8>,
     pub comment: Option<String>,
     pub is_approved: bool,
@@ -542,7 +542,7 @@ impl From<&Review> for ReviewResponseView {
 pub struct ReviewStatsView {
     pub total_reviews: i64,
     /// Rounded to one decimal; `null` with no reviews.
-    #[schema(minimum = 1, maximum = 5)]
+    #[schema(schema_with = schemas::average_rating)]
     pub average_rating: Option<f64>,
     #[schema(schema_with = schemas::rating_distribution)]
     pub rating_distribution: std::collections::BTreeMap<String, i64>,

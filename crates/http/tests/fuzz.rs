@@ -107,13 +107,9 @@ proptest! {
         any::<String>(),
         "([a-zA-Z%0-9]{0,8}=[a-zA-Z%0-9+&=;]{0,12}&?){0,6}",
     ]) {
-        let known = ["page", "limit", "q", "sortBy", "isBlocked", "minSpent"];
-        match QueryParams::parse(&query, &known) {
-            Ok(mut params) => {
-                let _ = params.integer("page");
-                let _ = params.boolean("isBlocked");
-                let _ = params.text("q");
-                if let Err(error) = params.finish(()) {
+        match QueryParams::parse(&query, customers::LIST_QUERY) {
+            Ok(params) => {
+                if let Err(error) = customers::list_params(params) {
                     prop_assert!(is_client_error(&error), "{}", error.code);
                 }
             }

@@ -116,6 +116,9 @@ pub struct NewApiKeyInput {
 }
 
 impl NewApiKeyInput {
+    /// Longest name of an API key, in characters.
+    pub const MAX_NAME: usize = 100;
+
     /// A name of 1–100 characters on one line and at least one known scope (duplicates
     /// folded, kept in a fixed order).
     pub fn validate(&self) -> Result<(String, Vec<Scope>), ValidationErrors> {
@@ -125,10 +128,17 @@ impl NewApiKeyInput {
                 errors.add("name", "is required");
                 None
             }
-            Some(n) if n.is_empty() || char_len(n) > 100 || has_forbidden_controls(n, false) => {
+            Some(n)
+                if n.is_empty()
+                    || char_len(n) > Self::MAX_NAME
+                    || has_forbidden_controls(n, false) =>
+            {
                 errors.add(
                     "name",
-                    "must be 1 to 100 characters on one line, none of them control or invisible",
+                    format!(
+                        "must be 1 to {} characters on one line, none of them control or invisible",
+                        Self::MAX_NAME
+                    ),
                 );
                 None
             }

@@ -12,7 +12,7 @@ pub use model::{
 pub use ports::CustomerRepository;
 pub use query::{
     CustomerFilter, CustomerListParams, CustomerListQuery, CustomerSort, LastOrderPeriod,
-    SortDirection,
+    MAX_SEARCH_LEN, SortDirection,
 };
 pub use service::{CustomerError, CustomerService};
 pub use values::{

@@ -128,9 +128,14 @@ text_value!(
     Phone);
 
 impl Phone {
+    /// Fewest digits after the `+`.
+    pub const MIN_DIGITS: usize = 2;
+    /// Most digits after the `+` (E.164).
+    pub const MAX_DIGITS: usize = 15;
+
     pub fn parse(s: &str) -> Result<Self, String> {
         let digits = s.strip_prefix('+').unwrap_or("");
-        let ok = (2..=15).contains(&digits.len())
+        let ok = (Self::MIN_DIGITS..=Self::MAX_DIGITS).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())
             && !digits.starts_with('0');
         if ok {
@@ -146,9 +151,12 @@ text_value!(
     Locale);
 
 impl Locale {
+    /// Longest tag accepted, in bytes.
+    pub const MAX: usize = 35;
+
     pub fn parse(s: &str) -> Result<Self, String> {
         const INVALID: &str = "must be a BCP 47 language tag such as da-DK";
-        if s.is_empty() || s.len() > 35 {
+        if s.is_empty() || s.len() > Self::MAX {
             return Err(INVALID.into());
         }
         let mut parts = s.split('-');
@@ -267,14 +275,17 @@ impl AddressPart {
 pub struct BirthDate(NaiveDate);
 
 impl BirthDate {
+    /// The earliest year of birth accepted.
+    pub const MIN_YEAR: i32 = 1900;
+
     pub fn parse(s: &str, today: NaiveDate) -> Result<Self, String> {
         let strict = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
         let date = strict
             .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
             .flatten()
             .ok_or_else(|| "must be a real date in the form YYYY-MM-DD".to_owned())?;
-        if date.year() < 1900 {
-            return Err("must be in 1900 or later".into());
+        if date.year() < Self::MIN_YEAR {
+            return Err(format!("must be in {} or later", Self::MIN_YEAR));
         }
         if date > today {
             return Err("must not be in the future".into());

@@ -11,8 +11,9 @@ pub use analytics::{
 };
 pub use error::OrderError;
 pub use model::{
-    CustomerTotals, DEFAULT_MAX_ORDER_MINOR, MAX_ITEMS, Order, OrderInput, OrderItem,
-    OrderItemInput, OrderStatus, Recorded, TotalsOutOfRange, ValidOrder, points_earned,
+    CustomerTotals, DEFAULT_MAX_ORDER_MINOR, MAX_ITEMS, MAX_QUANTITY, MAX_TEXT,
+    MAX_UNIT_PRICE_MINOR, Order, OrderInput, OrderItem, OrderItemInput, OrderStatus, Recorded,
+    TotalsOutOfRange, ValidOrder, points_earned,
 };
 pub use ports::OrderRepository;
 pub use service::OrderService;

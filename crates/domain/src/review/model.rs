@@ -13,16 +13,19 @@ pub const MAX_TEXT: usize = 2000;
 pub struct Rating(u8);
 
 impl Rating {
+    pub const MIN: u8 = 1;
+    pub const MAX: u8 = 5;
+
     pub fn parse(value: i64) -> Result<Self, String> {
         u8::try_from(value)
             .ok()
-            .filter(|v| (1..=5).contains(v))
+            .filter(|v| (Self::MIN..=Self::MAX).contains(v))
             .map(Self)
-            .ok_or_else(|| "must be a whole number from 1 to 5".to_owned())
+            .ok_or_else(|| format!("must be a whole number from {} to {}", Self::MIN, Self::MAX))
     }
 
     pub fn from_stored(value: i64) -> Self {
-        Self(value.clamp(1, 5) as u8)
+        Self(value.clamp(i64::from(Self::MIN), i64::from(Self::MAX)) as u8)
     }
 
     pub fn value(self) -> u8 {

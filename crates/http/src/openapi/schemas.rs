@@ -1,106 +1,24 @@
 //! Schemas of single fields, with the rules the domain enforces on them (lengths, patterns,
 //! enumerations), for the body types' `#[schema(schema_with = …)]` and the query parameters.
 
-use customers_domain::access::{Role, Scope};
+use customers_domain::access::{NewApiKeyInput, Password, Role, Scope};
 use customers_domain::audit::AuditAction;
-use customers_domain::customer::Allergen;
-use customers_domain::validation;
+use customers_domain::customer::{
+    AddressPart, AdminNotes, Allergen, BirthDate, BlockReason, Email, Locale, PersonName,
+};
+use customers_domain::ids::{self, CredentialId, CustomerId, LedgerEntryId, OrderId, UserId};
+use customers_domain::review::Rating;
+use customers_domain::{loyalty, order, review};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, KnownFormat, Object, ObjectBuilder, OneOfBuilder,
     SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::{RefOr, Schema};
 
-/// Characters `str::trim` removes (Unicode `White_Space`).
-pub const WHITE_SPACE: &str =
-    r"\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
-/// White space that is not a control character.
-const PLAIN_WHITE_SPACE: &str = r"\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
-/// Every control character (Unicode `Cc`).
-const CONTROLS_ONLY: &str = r"\u0000-\u001f\u007f-\u009f";
-/// Control characters other than line breaks and tabs.
-const CONTROLS_BUT_LINE_BREAKS_ONLY: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
-
-/// A character class body (`\uXXXX-\uYYYY…`) for the domain's character ranges. Ranges past
-/// U+FFFF (the tag characters) cannot be written in a pattern's class without the `u` flag;
-/// the service refuses them all the same.
-fn class_of(ranges: &[(char, char)]) -> String {
-    ranges
-        .iter()
-        .filter(|(from, _)| u32::from(*from) <= 0xFFFF)
-        .map(|(from, to)| {
-            if from == to {
-                format!("\\u{:04x}", u32::from(*from))
-            } else {
-                format!("\\u{:04x}-\\u{:04x}", u32::from(*from), u32::from(*to))
-            }
-        })
-        .collect()
-}
-
-/// What no one-line text may hold: control and invisible characters.
-fn controls() -> String {
-    format!("{CONTROLS_ONLY}{}", class_of(validation::INVISIBLE))
-}
-
-/// What no free text may hold: control characters but line breaks and tabs, and invisible ones.
-fn controls_but_line_breaks() -> String {
-    format!(
-        "{CONTROLS_BUT_LINE_BREAKS_ONLY}{}",
-        class_of(validation::INVISIBLE)
-    )
-}
-
-/// Free text: line breaks and tabs allowed, other control characters and invisible ones not.
-pub fn free_text() -> String {
-    format!("^[^{}]*$", controls_but_line_breaks())
-}
-
-/// An identifier (an email address): none of the one-line text's characters, nor a joiner or
-/// direction mark.
-pub fn identifier_text() -> String {
-    format!(
-        "^[^{}{}]*$",
-        controls(),
-        class_of(validation::JOINERS_AND_MARKS)
-    )
-}
-
-/// A text the service trims before checking it: white space (from `ends`) at either end, then
-/// at most `max` characters of which none is in `forbidden` and the first and last are not
-/// white space. With `required`, the trimmed text must not be empty.
-pub fn trimmed(max: usize, required: bool, forbidden: &str, ends: &str) -> String {
-    let edge = format!("[^{WHITE_SPACE}{forbidden}]");
-    let core = format!(
-        "{edge}(?:[^{forbidden}]{{0,{}}}{edge})?",
-        max.saturating_sub(2)
-    );
-    let core = if required {
-        core
-    } else {
-        format!("(?:{core})?")
-    };
-    format!("^[{ends}]*{core}[{ends}]*$")
-}
-
-/// One line, trimmed: no control character once trimmed.
-pub fn one_line(max: usize, required: bool) -> String {
-    trimmed(max, required, &controls(), WHITE_SPACE)
-}
-
-/// Free text, trimmed, then checked: line breaks and tabs allowed inside.
-pub fn free_text_trimmed(max: usize, required: bool) -> String {
-    trimmed(max, required, &controls_but_line_breaks(), WHITE_SPACE)
-}
-
-/// Any text without U+0000, which no string of the API may hold.
-pub const NO_NUL: &str = r"^[^\u0000]*$";
-/// E.164: `+`, a non-zero digit, then 1–14 digits.
-pub const E164: &str = r"^\+[1-9][0-9]{1,14}$";
-/// A BCP 47 language tag: language, then optional script, region and variants.
-pub const BCP47: &str = r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$";
-/// `YYYY-MM-DD`.
-pub const DATE: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+use super::patterns::{
+    BCP47, DATE, NO_NUL, PLAIN_WHITE_SPACE, controls_but_line_breaks, e164, free_text,
+    free_text_trimmed, identifier_text, one_line, trimmed,
+};
 
 fn typed(types: &[Type]) -> SchemaType {
     match types {
@@ -155,26 +73,32 @@ fn line(max: usize, description: &str) -> Object {
 }
 
 pub fn person_name() -> Object {
-    line(100, "Trimmed; blank means no value.")
+    line(PersonName::MAX, "Trimmed; blank means no value.")
 }
 
 pub fn address_line() -> Object {
-    line(200, "Street address of the default address.")
+    line(
+        AddressPart::Line.max(),
+        "Street address of the default address.",
+    )
 }
 
 pub fn zipcode() -> Object {
-    line(20, "Postal code of the default address.")
+    line(
+        AddressPart::Zipcode.max(),
+        "Postal code of the default address.",
+    )
 }
 
 pub fn city() -> Object {
-    line(100, "City of the default address.")
+    line(AddressPart::City.max(), "City of the default address.")
 }
 
 pub fn email(nullable: bool) -> Object {
     text(nullable)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
         .pattern(Some(identifier_text()))
-        .max_length(Some(254))
+        .max_length(Some(Email::MAX))
         .description(Some(
             "Unique per store, compared case-insensitively; kept as written.",
         ))
@@ -187,7 +111,7 @@ pub fn customer_email() -> Object {
 
 pub fn phone() -> Object {
     text(true)
-        .pattern(Some(E164))
+        .pattern(Some(e164()))
         .description(Some("E.164, unique per store, e.g. +4520123456."))
         .build()
 }
@@ -202,17 +126,17 @@ pub fn accepts_marketing() -> Object {
 pub fn locale() -> Object {
     text(false)
         .pattern(Some(BCP47))
-        .max_length(Some(35))
+        .max_length(Some(Locale::MAX))
         .description(Some(
             "BCP 47 language tag, stored in canonical case; `null` is refused.",
         ))
-        .default(Some("da-DK".into()))
+        .default(Some(Locale::default_locale().as_str().into()))
         .build()
 }
 
 pub fn admin_notes() -> Object {
     text(true)
-        .max_length(Some(5000))
+        .max_length(Some(AdminNotes::MAX))
         .pattern(Some(free_text()))
         .description(Some("Internal notes, never shown to the customer."))
         .build()
@@ -222,7 +146,10 @@ pub fn birth_date() -> Object {
     text(true)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
         .pattern(Some(DATE))
-        .description(Some("A real date, year 1900 or later, not in the future."))
+        .description(Some(format!(
+            "A real date, year {} or later, not in the future.",
+            BirthDate::MIN_YEAR
+        )))
         .build()
 }
 
@@ -280,17 +207,38 @@ pub fn ledger_actor_type() -> Object {
         .build()
 }
 
+/// An id of one of the kinds `prefixes` name, as the service makes them.
+pub fn id_pattern(prefixes: &[&str]) -> String {
+    let prefix = match prefixes {
+        [one] => (*one).to_owned(),
+        many => format!("({})", many.join("|")),
+    };
+    format!(
+        "^{prefix}_[a-z0-9]{{{},{}}}$",
+        ids::MIN_RANDOM_LEN,
+        ids::MAX_RANDOM_LEN
+    )
+}
+
+/// A user id or an API key id.
+pub fn actor_pattern() -> String {
+    id_pattern(&[UserId::PREFIX, CredentialId::PREFIX])
+}
+
 /// A user id or an API key id, `null` for the system and anonymous actors.
 pub fn actor_id() -> Object {
-    text(true)
-        .pattern(Some(r"^(usr|key)_[a-z0-9]{12,40}$"))
-        .build()
+    text(true).pattern(Some(actor_pattern())).build()
 }
 
 /// A user, API key, token or ledger entry id, or `null`.
 pub fn subject_id() -> Object {
     text(true)
-        .pattern(Some(r"^(usr|key|loy|ord)_[a-z0-9]{12,40}$"))
+        .pattern(Some(id_pattern(&[
+            UserId::PREFIX,
+            CredentialId::PREFIX,
+            LedgerEntryId::PREFIX,
+            OrderId::PREFIX,
+        ])))
         .build()
 }
 
@@ -340,9 +288,9 @@ pub fn rating_distribution() -> Object {
     let mut object = ObjectBuilder::new()
         .schema_type(SchemaType::new(Type::Object))
         .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-    for key in ["1", "2", "3", "4", "5"] {
+    for key in (Rating::MIN..=Rating::MAX).map(|rating| rating.to_string()) {
         object = object
-            .property(key, integer(false).minimum(Some(0)))
+            .property(&key, integer(false).minimum(Some(0)))
             .required(key);
     }
     object.build()
@@ -350,14 +298,49 @@ pub fn rating_distribution() -> Object {
 
 /// An id of the given prefix, as the service makes them.
 pub fn id(prefix: &str) -> Object {
-    text(false)
-        .pattern(Some(format!("^{prefix}_[a-z0-9]{{12,40}}$")))
+    text(false).pattern(Some(id_pattern(&[prefix]))).build()
+}
+
+/// A rating as a client sends it.
+pub fn rating(nullable: bool) -> Object {
+    integer(nullable)
+        .minimum(Some(Rating::MIN))
+        .maximum(Some(Rating::MAX))
         .build()
 }
 
-/// A 1–5 rating.
-pub fn rating(nullable: bool) -> Object {
-    integer(nullable).minimum(Some(1)).maximum(Some(5)).build()
+/// A rating as the API shows it.
+fn shown_rating(nullable: bool) -> Object {
+    let types: &[Type] = if nullable {
+        &[Type::Integer, Type::Null]
+    } else {
+        &[Type::Integer]
+    };
+    ObjectBuilder::new()
+        .schema_type(typed(types))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(Rating::MIN))
+        .maximum(Some(Rating::MAX))
+        .build()
+}
+
+pub fn review_rating() -> Object {
+    shown_rating(false)
+}
+
+pub fn review_part_rating() -> Object {
+    shown_rating(true)
+}
+
+/// The average of the ratings, or `null` with none.
+pub fn average_rating() -> Object {
+    ObjectBuilder::new()
+        .schema_type(typed(&[Type::Number, Type::Null]))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)))
+        .description(Some("Rounded to one decimal; `null` with no reviews."))
+        .minimum(Some(Rating::MIN))
+        .maximum(Some(Rating::MAX))
+        .build()
 }
 
 pub fn required_rating() -> Object {
@@ -368,11 +351,37 @@ pub fn optional_rating() -> Object {
     rating(true)
 }
 
-/// A text of an order: one line of at most 200 characters once trimmed.
+/// A text of an order: one line of at most `order::MAX_TEXT` characters once trimmed.
 pub fn item_text(nullable: bool) -> Object {
     text(nullable)
-        .pattern(Some(one_line(200, !nullable)))
+        .pattern(Some(one_line(order::MAX_TEXT, !nullable)))
         .build()
+}
+
+/// How many of a product an order line holds.
+pub fn quantity() -> Object {
+    integer(false)
+        .minimum(Some(1))
+        .maximum(Some(order::MAX_QUANTITY))
+        .build()
+}
+
+/// The price of one of a line's products, in minor units.
+pub fn unit_price_minor() -> Object {
+    integer(false)
+        .minimum(Some(0))
+        .maximum(Some(order::MAX_UNIT_PRICE_MINOR))
+        .build()
+}
+
+/// The lines of an order: at least one, at most `order::MAX_ITEMS`.
+pub fn order_items() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+            <crate::orders::OrderItemBody as utoipa::ToSchema>::name(),
+        )))
+        .min_items(Some(1))
+        .max_items(Some(order::MAX_ITEMS))
 }
 
 pub fn required_item_text() -> Object {
@@ -391,25 +400,30 @@ pub fn into_schema(object: impl Into<Schema>) -> RefOr<Schema> {
 pub fn block_reason() -> Object {
     text(true)
         .pattern(Some(trimmed(
-            500,
+            BlockReason::MAX,
             false,
             &controls_but_line_breaks(),
             PLAIN_WHITE_SPACE,
         )))
-        .description(Some("At most 500 characters once trimmed."))
+        .description(Some(format!(
+            "At most {} characters once trimmed.",
+            BlockReason::MAX
+        )))
         .build()
 }
 
 pub fn customer_id() -> Object {
-    id("cust")
+    id(CustomerId::PREFIX)
 }
 
 pub fn optional_customer_id() -> Object {
-    text(true).pattern(Some(r"^cust_[a-z0-9]{12,40}$")).build()
+    text(true)
+        .pattern(Some(id_pattern(&[CustomerId::PREFIX])))
+        .build()
 }
 
 pub fn order_id() -> Object {
-    id("ord")
+    id(OrderId::PREFIX)
 }
 
 pub fn placed_at() -> Object {
@@ -420,23 +434,37 @@ pub fn placed_at() -> Object {
 
 pub fn comment() -> Object {
     text(true)
-        .pattern(Some(free_text_trimmed(2000, false)))
-        .description(Some("At most 2000 characters once trimmed."))
+        .pattern(Some(free_text_trimmed(review::MAX_TEXT, false)))
+        .description(Some(format!(
+            "At most {} characters once trimmed.",
+            review::MAX_TEXT
+        )))
         .build()
 }
 
 pub fn response_text() -> Object {
     text(false)
-        .pattern(Some(free_text_trimmed(2000, true)))
-        .description(Some("1–2000 characters once trimmed."))
+        .pattern(Some(free_text_trimmed(review::MAX_TEXT, true)))
+        .description(Some(format!(
+            "1–{} characters once trimmed.",
+            review::MAX_TEXT
+        )))
         .build()
 }
 
-/// A non-zero number of points, at most a million either way.
+/// A non-zero number of points, at most `loyalty::MAX_ADJUSTMENT` either way.
 pub fn delta() -> Schema {
     OneOfBuilder::new()
-        .item(integer(false).minimum(Some(-1_000_000)).maximum(Some(-1)))
-        .item(integer(false).minimum(Some(1)).maximum(Some(1_000_000)))
+        .item(
+            integer(false)
+                .minimum(Some(-loyalty::MAX_ADJUSTMENT))
+                .maximum(Some(-1)),
+        )
+        .item(
+            integer(false)
+                .minimum(Some(1))
+                .maximum(Some(loyalty::MAX_ADJUSTMENT)),
+        )
         .description(Some(
             "Points to add (positive) or deduct (negative); never zero.",
         ))
@@ -446,8 +474,11 @@ pub fn delta() -> Schema {
 
 pub fn adjust_reason() -> Object {
     text(false)
-        .pattern(Some(free_text_trimmed(500, true)))
-        .description(Some("1–500 characters once trimmed."))
+        .pattern(Some(free_text_trimmed(loyalty::MAX_REASON, true)))
+        .description(Some(format!(
+            "1–{} characters once trimmed.",
+            loyalty::MAX_REASON
+        )))
         .build()
 }
 
@@ -459,15 +490,18 @@ pub fn password() -> Object {
     text(false)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
         .pattern(Some(NO_NUL))
-        .min_length(Some(12))
-        .max_length(Some(1024))
+        .min_length(Some(Password::MIN))
+        .max_length(Some(Password::MAX))
         .build()
 }
 
 pub fn api_key_name() -> Object {
     text(false)
-        .pattern(Some(one_line(100, true)))
-        .description(Some("1–100 characters on one line once trimmed."))
+        .pattern(Some(one_line(NewApiKeyInput::MAX_NAME, true)))
+        .description(Some(format!(
+            "1–{} characters on one line once trimmed.",
+            NewApiKeyInput::MAX_NAME
+        )))
         .build()
 }
 
