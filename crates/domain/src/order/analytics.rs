@@ -10,7 +10,7 @@ pub struct Ranked {
     pub order_count: i64,
 }
 
-/// The seed's analytics, over the customer's orders that are not cancelled.
+/// A customer's purchase analytics (docs/api.md), over their orders that are not cancelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerAnalytics {
     pub total_orders: i64,
