@@ -67,12 +67,8 @@ pub(crate) fn actor_of(
 }
 
 impl NewEntry {
-    pub(crate) fn new(
-        entry: &LedgerEntry,
-        seq: i64,
-        balance_after: i64,
-        claim: Option<String>,
-    ) -> Self {
+    /// The entry as the `seq`-th of its customer's ledger.
+    pub(crate) fn new(entry: &LedgerEntry, seq: i64, claim: Option<String>) -> Self {
         let (actor_type, actor_id) = actor_columns(entry.actor.as_ref());
         Self {
             store_id: entry.store_id.as_str().to_owned(),
@@ -80,7 +76,7 @@ impl NewEntry {
             customer_id: entry.customer_id.as_str().to_owned(),
             seq,
             delta: entry.delta,
-            balance_after,
+            balance_after: entry.balance_after,
             reason: entry.reason.clone(),
             source: entry.source.as_str(),
             order_id: entry.order_id.as_ref().map(|id| id.as_str().to_owned()),
@@ -201,8 +197,12 @@ impl LoyaltyRepository for Database {
                     },
                 },
             };
+            let written = LedgerEntry {
+                balance_after: balance,
+                ..new_entry
+            };
             diesel::insert_into(ledger_entries::table)
-                .values(NewEntry::new(&new_entry, seq, balance, claim))
+                .values(NewEntry::new(&written, seq, claim))
                 .execute(conn)
                 .await
                 .map_err(|error: DieselError| {

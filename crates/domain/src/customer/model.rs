@@ -72,6 +72,25 @@ pub struct Block {
     pub at: DateTime<Utc>,
 }
 
+impl Block {
+    /// The customer's block after asking for `wanted` (a block, or `None` to unblock) while
+    /// `current` holds, or `None` when nothing changes: blocking again with the same reason and
+    /// unblocking a customer who is not blocked write nothing (and audit nothing). Blocking
+    /// again with another reason keeps the time of the first block.
+    pub fn change(current: Option<&Block>, wanted: Option<Block>) -> Option<Option<Block>> {
+        match (current, wanted) {
+            (None, None) => None,
+            (Some(_), None) => Some(None),
+            (None, Some(block)) => Some(Some(block)),
+            (Some(current), Some(block)) if current.reason == block.reason => None,
+            (Some(current), Some(block)) => Some(Some(Block {
+                reason: block.reason,
+                at: current.at,
+            })),
+        }
+    }
+}
+
 /// A customer of one store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Customer {
@@ -379,6 +398,38 @@ impl Customer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_changes_only_what_differs_and_keeps_the_first_time() {
+        let first = chrono::DateTime::UNIX_EPOCH;
+        let later = first + chrono::Duration::hours(1);
+        let block = |reason: Option<&str>, at| Block {
+            reason: reason.map(|r| BlockReason::from_stored(r.into())),
+            at,
+        };
+        assert_eq!(Block::change(None, None), None);
+        assert_eq!(
+            Block::change(Some(&block(Some("fraud"), first)), None),
+            Some(None)
+        );
+        assert_eq!(
+            Block::change(None, Some(block(None, later))),
+            Some(Some(block(None, later)))
+        );
+        let fraud = block(Some("fraud"), first);
+        assert_eq!(
+            Block::change(Some(&fraud), Some(block(Some("fraud"), later))),
+            None
+        );
+        assert_eq!(
+            Block::change(Some(&fraud), Some(block(Some("abuse"), later))),
+            Some(Some(block(Some("abuse"), first)))
+        );
+        assert_eq!(
+            Block::change(Some(&fraud), Some(block(None, later))),
+            Some(Some(block(None, first)))
+        );
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 3, 15).unwrap()

@@ -14,8 +14,6 @@ use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
 use customers_domain::ids::{CustomerId, StoreId};
 use customers_domain::ports::RepoError;
-use diesel::dsl::case_when;
-use diesel::sql_types::{Nullable, Timestamp};
 use diesel::{
     BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods,
     OptionalExtension, QueryDsl, SelectableHelper,
@@ -28,6 +26,7 @@ use crate::schema::{
     customer_addresses, customer_allergens, customers, idempotency_keys, orders, reviews, stores,
 };
 use crate::time::to_db;
+use rows::stored_block;
 use rows::{AddressRow, CustomerRow, NewAddress, NewAllergen, NewCustomer, ProfileColumns};
 
 /// `UPDATE customers SET loyalty_points = loyalty_points … RETURNING loyalty_points,
@@ -218,67 +217,40 @@ impl CustomerRepository for Database {
         let audit = AuditRow::new(audit);
         write_transaction!(self, |conn| {
             let target = customers::table.find((&store, &id));
-            // Each update only matches a row it would change, so a repeat writes nothing
-            // and records nothing.
-            let updated = match &block {
-                Some(block) => {
-                    // Blocking again keeps the time of the first block.
-                    let blocked_at = case_when::<_, _, Nullable<Timestamp>>(
-                        customers::blocked_at.is_null(),
-                        to_db(block.at),
-                    )
-                    .otherwise(customers::blocked_at);
-                    let set = (
-                        customers::is_blocked.eq(true),
-                        customers::blocked_reason.eq(block.reason.as_ref().map(|r| r.as_str())),
-                        customers::blocked_at.eq(blocked_at),
-                        customers::updated_at.eq(now),
-                    );
-                    let unblocked = customers::is_blocked.eq(false);
-                    match &block.reason {
-                        Some(reason) => {
-                            diesel::update(
-                                target.filter(
-                                    unblocked
-                                        .or(customers::blocked_reason.is_null())
-                                        .or(customers::blocked_reason.ne(reason.as_str())),
-                                ),
-                            )
-                            .set(set)
-                            .execute(conn)
-                            .await?
-                        }
-                        None => {
-                            diesel::update(
-                                target
-                                    .filter(unblocked.or(customers::blocked_reason.is_not_null())),
-                            )
-                            .set(set)
-                            .execute(conn)
-                            .await?
-                        }
-                    }
-                }
-                None => {
-                    diesel::update(target.filter(customers::is_blocked.eq(true)))
-                        .set((
-                            customers::is_blocked.eq(false),
-                            customers::blocked_reason.eq(None::<String>),
-                            customers::blocked_at.eq(None::<NaiveDateTime>),
-                            customers::updated_at.eq(now),
-                        ))
-                        .execute(conn)
-                        .await?
-                }
-            };
-            if updated == 0 {
-                let exists = target
-                    .select(customers::id)
-                    .first::<String>(conn)
-                    .await
-                    .optional()?;
-                return Ok(exists.is_some());
+            // Locks the row, then reads its block as it is now: the domain decides what
+            // changes, and a repeat writes nothing and records nothing.
+            if lock_customer(&store, &id)
+                .get_result::<(i64, bool)>(conn)
+                .await
+                .optional()?
+                .is_none()
+            {
+                return Ok(false);
             }
+            let (blocked, reason, at) = target
+                .select((
+                    customers::is_blocked,
+                    customers::blocked_reason,
+                    customers::blocked_at,
+                ))
+                .first::<(bool, Option<String>, Option<NaiveDateTime>)>(conn)
+                .await?;
+            let current = stored_block(blocked, reason, at);
+            let Some(after) = Block::change(current.as_ref(), block.clone()) else {
+                return Ok(true);
+            };
+            diesel::update(target)
+                .set((
+                    customers::is_blocked.eq(after.is_some()),
+                    customers::blocked_reason.eq(after
+                        .as_ref()
+                        .and_then(|b| b.reason.as_ref())
+                        .map(|r| r.as_str())),
+                    customers::blocked_at.eq(after.as_ref().map(|b| to_db(b.at))),
+                    customers::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
             insert_audit(&audit).execute(conn).await?;
             Ok(true)
         })

@@ -209,13 +209,7 @@ impl CustomerRow {
                     .map_err(|_| corrupt("allergen", code))
             })
             .collect::<Result<Allergens, _>>()?;
-        let block = match (self.is_blocked, self.blocked_at) {
-            (true, Some(at)) => Some(Block {
-                reason: self.blocked_reason.map(BlockReason::from_stored),
-                at: from_db(at),
-            }),
-            _ => None,
-        };
+        let block = stored_block(self.is_blocked, self.blocked_reason, self.blocked_at);
         Ok(Customer {
             id: CustomerId::from_stored(self.id),
             store_id: StoreId::from_stored(self.store_id),
@@ -313,5 +307,20 @@ mod tests {
             ProfileColumns::new(&profile).first_name_key.as_deref(),
             Some("Åse bo")
         );
+    }
+}
+
+/// The block the columns `is_blocked`, `blocked_reason` and `blocked_at` hold.
+pub(crate) fn stored_block(
+    blocked: bool,
+    reason: Option<String>,
+    at: Option<NaiveDateTime>,
+) -> Option<Block> {
+    match (blocked, at) {
+        (true, Some(at)) => Some(Block {
+            reason: reason.map(BlockReason::from_stored),
+            at: from_db(at),
+        }),
+        _ => None,
     }
 }

@@ -12,8 +12,8 @@ mod rows;
 use chrono::{DateTime, Utc};
 use customers_domain::audit::AuditEntry;
 use customers_domain::ids::{CustomerId, LedgerEntryId, OrderId, StoreId};
-use customers_domain::loyalty::{LedgerEntry, LedgerSource, cancel_take_back};
-use customers_domain::order::{CustomerAnalytics, CustomerTotals, Order, Recorded};
+use customers_domain::order::{Cancellation, CustomerAccount, CustomerAnalytics, CustomerTotals};
+use customers_domain::order::{Order, Recorded};
 use customers_domain::order::{OrderError, OrderRepository};
 use customers_domain::page::PageRequest;
 use customers_domain::ports::RepoError;
@@ -35,9 +35,6 @@ use rows::{ItemRow, NewItem, NewOrder, OrderRow, with_items};
 
 const RECORDED: &str = "recorded";
 const CANCELLED: &str = "cancelled";
-/// The reasons of the ledger entries orders write (the entry names the order).
-const EARN_REASON: &str = "Order recorded";
-const TAKE_BACK_REASON: &str = "Order cancelled";
 
 /// The items of these orders of `store`, in `(order_id, line_no)` order. The caller selects
 /// `ItemRow::as_select()`: a selection is typed by its backend.
@@ -86,11 +83,10 @@ enum Key<'a> {
 /// Why recording wrote nothing.
 enum Refusal {
     UnknownCustomer,
-    CustomerBlocked,
+    /// The domain's rule refused the order (a blocked customer, totals out of range).
+    Rule(OrderError),
     /// The same external id or claim was recorded meanwhile.
     Duplicate,
-    /// The customer's totals cannot take the order.
-    TotalsOutOfRange,
 }
 
 impl Database {
@@ -171,39 +167,26 @@ impl OrderRepository for Database {
         let audit = AuditRow::new(audit);
         let store = order.store_id.as_str().to_owned();
         let customer = order.customer_id.as_ref().map(|c| c.as_str().to_owned());
-        let (total, points, placed_at) = (
-            order.total_minor,
-            order.points_earned,
-            to_db(order.placed_at),
-        );
-        let earned = order.customer_id.as_ref().map(|customer| LedgerEntry {
-            id: earn_entry.clone(),
-            store_id: order.store_id.clone(),
-            customer_id: customer.clone(),
-            delta: points,
-            balance_after: 0,
-            reason: EARN_REASON.into(),
-            source: LedgerSource::Order,
-            order_id: Some(order.id.clone()),
-            actor: order.recorded_by.clone(),
-            created_at: now,
-        });
+        let placed_at = to_db(order.placed_at);
+        let (earn_entry, recorded) = (earn_entry.clone(), order.clone());
         let written = write_transaction!(self, |conn| refusing Refusal => {
-            let mut balance_and_seq = None;
+            let mut earned = None;
             if let Some(customer) = &customer {
-                // Locks the customer's row, then adds the order to the totals read under the
-                // lock, as the domain computes them (refused when they cannot be stored).
+                // Locks the customer's row; the domain decides, from what it holds, whether
+                // and how the order moves their totals and points.
                 let (blocked, orders_count, spent, balance) = lock_totals(&store, customer)
                     .get_result::<(bool, i64, i64, i64)>(conn)
                     .await
                     .optional()?
                     .ok_or(Rollback::Refused(Refusal::UnknownCustomer))?;
-                if blocked {
-                    return Err(Rollback::Refused(Refusal::CustomerBlocked));
-                }
-                let after = totals((orders_count, spent, balance))
-                    .with_order(total, points)
-                    .map_err(|_| Rollback::Refused(Refusal::TotalsOutOfRange))?;
+                let account = CustomerAccount {
+                    blocked,
+                    totals: totals((orders_count, spent, balance)),
+                };
+                let effect = recorded
+                    .recording(account, &earn_entry, now)
+                    .map_err(|refused| Rollback::Refused(Refusal::Rule(refused)))?;
+                let after = effect.totals;
                 let newest_order = case_when::<_, _, Nullable<Timestamp>>(
                     customers::last_order_at
                         .is_null()
@@ -211,18 +194,19 @@ impl OrderRepository for Database {
                     placed_at,
                 )
                 .otherwise(customers::last_order_at);
-                let moved = diesel::update(customers::table.find((&store, customer)))
+                let seq = diesel::update(customers::table.find((&store, customer)))
                     .set((
                         customers::total_orders.eq(after.total_orders),
                         customers::total_spent_minor.eq(after.total_spent_minor),
                         customers::last_order_at.eq(newest_order),
                         customers::loyalty_points.eq(after.loyalty_points),
-                        customers::ledger_seq.eq(customers::ledger_seq + i64::from(points > 0)),
+                        customers::ledger_seq
+                            .eq(customers::ledger_seq + i64::from(effect.entry.is_some())),
                     ))
-                    .returning((customers::loyalty_points, customers::ledger_seq))
-                    .get_result::<(i64, i64)>(conn)
+                    .returning(customers::ledger_seq)
+                    .get_result::<i64>(conn)
                     .await?;
-                balance_and_seq = Some(moved);
+                earned = effect.entry.map(|entry| (entry, seq));
             }
             diesel::insert_into(orders::table)
                 .values(&row)
@@ -242,11 +226,9 @@ impl OrderRepository for Database {
                     .execute(conn)
                     .await?;
             }
-            if let (Some(entry), Some((balance, seq))) = (&earned, balance_and_seq)
-                && points > 0
-            {
+            if let Some((entry, seq)) = &earned {
                 diesel::insert_into(ledger_entries::table)
-                    .values(NewEntry::new(entry, seq, balance, None))
+                    .values(NewEntry::new(entry, *seq, None))
                     .execute(conn)
                     .await?;
             }
@@ -256,8 +238,7 @@ impl OrderRepository for Database {
         match written {
             Ok(()) => Ok(Recorded::New(order.clone())),
             Err(Refusal::UnknownCustomer) => Err(OrderError::unknown_customer()),
-            Err(Refusal::CustomerBlocked) => Err(OrderError::CustomerBlocked),
-            Err(Refusal::TotalsOutOfRange) => Err(OrderError::TotalsOutOfRange),
+            Err(Refusal::Rule(refused)) => Err(refused),
             Err(Refusal::Duplicate) => match self.recorded_before(order, claim.as_deref()).await? {
                 Some(existing) => Ok(Recorded::Existing(existing)),
                 None => Err(RepoError::Internal(format!(
@@ -282,6 +263,7 @@ impl OrderRepository for Database {
         audit: &AuditEntry,
     ) -> Result<Option<Order>, RepoError> {
         let (store_id, order_id) = (store.as_str().to_owned(), id.as_str().to_owned());
+        let (store_key, order_key) = (store.clone(), id.clone());
         let (entry_id, cancelled_at) = (take_back_entry.clone(), to_db(now));
         let actor = audit.actor.clone();
         let (actor_type, actor_id) = actor_columns(Some(&actor));
@@ -336,41 +318,40 @@ impl OrderRepository for Database {
             let (Some(customer), Some(current)) = (customer, current) else {
                 return Ok(());
             };
-            let taken = cancel_take_back(current.loyalty_points, earned);
-            let after = current.without_order(total, taken);
+            let cancellation = Cancellation {
+                store_id: store_key.clone(),
+                order_id: order_key.clone(),
+                customer_id: CustomerId::from_stored(customer),
+                total_minor: total,
+                points_earned: earned,
+                cancelled_by: actor.clone(),
+                cancelled_at: cancelled_at.and_utc(),
+            };
+            let effect = cancellation.apply(current, &entry_id);
+            let after = effect.totals;
+            let customer = cancellation.customer_id.as_str();
             // Read after the row lock was taken: sees every order recorded for the customer.
             let newest_recorded = orders::table
                 .filter(orders::store_id.eq(&store_id))
-                .filter(orders::customer_id.eq(&customer))
+                .filter(orders::customer_id.eq(customer))
                 .filter(orders::status.eq(RECORDED))
                 .select(max(orders::placed_at))
                 .single_value();
-            let (balance, seq) = diesel::update(customers::table.find((&store_id, &customer)))
+            let seq = diesel::update(customers::table.find((&store_id, customer)))
                 .set((
                     customers::total_orders.eq(after.total_orders),
                     customers::total_spent_minor.eq(after.total_spent_minor),
                     customers::last_order_at.eq(newest_recorded),
                     customers::loyalty_points.eq(after.loyalty_points),
-                    customers::ledger_seq.eq(customers::ledger_seq + i64::from(taken > 0)),
+                    customers::ledger_seq
+                        .eq(customers::ledger_seq + i64::from(effect.entry.is_some())),
                 ))
-                .returning((customers::loyalty_points, customers::ledger_seq))
-                .get_result::<(i64, i64)>(conn)
+                .returning(customers::ledger_seq)
+                .get_result::<i64>(conn)
                 .await?;
-            if taken > 0 {
-                let entry = LedgerEntry {
-                    id: entry_id,
-                    store_id: StoreId::from_stored(store_id.clone()),
-                    customer_id: CustomerId::from_stored(customer),
-                    delta: -taken,
-                    balance_after: balance,
-                    reason: TAKE_BACK_REASON.into(),
-                    source: LedgerSource::OrderCancel,
-                    order_id: Some(OrderId::from_stored(order_id.clone())),
-                    actor: Some(actor),
-                    created_at: cancelled_at.and_utc(),
-                };
+            if let Some(entry) = &effect.entry {
                 diesel::insert_into(ledger_entries::table)
-                    .values(NewEntry::new(&entry, seq, balance, None))
+                    .values(NewEntry::new(entry, seq, None))
                     .execute(conn)
                     .await?;
             }
