@@ -277,6 +277,21 @@ impl From<SummaryRow> for CustomerSummary {
     }
 }
 
+/// The block the columns `is_blocked`, `blocked_reason` and `blocked_at` hold.
+pub(crate) fn stored_block(
+    blocked: bool,
+    reason: Option<String>,
+    at: Option<NaiveDateTime>,
+) -> Option<Block> {
+    match (blocked, at) {
+        (true, Some(at)) => Some(Block {
+            reason: reason.map(BlockReason::from_stored),
+            at: from_db(at),
+        }),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,20 +322,5 @@ mod tests {
             ProfileColumns::new(&profile).first_name_key.as_deref(),
             Some("Åse bo")
         );
-    }
-}
-
-/// The block the columns `is_blocked`, `blocked_reason` and `blocked_at` hold.
-pub(crate) fn stored_block(
-    blocked: bool,
-    reason: Option<String>,
-    at: Option<NaiveDateTime>,
-) -> Option<Block> {
-    match (blocked, at) {
-        (true, Some(at)) => Some(Block {
-            reason: reason.map(BlockReason::from_stored),
-            at: from_db(at),
-        }),
-        _ => None,
     }
 }
