@@ -4,7 +4,7 @@
 pub use crate::access::{
     Access, Action, ApiKeyService, AuthError, CredentialRepository, Forbidden, Holder,
     LoginFailureRepository, PasswordHasher, Principal, Role, Scope, SessionPorts, SessionService,
-    StaffService, StoreService, TokenDigester, UserRepository,
+    StaffService, TokenDigester, UserRepository,
 };
 pub use crate::audit::{AuditError, AuditRepository, AuditService};
 pub use crate::customer::{
@@ -19,4 +19,4 @@ pub use crate::page::{Page, PageRequest};
 pub use crate::ports::{Clock, IdGenerator, RepoError, System};
 pub use crate::privacy::PrivacyService;
 pub use crate::review::{ReviewError, ReviewRepository, ReviewService};
-pub use crate::store::{Store, StoreRepository, StoreSettings};
+pub use crate::store::{Store, StoreError, StoreRepository, StoreService, StoreSettings};

@@ -12,9 +12,7 @@ use crate::access::ports::{
     MockCredentialRepository, MockLoginFailureRepository, MockPasswordHasher, MockTokenDigester,
     MockUserRepository,
 };
-use crate::access::{
-    ApiKeyService, Scope, SessionPorts, SessionService, StaffService, StoreService,
-};
+use crate::access::{ApiKeyService, Scope, SessionPorts, SessionService, StaffService};
 use crate::access::{Holder, Principal, Role};
 use crate::audit::AuditService;
 use crate::audit::ports::MockAuditRepository;
@@ -31,6 +29,7 @@ use crate::ports::{Clock, IdGenerator, System};
 use crate::privacy::PrivacyService;
 use crate::review::ReviewService;
 use crate::review::ports::MockReviewRepository;
+use crate::store::StoreService;
 use crate::store::ports::MockStoreRepository;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

@@ -16,6 +16,6 @@ pub mod run;
 
 pub use adapters::{Production, production};
 pub use run::{
-    FirstStart, RunningServer, ServeOptions, create_store, open_database, set_max_order_minor,
-    start,
+    FirstStart, RunningServer, ServeOptions, create_store, describe, open_database,
+    set_max_order_minor, start,
 };

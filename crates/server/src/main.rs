@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use customers_server::config::{Cli, Command, GlobalArgs, LogFormat, ServeArgs, StoreCommand};
 use customers_server::run::{
-    ServeOptions, create_store, open_database, set_max_order_minor, start,
+    ServeOptions, create_store, describe, open_database, set_max_order_minor, start,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -75,15 +75,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 args.owner_password.as_deref(),
             )
             .await
-            .map_err(|e| match e {
-                customers_domain::access::AuthError::Invalid(errors) => errors
-                    .fields()
-                    .iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            })?;
+            .map_err(describe)?;
             database.close();
             let json = serde_json::json!({
                 "storeId": outcome.store.id.to_string(),

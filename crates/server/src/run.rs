@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
-use customers_domain::access::{AuthError, NewStoreOutcome, StoreService};
-use customers_domain::ids::StoreId;
 use customers_domain::store::StoreRepository;
-use customers_domain::store::{StoreSettings, check_max_order_minor};
+use customers_domain::store::StoreSettings;
+use customers_domain::store::{NewStoreOutcome, StoreError, StoreService};
 use customers_http::limits::{CredentialLimits, Limiter};
 use customers_http::metrics::{PoolGauges, PoolProbe};
 use customers_http::{AppState, ReadinessCheck};
@@ -36,7 +35,7 @@ pub enum RunError {
         source: std::io::Error,
     },
     #[error("first start: {0}")]
-    FirstStart(AuthError),
+    FirstStart(StoreError),
 }
 
 /// How to serve.
@@ -121,21 +120,26 @@ impl RunningServer {
     }
 }
 
-/// Creates a store with its owner and the owner's first token.
-pub async fn create_store(
-    database: &Database,
-    settings: &StoreSettings,
-    owner_email: &str,
-    owner_password: Option<&str>,
-) -> Result<NewStoreOutcome, AuthError> {
+/// The store use cases over `database`, with the production password hashing and digests.
+fn stores(database: &Database) -> StoreService<Database, Argon2Passwords> {
     StoreService::new(
         Arc::new(database.clone()),
         Arc::new(Argon2Passwords::default()),
         Arc::new(Sha256Digests),
         system(),
     )
-    .create_store(settings, owner_email, owner_password)
-    .await
+}
+
+/// Creates a store with its owner and the owner's first token.
+pub async fn create_store(
+    database: &Database,
+    settings: &StoreSettings,
+    owner_email: &str,
+    owner_password: Option<&str>,
+) -> Result<NewStoreOutcome, StoreError> {
+    stores(database)
+        .create_store(settings, owner_email, owner_password)
+        .await
 }
 
 /// Sets an existing store's largest order (`customers store update --max-order-minor`).
@@ -144,20 +148,25 @@ pub async fn set_max_order_minor(
     store_id: &str,
     max_order_minor: i64,
 ) -> Result<(), String> {
-    let invalid = |errors: customers_domain::validation::ValidationErrors| {
-        errors
+    stores(database)
+        .set_max_order_minor(store_id, max_order_minor)
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => format!("no store {store_id}"),
+            other => describe(other),
+        })
+}
+
+/// A store use case's failure as one line: each invalid field with its message.
+pub fn describe(error: StoreError) -> String {
+    match error {
+        StoreError::Invalid(errors) => errors
             .fields()
             .iter()
             .map(|f| format!("{}: {}", f.field, f.message))
             .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let value = check_max_order_minor(max_order_minor).map_err(invalid)?;
-    let store = StoreId::parse(store_id).ok_or_else(|| format!("no store {store_id}"))?;
-    match database.set_max_order_minor(&store, value).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(format!("no store {store_id}")),
-        Err(error) => Err(error.to_string()),
+            .join("; "),
+        other => other.to_string(),
     }
 }
 

@@ -20,7 +20,8 @@ pub use principal::{Access, Forbidden, Holder, Principal};
 pub use role::{Role, Scope};
 pub use secret::SecretKind;
 pub use service::{
-    ApiKeyService, AuthError, LoginOutcome, NewApiKey, NewStoreOutcome, STAFF_TOKEN_LIFETIME_DAYS,
-    SessionPorts, SessionService, StaffService, StoreService,
+    ApiKeyService, AuthError, LoginOutcome, NewApiKey, STAFF_TOKEN_LIFETIME_DAYS, SessionPorts,
+    SessionService, StaffService,
 };
+pub(crate) use service::{hash_password, staff_token};
 pub use user::{ApiKey, Credential, NewApiKeyInput, NewUserInput, Password, StaffUser};

@@ -1,5 +1,5 @@
-//! The access use cases: logging in and out, recognizing a credential, managing staff users,
-//! and creating a store with its owner.
+//! The access use cases: logging in and out, recognizing a credential, managing staff users
+//! and API keys.
 
 use std::sync::Arc;
 
@@ -21,7 +21,6 @@ use crate::ids::{CredentialId, StoreId, UserId};
 use crate::page::{Page, PageRequest};
 use crate::ports::{RepoError, System, Unique};
 use crate::store::StoreRepository;
-use crate::store::{Store, StoreSettings};
 use crate::validation::ValidationErrors;
 
 /// How long a token from `POST /auth/login` lives.
@@ -84,14 +83,6 @@ pub struct LoginOutcome {
 pub struct NewApiKey {
     pub key: ApiKey,
     pub secret: String,
-}
-
-/// A new store, its owner, and the owner's first token (shown once).
-#[derive(Debug)]
-pub struct NewStoreOutcome {
-    pub store: Store,
-    pub owner: StaffUser,
-    pub token: String,
 }
 
 /// The prefix of the ids of login attempts (never shown: they live in the throttle's rows).
@@ -525,98 +516,6 @@ impl<C: CredentialRepository> ApiKeyService<C> {
     }
 }
 
-/// Creating stores (from the command line: no caller).
-pub struct StoreService<S, H> {
-    stores: Arc<S>,
-    passwords: Arc<H>,
-    digests: Arc<dyn TokenDigester>,
-    system: System,
-}
-
-impl<S, H> Clone for StoreService<S, H> {
-    fn clone(&self) -> Self {
-        Self {
-            stores: Arc::clone(&self.stores),
-            passwords: Arc::clone(&self.passwords),
-            digests: Arc::clone(&self.digests),
-            system: self.system.clone(),
-        }
-    }
-}
-
-impl<S: StoreRepository, H: PasswordHasher> StoreService<S, H> {
-    pub fn new(
-        stores: Arc<S>,
-        passwords: Arc<H>,
-        digests: Arc<dyn TokenDigester>,
-        system: System,
-    ) -> Self {
-        Self {
-            stores,
-            passwords,
-            digests,
-            system,
-        }
-    }
-
-    /// Creates a store, its owner (with a password when one is given) and the owner's first
-    /// token, all in one transaction.
-    pub async fn create_store(
-        &self,
-        settings: &StoreSettings,
-        owner_email: &str,
-        owner_password: Option<&str>,
-    ) -> Result<NewStoreOutcome, AuthError> {
-        let now = self.system.now();
-        let store_id = StoreId::from_stored(self.system.new_id(StoreId::PREFIX));
-        let mut errors = ValidationErrors::new();
-        let store = match settings.validate(store_id, now) {
-            Ok(store) => Some(store),
-            Err(store_errors) => {
-                for e in store_errors.fields() {
-                    errors.add(e.field.clone(), e.message.clone());
-                }
-                None
-            }
-        };
-        let email = errors.check("ownerEmail", Email::parse(owner_email));
-        let password =
-            owner_password.and_then(|p| errors.check("ownerPassword", Password::parse(p)));
-        let (Some(store), Some(email)) = (store, email) else {
-            return Err(errors.into());
-        };
-        if !errors.is_empty() {
-            return Err(errors.into());
-        }
-        let owner = StaffUser {
-            id: UserId::from_stored(self.system.new_id(UserId::PREFIX)),
-            store_id: store.id.clone(),
-            email,
-            name: None,
-            role: Role::Owner,
-            created_at: now,
-        };
-        let hash = match password {
-            Some(password) => hash_password(&*self.passwords, password).await?,
-            None => String::new(),
-        };
-        let (token, credential) =
-            staff_token(&self.system, &*self.digests, &owner, "owner", now, None);
-        let audit = self
-            .system
-            .audit_entry(&store.id, Actor::System, AuditAction::UserCreated)
-            .subject(owner.id.as_str());
-        self.stores
-            .create_with_owner(&store, &owner, &hash, &credential, &audit)
-            .await?;
-        Ok(NewStoreOutcome {
-            store,
-            owner,
-            token,
-        })
-    }
-}
-
 /// A new staff token for `user` and the credential it is stored as (only its digest).
 pub(crate) fn staff_token(
     system: &System,
@@ -694,7 +593,7 @@ mod tests {
     fn the_store_exists(ports: &mut TestPorts) {
         ports.stores.expect_find().returning(|_| {
             ready(Ok(Some(
-                StoreSettings::default()
+                crate::store::StoreSettings::default()
                     .validate(store_id(), now())
                     .unwrap(),
             )))
@@ -1067,59 +966,6 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(page.total, 1);
-    }
-
-    #[tokio::test]
-    async fn a_new_store_comes_with_its_owner_and_a_token() {
-        let mut ports = TestPorts::new();
-        digest_as_reversed(&mut ports);
-        ports.passwords.expect_hash().never();
-        ports
-            .stores
-            .expect_create_with_owner()
-            .withf(|store, owner, hash, token, audit| {
-                owner.role == Role::Owner
-                    && owner.store_id == store.id
-                    && hash.is_empty()
-                    && token.user_id.as_ref() == Some(&owner.id)
-                    && token.expires_at.is_none()
-                    && audit.store_id == store.id
-                    && audit.actor == Actor::System
-                    && audit.action == AuditAction::UserCreated
-                    && audit.subject_id.as_deref() == Some(owner.id.as_str())
-            })
-            .times(1)
-            .returning(|_, _, _, _, _| ready(Ok(())));
-        let outcome = ports
-            .store_service()
-            .create_store(&StoreSettings::default(), "owner@example.dk", None)
-            .await
-            .unwrap();
-        assert_eq!(outcome.owner.email.as_str(), "owner@example.dk");
-        assert_eq!(
-            secret::recognize(&outcome.token),
-            Some(SecretKind::StaffToken)
-        );
-        assert!(matches!(outcome.owner.role, Role::Owner));
-    }
-
-    #[tokio::test]
-    async fn a_new_store_with_bad_settings_is_refused() {
-        let mut ports = TestPorts::new();
-        ports.stores.expect_create_with_owner().never();
-        let settings = StoreSettings {
-            currency: "kroner".into(),
-            ..StoreSettings::default()
-        };
-        let result = ports
-            .store_service()
-            .create_store(&settings, "not an email", Some("short"))
-            .await;
-        let Err(AuthError::Invalid(errors)) = result else {
-            panic!("expected a validation error");
-        };
-        let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["currency", "ownerEmail", "ownerPassword"]);
     }
 
     #[tokio::test]

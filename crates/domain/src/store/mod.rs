@@ -8,8 +8,10 @@ use crate::order::DEFAULT_MAX_ORDER_MINOR;
 use crate::ports::RepoError;
 
 pub mod ports;
+mod service;
 
 pub use self::ports::StoreRepository;
+pub use self::service::{NewStoreOutcome, StoreError, StoreService};
 use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 
 /// A store and the settings its rules read.
