@@ -15,6 +15,7 @@
 //! - [`validation`]: field errors, collected rather than stopping at the first.
 //! - [`page`]: pagination shared by every list.
 //! - [`days`]: whole local days, as date filters take them.
+//! - `memory` (feature `memory`): every repository port held in memory, for embedding and tests.
 
 pub mod access;
 pub mod audit;
@@ -23,6 +24,8 @@ pub mod days;
 pub mod idempotency;
 pub mod ids;
 pub mod loyalty;
+#[cfg(feature = "memory")]
+pub mod memory;
 pub mod order;
 pub mod page;
 pub mod ports;

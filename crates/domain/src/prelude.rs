@@ -8,10 +8,13 @@ pub use crate::access::{
 };
 pub use crate::audit::{AuditError, AuditRepository, AuditService};
 pub use crate::customer::{
-    Customer, CustomerError, CustomerListParams, CustomerRepository, CustomerService, ProfileInput,
+    Customer, CustomerError, CustomerListParams, CustomerRepository, CustomerService, Patch,
+    ProfileInput,
 };
 pub use crate::idempotency::{Idempotency, IdempotencyRepository};
 pub use crate::loyalty::{LoyaltyError, LoyaltyRepository, LoyaltyService};
+#[cfg(feature = "memory")]
+pub use crate::memory::{Memory, block_on};
 pub use crate::order::{
     Order, OrderError, OrderInput, OrderItemInput, OrderRepository, OrderService,
 };

@@ -374,6 +374,31 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// What the list's `q` searches, a plain substring of it: the lower-cased
+    /// `"first last\nemail\nphone"` (an absent part is empty). Every adapter stores or
+    /// matches this same text.
+    pub fn search_text(&self) -> String {
+        let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+        format!(
+            "{} {}\n{}\n{}",
+            text(self.first_name.as_ref().map(PersonName::as_str)),
+            text(self.last_name.as_ref().map(PersonName::as_str)),
+            text(self.email.as_ref().map(Email::as_str)),
+            text(self.phone.as_ref().map(Phone::as_str)),
+        )
+        .to_lowercase()
+    }
+
+    /// What the list sorts `firstName` by: the first name with ASCII letters lower-cased
+    /// (compared byte-wise; customers without one come last in either direction).
+    pub fn first_name_key(&self) -> Option<String> {
+        self.first_name
+            .as_ref()
+            .map(|name| name.as_str().to_ascii_lowercase())
+    }
+}
+
 impl Customer {
     pub fn is_blocked(&self) -> bool {
         self.block.is_some()
@@ -398,6 +423,32 @@ impl Customer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_text_holds_name_email_and_phone_in_lower_case() {
+        let profile = Profile {
+            first_name: Some(PersonName::from_stored("Maria".into())),
+            last_name: Some(PersonName::from_stored("Ørsted".into())),
+            email: Some(Email::from_stored("Maria@Example.DK".into())),
+            phone: Some(Phone::from_stored("+4520123456".into())),
+            ..Profile::default()
+        };
+        assert_eq!(
+            profile.search_text(),
+            "maria ørsted\nmaria@example.dk\n+4520123456"
+        );
+        assert_eq!(Profile::default().search_text(), " \n\n");
+    }
+
+    #[test]
+    fn the_first_name_sort_key_folds_ascii_only() {
+        let profile = Profile {
+            first_name: Some(PersonName::from_stored("ÅSE Bo".into())),
+            ..Profile::default()
+        };
+        assert_eq!(profile.first_name_key().as_deref(), Some("Åse bo"));
+        assert_eq!(Profile::default().first_name_key(), None);
+    }
 
     #[test]
     fn a_block_changes_only_what_differs_and_keeps_the_first_time() {

@@ -246,6 +246,34 @@ impl ReviewStats {
         self.total - self.approved
     }
 
+    /// Counts a stored review of `rating`, approved or not.
+    pub fn add(&mut self, rating: Rating, approved: bool) {
+        self.total += 1;
+        self.distribution[usize::from(rating.value() - 1)] += 1;
+        self.approved += i64::from(approved);
+    }
+
+    /// Takes a deleted review of `rating`, approved or not, out of the counts.
+    pub fn remove(&mut self, rating: Rating, approved: bool) {
+        self.total -= 1;
+        self.distribution[usize::from(rating.value() - 1)] -= 1;
+        self.approved -= i64::from(approved);
+    }
+
+    /// A review's approval set from `was` to `now` (moderation changes nothing else counted).
+    pub fn reapprove(&mut self, was: bool, now: bool) {
+        self.approved += i64::from(now) - i64::from(was);
+    }
+
+    /// The statistics of these reviews, counted afresh.
+    pub fn count<'a>(reviews: impl IntoIterator<Item = &'a Review>) -> Self {
+        let mut stats = Self::default();
+        for review in reviews {
+            stats.add(review.rating, review.moderation.is_approved);
+        }
+        stats
+    }
+
     /// The mean rating rounded to one decimal (halves away from zero); `None` without reviews.
     pub fn average(&self) -> Option<f64> {
         if self.total <= 0 {
@@ -273,6 +301,35 @@ mod tests {
             is_public: p,
             is_featured: f,
         }
+    }
+
+    #[test]
+    fn counts_move_with_each_review_write() {
+        let rating = |n| Rating::parse(n).unwrap();
+        let mut stats = ReviewStats::default();
+        stats.add(rating(4), true);
+        stats.add(rating(1), false);
+        stats.add(rating(4), false);
+        assert_eq!(
+            stats,
+            ReviewStats {
+                total: 3,
+                distribution: [1, 0, 0, 2, 0],
+                approved: 1
+            }
+        );
+        stats.reapprove(false, true);
+        stats.reapprove(true, true);
+        assert_eq!((stats.approved, stats.pending()), (2, 1));
+        stats.remove(rating(4), true);
+        assert_eq!(
+            stats,
+            ReviewStats {
+                total: 2,
+                distribution: [1, 0, 0, 1, 0],
+                approved: 1
+            }
+        );
     }
 
     #[test]

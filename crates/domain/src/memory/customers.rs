@@ -1,0 +1,258 @@
+//! Customers in memory: uniqueness of email and phone per store, versions, blocks, erasure and
+//! the list with its filters, sorts and pages.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+
+use super::{Memory, State, StoredCustomer, Tenant, page_of};
+use crate::audit::AuditEntry;
+use crate::customer::{
+    Block, Customer, CustomerFilter, CustomerListQuery, CustomerRepository, CustomerSort,
+    CustomerSummary, Profile, SortDirection,
+};
+use crate::ids::{CustomerId, StoreId};
+use crate::ports::{RepoError, Unique};
+
+/// Refuses `profile` when another customer of the store (not `except`) holds its email (any
+/// case) or its phone.
+fn check_unique(
+    tenant: &Tenant,
+    profile: &Profile,
+    except: Option<&CustomerId>,
+) -> Result<(), RepoError> {
+    let others = || {
+        tenant
+            .customers
+            .values()
+            .map(|stored| &stored.customer)
+            .filter(|other| Some(&other.id) != except)
+    };
+    if let Some(email) = &profile.email {
+        let key = email.normalized();
+        if others().any(|other| {
+            other
+                .profile
+                .email
+                .as_ref()
+                .is_some_and(|e| e.normalized() == key)
+        }) {
+            return Err(RepoError::Conflict(Unique::CustomerEmail));
+        }
+    }
+    if let Some(phone) = &profile.phone
+        && others().any(|other| other.profile.phone.as_ref() == Some(phone))
+    {
+        return Err(RepoError::Conflict(Unique::CustomerPhone));
+    }
+    Ok(())
+}
+
+/// Whether the customer passes every filter of the list (absent ones pass everyone).
+fn matches(filter: &CustomerFilter, customer: &Customer) -> bool {
+    let activity = &customer.activity;
+    filter
+        .accepts_marketing
+        .is_none_or(|accepts| customer.profile.accepts_marketing == accepts)
+        && filter
+            .is_blocked
+            .is_none_or(|blocked| customer.is_blocked() == blocked)
+        && filter
+            .has_orders
+            .is_none_or(|has| (activity.total_orders > 0) == has)
+        && filter
+            .min_spent
+            .is_none_or(|min| activity.total_spent_minor >= min)
+        && filter
+            .max_spent
+            .is_none_or(|max| activity.total_spent_minor <= max)
+        && filter
+            .last_order_since
+            .is_none_or(|since| activity.last_order_at.is_some_and(|at| at >= since))
+        && filter
+            .text
+            .as_deref()
+            .is_none_or(|text| customer.profile.search_text().contains(text))
+        && filter
+            .allergen
+            .is_none_or(|wanted| customer.profile.allergens.iter().any(|a| a == wanted))
+}
+
+/// The list's order: the sort in its direction (absent values last either way), then the id
+/// in the same direction, so that the order is total and pages neither repeat nor skip.
+fn compare(query: &CustomerListQuery, a: &Customer, b: &Customer) -> Ordering {
+    let directed = |ordering: Ordering| match query.direction {
+        SortDirection::Asc => ordering,
+        SortDirection::Desc => ordering.reverse(),
+    };
+    fn nulls_last<T: Ord>(
+        a: Option<T>,
+        b: Option<T>,
+        directed: impl Fn(Ordering) -> Ordering,
+    ) -> Ordering {
+        match (a, b) {
+            (Some(a), Some(b)) => directed(a.cmp(&b)),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+    }
+    let (x, y) = (&a.activity, &b.activity);
+    let sorted = match query.sort {
+        CustomerSort::CreatedAt => directed(a.created_at.cmp(&b.created_at)),
+        CustomerSort::TotalSpentMinor => directed(x.total_spent_minor.cmp(&y.total_spent_minor)),
+        CustomerSort::TotalOrders => directed(x.total_orders.cmp(&y.total_orders)),
+        CustomerSort::LastOrderAt => nulls_last(x.last_order_at, y.last_order_at, directed),
+        CustomerSort::FirstName => nulls_last(
+            a.profile.first_name_key(),
+            b.profile.first_name_key(),
+            directed,
+        ),
+    };
+    sorted.then_with(|| directed(a.id.cmp(&b.id)))
+}
+
+fn list(state: &State, store: &StoreId, query: &CustomerListQuery) -> (Vec<CustomerSummary>, u64) {
+    let Some(tenant) = state.tenant(store) else {
+        return (Vec::new(), 0);
+    };
+    let mut matching: Vec<&Customer> = tenant
+        .customers
+        .values()
+        .map(|stored| &stored.customer)
+        .filter(|customer| matches(&query.filter, customer))
+        .collect();
+    matching.sort_by(|a, b| compare(query, a, b));
+    page_of(matching.into_iter().map(Customer::summary), query.page)
+}
+
+impl CustomerRepository for Memory {
+    async fn insert(&self, customer: &Customer, audit: &AuditEntry) -> Result<(), RepoError> {
+        self.write(|state| {
+            let tenant = state.tenant_mut(&customer.store_id)?;
+            if tenant.customers.contains_key(&customer.id) {
+                return Err(RepoError::Internal(format!(
+                    "the id {} is taken",
+                    customer.id
+                )));
+            }
+            check_unique(tenant, &customer.profile, None)?;
+            tenant.customers.insert(
+                customer.id.clone(),
+                StoredCustomer {
+                    customer: customer.clone(),
+                    ledger: Vec::new(),
+                },
+            );
+            tenant.audit.push(audit.clone());
+            Ok(())
+        })
+    }
+
+    async fn find(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, RepoError> {
+        self.read(|state| {
+            state
+                .tenant(store)
+                .and_then(|tenant| tenant.customers.get(id))
+                .map(|stored| stored.customer.clone())
+        })
+    }
+
+    async fn list(
+        &self,
+        store: &StoreId,
+        query: &CustomerListQuery,
+    ) -> Result<(Vec<CustomerSummary>, u64), RepoError> {
+        self.read(|state| list(state, store, query))
+    }
+
+    async fn update_profile(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+        profile: &Profile,
+        expected_version: i64,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, RepoError> {
+        self.write(|state| {
+            let Some(tenant) = state.tenants.get_mut(store) else {
+                return Ok(false);
+            };
+            match tenant.customers.get(id) {
+                Some(stored) if stored.customer.version == expected_version => {}
+                _ => return Ok(false),
+            }
+            check_unique(tenant, profile, Some(id))?;
+            let Some(stored) = tenant.customers.get_mut(id) else {
+                return Ok(false);
+            };
+            let customer = &mut stored.customer;
+            customer.profile = profile.clone();
+            customer.version += 1;
+            customer.updated_at = now;
+            tenant.audit.push(audit.clone());
+            Ok(true)
+        })
+    }
+
+    async fn set_block(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+        block: Option<Block>,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, RepoError> {
+        self.write(|state| {
+            let Some(tenant) = state.tenants.get_mut(store) else {
+                return Ok(false);
+            };
+            let Some(stored) = tenant.customers.get_mut(id) else {
+                return Ok(false);
+            };
+            let customer = &mut stored.customer;
+            if let Some(after) = Block::change(customer.block.as_ref(), block) {
+                customer.block = after;
+                customer.updated_at = now;
+                tenant.audit.push(audit.clone());
+            }
+            Ok(true)
+        })
+    }
+
+    async fn delete(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+        audit: &AuditEntry,
+    ) -> Result<bool, RepoError> {
+        self.write(|state| {
+            let Some(tenant) = state.tenants.get_mut(store) else {
+                return Ok(false);
+            };
+            // The customer's ledger goes with it.
+            if tenant.customers.remove(id).is_none() {
+                return Ok(false);
+            }
+            let theirs = |customer: &Option<CustomerId>| customer.as_ref() == Some(id);
+            // Orders stay, without their customer.
+            for stored in tenant.orders.values_mut() {
+                if theirs(&stored.order.customer_id) {
+                    stored.order.customer_id = None;
+                }
+            }
+            // So do reviews (a changed review gets a new version).
+            for review in tenant.reviews.values_mut() {
+                if theirs(&review.customer_id) {
+                    review.customer_id = None;
+                    review.version += 1;
+                }
+            }
+            // Stored responses about the customer go, claims in progress too.
+            tenant.keys.retain(|_, key| !theirs(&key.customer));
+            tenant.audit.push(audit.clone());
+            Ok(true)
+        })
+    }
+}
