@@ -35,9 +35,9 @@ use std::task::{Context, Poll, Waker};
 use chrono::{DateTime, Utc};
 
 use crate::access::{
-    AuthError, Busy, Credential, CredentialRepository, PasswordHasher, Principal, StaffUser,
-    StoreService, TokenDigester,
+    Busy, Credential, CredentialRepository, PasswordHasher, Principal, StaffUser, TokenDigester,
 };
+use crate::store::{StoreError, StoreService};
 use crate::audit::AuditEntry;
 use crate::customer::{Activity, Block, Customer};
 use crate::idempotency::StoredResponse;
@@ -186,7 +186,7 @@ impl Memory {
         system: &System,
         settings: &StoreSettings,
         owner_email: &str,
-    ) -> Result<Principal, AuthError> {
+    ) -> Result<Principal, StoreError> {
         let digests: Arc<dyn TokenDigester> = Arc::new(NotSecretDigest);
         let stores = StoreService::new(
             Arc::new(self.clone()),
@@ -198,7 +198,7 @@ impl Memory {
         self.find_active(&digests.digest(&opened.token), system.now())
             .await?
             .ok_or_else(|| {
-                AuthError::Storage(RepoError::Internal("the owner's token is missing".into()))
+                StoreError::Storage(RepoError::Internal("the owner's token is missing".into()))
             })
     }
 
