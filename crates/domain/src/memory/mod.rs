@@ -37,7 +37,6 @@ use chrono::{DateTime, Utc};
 use crate::access::{
     Busy, Credential, CredentialRepository, PasswordHasher, Principal, StaffUser, TokenDigester,
 };
-use crate::store::{StoreError, StoreService};
 use crate::audit::AuditEntry;
 use crate::customer::{Activity, Block, Customer};
 use crate::idempotency::StoredResponse;
@@ -50,6 +49,7 @@ use crate::page::PageRequest;
 use crate::ports::{Clock, IdGenerator, RepoError, System};
 use crate::review::{Review, ReviewStats};
 use crate::store::{Store, StoreSettings};
+use crate::store::{StoreError, StoreService};
 
 /// Every repository port, in memory. Clones share the data.
 #[derive(Clone, Default)]

@@ -14,19 +14,6 @@ use crate::schema::{customer_addresses, customer_allergens, customers};
 use crate::time::{from_db, to_db};
 use chrono::NaiveDateTime;
 
-/// What `q` searches: lower-cased "first last\nemail\nphone".
-pub(crate) fn search_text(profile: &Profile) -> String {
-    let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
-    format!(
-        "{} {}\n{}\n{}",
-        text(profile.first_name.as_ref().map(PersonName::as_str)),
-        text(profile.last_name.as_ref().map(PersonName::as_str)),
-        text(profile.email.as_ref().map(Email::as_str)),
-        text(profile.phone.as_ref().map(Phone::as_str)),
-    )
-    .to_lowercase()
-}
-
 /// The profile's columns, with the keys derived from them; written by insert and update.
 #[derive(AsChangeset, Insertable)]
 #[diesel(table_name = customers, treat_none_as_null = true)]
@@ -48,7 +35,7 @@ impl ProfileColumns {
     pub(crate) fn new(profile: &Profile) -> Self {
         let first_name = profile.first_name.as_ref().map(|n| n.as_str().to_owned());
         Self {
-            first_name_key: first_name.as_deref().map(str::to_ascii_lowercase),
+            first_name_key: profile.first_name_key(),
             first_name,
             last_name: profile.last_name.as_ref().map(|n| n.as_str().to_owned()),
             email: profile.email.as_ref().map(|e| e.as_str().to_owned()),
@@ -58,7 +45,7 @@ impl ProfileColumns {
             locale: profile.locale.as_str().to_owned(),
             admin_notes: profile.admin_notes.as_ref().map(|n| n.as_str().to_owned()),
             birth_date: profile.birth_date.map(|d| d.date()),
-            search_text: search_text(profile),
+            search_text: profile.search_text(),
         }
     }
 }
@@ -297,30 +284,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn search_text_holds_name_email_and_phone_in_lower_case() {
-        let profile = Profile {
-            first_name: Some(PersonName::from_stored("Maria".into())),
-            last_name: Some(PersonName::from_stored("Ørsted".into())),
-            email: Some(Email::from_stored("Maria@Example.DK".into())),
-            phone: Some(Phone::from_stored("+4520123456".into())),
-            ..Profile::default()
-        };
-        assert_eq!(
-            search_text(&profile),
-            "maria ørsted\nmaria@example.dk\n+4520123456"
-        );
-        assert_eq!(search_text(&Profile::default()), " \n\n");
-    }
-
-    #[test]
-    fn first_name_key_folds_ascii_only() {
+    fn the_columns_store_the_domains_search_text_and_sort_key() {
         let profile = Profile {
             first_name: Some(PersonName::from_stored("ÅSE Bo".into())),
+            email: Some(Email::from_stored("Ase@Example.DK".into())),
             ..Profile::default()
         };
-        assert_eq!(
-            ProfileColumns::new(&profile).first_name_key.as_deref(),
-            Some("Åse bo")
-        );
+        let columns = ProfileColumns::new(&profile);
+        assert_eq!(columns.first_name_key, profile.first_name_key());
+        assert_eq!(columns.search_text, profile.search_text());
+        assert!(columns.search_text.contains("ase@example.dk"));
     }
 }

@@ -6,50 +6,6 @@ use diesel::{ExpressionMethods, QueryDsl};
 
 use crate::schema::review_stats;
 
-/// What one review write adds to (or, negative, takes from) its store's counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct CounterChange {
-    pub(super) total: i64,
-    /// Per rating, index 0 for 1 star … index 4 for 5 stars.
-    pub(super) rated: [i64; 5],
-    pub(super) approved: i64,
-}
-
-impl CounterChange {
-    /// A review stored.
-    pub(super) fn added(rating: Rating, approved: bool) -> Self {
-        let mut rated = [0; 5];
-        rated[usize::from(rating.value() - 1)] = 1;
-        Self {
-            total: 1,
-            rated,
-            approved: i64::from(approved),
-        }
-    }
-
-    /// A review deleted.
-    pub(super) fn removed(rating: Rating, approved: bool) -> Self {
-        let added = Self::added(rating, approved);
-        Self {
-            total: -added.total,
-            rated: added.rated.map(|n| -n),
-            approved: -added.approved,
-        }
-    }
-
-    /// A review's approval set from `was` to `now`.
-    pub(super) fn approval(was: bool, now: bool) -> Self {
-        Self {
-            approved: i64::from(now) - i64::from(was),
-            ..Self::default()
-        }
-    }
-
-    pub(super) fn is_none(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
 /// Inserts the store's counter row (all zeros). The row may exist: add
 /// `.on_conflict_do_nothing()` (whose statement type diesel does not name).
 #[diesel::dsl::auto_type(no_type_alias)]
@@ -57,17 +13,18 @@ pub(super) fn open_counters<'a>(store: &'a str) -> _ {
     diesel::dsl::insert_into(review_stats::table).values(review_stats::store_id.eq(store))
 }
 
-/// Applies a [`CounterChange`] to the store's counter row (which must exist). On PostgreSQL
+/// Adds `change` (what a review write moves, as [`ReviewStats`]'s own rules count it: see
+/// `ReviewStats::added`) to the store's counter row (which must exist). On PostgreSQL
 /// the row stays locked until the transaction ends: the store's review writes take turns here,
 /// so each should come to it last.
 #[diesel::dsl::auto_type(no_type_alias)]
-pub(super) fn change_counters<'a>(store: &'a str, change: CounterChange) -> _ {
+pub(super) fn change_counters<'a>(store: &'a str, change: ReviewStats) -> _ {
     let total: i64 = change.total;
-    let rated_1: i64 = change.rated[0];
-    let rated_2: i64 = change.rated[1];
-    let rated_3: i64 = change.rated[2];
-    let rated_4: i64 = change.rated[3];
-    let rated_5: i64 = change.rated[4];
+    let rated_1: i64 = change.distribution[0];
+    let rated_2: i64 = change.distribution[1];
+    let rated_3: i64 = change.distribution[2];
+    let rated_4: i64 = change.distribution[3];
+    let rated_5: i64 = change.distribution[4];
     let approved: i64 = change.approved;
     diesel::dsl::update(review_stats::table.find(store)).set((
         review_stats::total.eq(review_stats::total + total),
@@ -135,30 +92,6 @@ mod tests {
 
     fn rating(n: i64) -> Rating {
         Rating::parse(n).unwrap()
-    }
-
-    #[test]
-    fn changes_move_the_rating_the_total_and_approval() {
-        assert_eq!(
-            CounterChange::added(rating(4), true),
-            CounterChange {
-                total: 1,
-                rated: [0, 0, 0, 1, 0],
-                approved: 1
-            }
-        );
-        assert_eq!(
-            CounterChange::removed(rating(1), false),
-            CounterChange {
-                total: -1,
-                rated: [-1, 0, 0, 0, 0],
-                approved: 0
-            }
-        );
-        assert_eq!(CounterChange::approval(false, true).approved, 1);
-        assert_eq!(CounterChange::approval(true, false).approved, -1);
-        assert!(CounterChange::approval(true, true).is_none());
-        assert!(!CounterChange::added(rating(5), false).is_none());
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::error::breaks_unique_index;
 use crate::pool::{Database, Rollback, with_connection, write_transaction};
 use crate::schema::{review_stats, reviews};
 use crate::time::to_db;
-use counters::{CounterChange, change_counters, open_counters};
+use counters::{change_counters, open_counters};
 use rows::{NewReview, ReviewRow, StatsRow};
 
 /// The unique index behind "one review per order", by its PostgreSQL name and its SQLite
@@ -45,7 +45,9 @@ impl ReviewRepository for Database {
         let row = NewReview::new(review);
         let store = review.store_id.as_str().to_owned();
         let customer = review.customer_id.as_ref().map(|c| c.as_str().to_owned());
-        let counted = CounterChange::added(review.rating, review.moderation.is_approved);
+        // What the review adds to its store's counters, by the domain's counting.
+        let mut counted = ReviewStats::default();
+        counted.add(review.rating, review.moderation.is_approved);
         let written = write_transaction!(self, |conn| refusing AlreadyReviewed => {
             let customer = match &customer {
                 Some(customer) => lock_customer(&store, customer)
@@ -146,8 +148,9 @@ impl ReviewRepository for Database {
             if updated == 0 {
                 return Ok(false);
             }
-            let change = CounterChange::approval(was_approved, moderation.is_approved);
-            if !change.is_none() {
+            let mut change = ReviewStats::default();
+            change.reapprove(was_approved, moderation.is_approved);
+            if change != ReviewStats::default() {
                 change_counters(&store, change).execute(conn).await?;
             }
             Ok(true)
@@ -195,9 +198,9 @@ impl ReviewRepository for Database {
             };
             // The table's CHECK keeps `rating` within 1–5.
             let rating = Rating::from_stored(i64::from(rating));
-            change_counters(&store, CounterChange::removed(rating, approved))
-                .execute(conn)
-                .await?;
+            let mut change = ReviewStats::default();
+            change.remove(rating, approved);
+            change_counters(&store, change).execute(conn).await?;
             Ok(true)
         })
     }
