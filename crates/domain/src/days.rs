@@ -28,11 +28,15 @@ pub fn start_of(day: NaiveDate, timezone: Tz) -> DateTime<Utc> {
 /// in `timezone`; either end may be open. Errors are recorded under `dateFrom` / `dateTo`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DayRange {
+    /// The instant the first day starts; `None` without `dateFrom`.
     pub from: Option<DateTime<Utc>>,
+    /// The instant the day after the last day starts (excluded); `None` without `dateTo`.
     pub before: Option<DateTime<Utc>>,
 }
 
 impl DayRange {
+    /// Parses `dateFrom` and `dateTo` (`YYYY-MM-DD`, `dateTo` not before `dateFrom`), recording
+    /// errors in `errors`; a broken end is left open.
     pub fn validate(
         date_from: Option<&str>,
         date_to: Option<&str>,

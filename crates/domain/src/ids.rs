@@ -28,6 +28,7 @@ macro_rules! id_type {
         pub struct $name(String);
 
         impl $name {
+            /// The kind's prefix, written before the `_`.
             pub const PREFIX: &'static str = $prefix;
 
             /// Accepts only a well-formed id of this kind; anything else cannot exist.
@@ -40,10 +41,12 @@ macro_rules! id_type {
                 Self(s)
             }
 
+            /// The id as text, e.g. `cust_…`.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
 
+            /// The id as an owned `String`.
             pub fn into_string(self) -> String {
                 self.0
             }

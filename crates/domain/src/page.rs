@@ -2,7 +2,9 @@
 
 use crate::validation::ValidationErrors;
 
+/// Rows per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 20;
+/// Most rows a page may hold.
 pub const MAX_LIMIT: u32 = 100;
 /// The highest page number: its rows' offset must fit 32 bits at the largest `limit`.
 pub const MAX_PAGE: u32 = u32::MAX / MAX_LIMIT;
@@ -15,6 +17,8 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// Checks `page` (1–[`MAX_PAGE`], default 1) and `limit` (1–[`MAX_LIMIT`], default
+    /// [`DEFAULT_LIMIT`]), reporting both when both are wrong.
     pub fn new(page: Option<i64>, limit: Option<i64>) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let page = page.unwrap_or(1);
@@ -31,6 +35,7 @@ impl PageRequest {
         })
     }
 
+    /// Page 1 with the default limit.
     pub fn first() -> Self {
         Self {
             page: 1,
@@ -38,10 +43,12 @@ impl PageRequest {
         }
     }
 
+    /// The page number, from 1.
     pub fn page(&self) -> u32 {
         self.page
     }
 
+    /// The most rows the page holds.
     pub fn limit(&self) -> u32 {
         self.limit
     }
@@ -55,8 +62,11 @@ impl PageRequest {
 /// One page of a list, with the exact total of matching rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page<T> {
+    /// The page's rows, at most `request.limit()`; empty past the last page.
     pub items: Vec<T>,
+    /// How many rows match in all, over every page.
     pub total: u64,
+    /// The page that was asked for.
     pub request: PageRequest,
 }
 
@@ -66,6 +76,7 @@ impl<T> Page<T> {
         self.total.div_ceil(u64::from(self.request.limit()))
     }
 
+    /// The same page with every row converted by `f`.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),

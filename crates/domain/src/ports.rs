@@ -43,6 +43,7 @@ pub enum Unique {
 /// The time, for every rule that depends on it.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait Clock: Send + Sync + 'static {
+    /// The current time.
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -64,6 +65,7 @@ pub struct System {
 }
 
 impl System {
+    /// The system ports over this clock and id generator.
     pub fn new(clock: impl Clock, ids: impl IdGenerator) -> Self {
         Self {
             clock: Arc::new(clock),

@@ -22,13 +22,19 @@ use crate::review::{Review, ReviewFilter};
 /// Everything the store holds about a customer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerExport {
+    /// The full customer, profile, totals and block included.
     pub customer: Customer,
+    /// Every order of the customer, newest first, cancelled ones included.
     pub orders: Vec<Order>,
+    /// Every review linked to the customer.
     pub reviews: Vec<Review>,
+    /// Every entry of the customer's loyalty ledger.
     pub loyalty_entries: Vec<LedgerEntry>,
+    /// When the export was made.
     pub exported_at: DateTime<Utc>,
 }
 
+/// Exporting everything held about a customer (`GET /customers/:id/export`).
 pub struct PrivacyService<C, O, R, L, A> {
     customers: Arc<C>,
     orders: Arc<O>,
@@ -79,6 +85,7 @@ impl<
     A: AuditRepository,
 > PrivacyService<C, O, R, L, A>
 {
+    /// The service over these stores, reading the time and new ids from `system`.
     pub fn new(
         customers: Arc<C>,
         orders: Arc<O>,

@@ -32,6 +32,7 @@ use crate::review::ports::MockReviewRepository;
 use crate::store::StoreService;
 use crate::store::ports::MockStoreRepository;
 
+/// A boxed `Send` future, the return type of the mocked ports' methods.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A future that is ready with `value`, as mock expectations return.
@@ -39,14 +40,18 @@ pub fn ready<T: Send + 'static>(value: T) -> BoxFuture<T> {
     Box::pin(std::future::ready(value))
 }
 
+/// The fixed instant of the tests: 2026-03-15T10:00:00.123Z.
 pub fn now() -> DateTime<Utc> {
     "2026-03-15T10:00:00.123Z".parse().expect("a valid instant")
 }
 
+/// The fixture store, `store_aaaaaaaaaaaa`.
 pub fn store_id() -> StoreId {
     StoreId::parse("store_aaaaaaaaaaaa").expect("well formed")
 }
 
+/// A staff caller of the fixture store with `role` (user `usr_aaaaaaaaaaaa`, credential
+/// `key_aaaaaaaaaaaa`).
 pub fn staff(role: Role) -> Principal {
     Principal {
         store_id: store_id(),
@@ -101,21 +106,34 @@ pub fn system() -> System {
 
 /// Every port mocked, to hand to the services under test (each takes the ones it uses).
 pub struct TestPorts {
+    /// Customers.
     pub customers: MockCustomerRepository,
+    /// Stores.
     pub stores: MockStoreRepository,
+    /// Staff users.
     pub users: MockUserRepository,
+    /// Staff tokens and API keys.
     pub credentials: MockCredentialRepository,
+    /// Orders.
     pub orders: MockOrderRepository,
+    /// The loyalty ledger.
     pub loyalty: MockLoyaltyRepository,
+    /// Idempotency keys.
     pub idempotency: MockIdempotencyRepository,
+    /// Reviews.
     pub reviews: MockReviewRepository,
+    /// Login attempts and failures.
     pub login_failures: MockLoginFailureRepository,
+    /// The audit trail.
     pub audit: MockAuditRepository,
+    /// Password hashing.
     pub passwords: MockPasswordHasher,
+    /// Secret digests.
     pub digests: MockTokenDigester,
 }
 
 impl TestPorts {
+    /// Every port a fresh mock, with no expectations.
     pub fn new() -> Self {
         Self {
             customers: MockCustomerRepository::new(),
@@ -142,18 +160,22 @@ impl Default for TestPorts {
 
 /// Each service over the mocks it uses, with the fixed clock and numbered ids.
 impl TestPorts {
+    /// A [`CustomerService`] over the customer and store mocks.
     pub fn customer_service(self) -> CustomerService<MockCustomerRepository, MockStoreRepository> {
         CustomerService::new(Arc::new(self.customers), Arc::new(self.stores), system())
     }
 
+    /// An [`OrderService`] over the order and store mocks.
     pub fn order_service(self) -> OrderService<MockOrderRepository, MockStoreRepository> {
         OrderService::new(Arc::new(self.orders), Arc::new(self.stores), system())
     }
 
+    /// A [`LoyaltyService`] over the loyalty mock.
     pub fn loyalty_service(self) -> LoyaltyService<MockLoyaltyRepository> {
         LoyaltyService::new(Arc::new(self.loyalty), system())
     }
 
+    /// A [`ReviewService`] over the review, order and store mocks.
     pub fn review_service(
         self,
     ) -> ReviewService<MockReviewRepository, MockOrderRepository, MockStoreRepository> {
@@ -165,10 +187,12 @@ impl TestPorts {
         )
     }
 
+    /// An [`AuditService`] over the audit and store mocks.
     pub fn audit_service(self) -> AuditService<MockAuditRepository, MockStoreRepository> {
         AuditService::new(Arc::new(self.audit), Arc::new(self.stores), system())
     }
 
+    /// A [`PrivacyService`] over the customer, order, review, loyalty and audit mocks.
     #[allow(clippy::type_complexity)]
     pub fn privacy_service(
         self,
@@ -189,10 +213,13 @@ impl TestPorts {
         )
     }
 
+    /// The [`Idempotency`] use cases over the idempotency and digest mocks.
     pub fn idempotency(self) -> Idempotency<MockIdempotencyRepository> {
         Idempotency::new(Arc::new(self.idempotency), Arc::new(self.digests), system())
     }
 
+    /// A [`SessionService`] over the user, credential, login failure, store, password and digest
+    /// mocks.
     #[allow(clippy::type_complexity)]
     pub fn session_service(
         self,
@@ -214,14 +241,17 @@ impl TestPorts {
         SessionService::new(ports, system())
     }
 
+    /// A [`StaffService`] over the user and password mocks.
     pub fn staff_service(self) -> StaffService<MockUserRepository, MockPasswordHasher> {
         StaffService::new(Arc::new(self.users), Arc::new(self.passwords), system())
     }
 
+    /// An [`ApiKeyService`] over the credential and digest mocks.
     pub fn api_key_service(self) -> ApiKeyService<MockCredentialRepository> {
         ApiKeyService::new(Arc::new(self.credentials), Arc::new(self.digests), system())
     }
 
+    /// A [`StoreService`] over the store, password and digest mocks.
     pub fn store_service(self) -> StoreService<MockStoreRepository, MockPasswordHasher> {
         StoreService::new(
             Arc::new(self.stores),

@@ -5,7 +5,9 @@ use std::fmt;
 /// One field that broke a rule. `field` is the API's (camelCase) name of the field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
+    /// The API (camelCase) name of the field, e.g. `email` or `items[1].quantity`.
     pub field: String,
+    /// What the rule demands, for the API user, e.g. `must be at most 100 characters`.
     pub message: String,
 }
 
@@ -14,16 +16,19 @@ pub struct FieldError {
 pub struct ValidationErrors(Vec<FieldError>);
 
 impl ValidationErrors {
+    /// No errors yet.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// One error for one field.
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
         let mut errors = Self::new();
         errors.add(field, message);
         errors
     }
 
+    /// Records that `field` broke a rule, explained by `message`.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError {
             field: field.into(),
@@ -42,10 +47,12 @@ impl ValidationErrors {
         }
     }
 
+    /// Whether no error was recorded.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The errors, in the order they were found.
     pub fn fields(&self) -> &[FieldError] {
         &self.0
     }

@@ -10,35 +10,67 @@ use crate::access::role::{Role, Scope};
 /// A use case done on behalf of a caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
+    /// `POST /customers`: staff and above.
     CreateCustomer,
+    /// `GET /customers`: any staff token, or a key with `read:customers`.
     ListCustomers,
+    /// `GET /customers/:id`: any staff token, or a key with `read:customers`.
     GetCustomer,
+    /// `PATCH /customers/:id`: manager and above.
     UpdateCustomer,
+    /// `DELETE /customers/:id`: admin and owner.
     DeleteCustomer,
+    /// `POST /customers/:id/block`: manager and above.
     BlockCustomer,
+    /// `POST /customers/:id/unblock`: manager and above.
     UnblockCustomer,
+    /// `GET /customers/:id/orders`: any staff token, or a key with `read:customers` and
+    /// `read:orders`.
     CustomerOrders,
+    /// `POST /customers/:id/loyalty/adjust`: manager and above.
     AdjustLoyalty,
+    /// `GET /customers/:id/loyalty`: any staff token, or a key with `read:customers`.
     CustomerLoyalty,
+    /// `GET /customers/:id/analytics`: any staff token, or a key with `read:customers` and
+    /// `read:analytics`.
     CustomerAnalytics,
+    /// `GET /customers/:id/export`: admin and owner.
     ExportCustomer,
+    /// `POST /orders`: any staff token, or a key with `write:orders`.
     RecordOrder,
+    /// `GET /orders/:id`: any staff token, or a key with `read:orders`.
     GetOrder,
+    /// `POST /orders/:id/cancel`: any staff token, or a key with `write:orders`.
     CancelOrder,
+    /// `POST /reviews`: any staff token; no API key.
     CreateReview,
+    /// `GET /reviews`: any staff token, or a key with `read:orders`.
     ListReviews,
+    /// `GET /reviews/stats`: any staff token, or a key with `read:orders`.
     ReviewStats,
+    /// `GET /reviews/:id`: any staff token, or a key with `read:orders`.
     GetReview,
+    /// `PATCH /reviews/:id`: manager and above.
     ModerateReview,
+    /// `POST /reviews/:id/response`: manager and above.
     RespondToReview,
+    /// `DELETE /reviews/:id`: admin and owner.
     DeleteReview,
+    /// `POST /auth/logout`: any staff token; a key is revoked with `DELETE /api-keys/:id`.
     Logout,
+    /// `GET /auth/me`: any credential.
     Me,
+    /// `POST /users`: admin and owner (only an owner makes owners).
     CreateUser,
+    /// `GET /users`: admin and owner.
     ListUsers,
+    /// `POST /api-keys`: admin and owner.
     CreateApiKey,
+    /// `GET /api-keys`: admin and owner.
     ListApiKeys,
+    /// `DELETE /api-keys/:id`: admin and owner.
     RevokeApiKey,
+    /// `GET /audit`: admin and owner.
     ReadAudit,
 }
 

@@ -13,6 +13,7 @@ use crate::ids::{CredentialId, StoreId};
 use crate::page::PageRequest;
 use crate::ports::RepoError;
 
+/// Where a store's staff users and their password hashes are kept.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait UserRepository: Send + Sync + 'static {
     /// `Conflict(UserEmail)` when the store already has a user with that email.
@@ -38,8 +39,11 @@ pub trait UserRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(Vec<StaffUser>, u64), RepoError>> + Send;
 }
 
+/// Where staff tokens and API keys are kept, by the digest of their secret.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait CredentialRepository: Send + Sync + 'static {
+    /// Stores a new credential with its audit entry (`auth.login`, `api_key.created`, …) in one
+    /// transaction.
     fn insert(
         &self,
         credential: &Credential,
@@ -143,14 +147,19 @@ pub trait LoginFailureRepository: Send + Sync + 'static {
 pub struct AttemptClaim {
     /// A new random id, to resolve the attempt by.
     pub attempt: String,
+    /// The attempt's throttle keys.
     pub keys: AttemptKeys,
+    /// When the attempt was made.
     pub now: DateTime<Utc>,
+    /// The limits to judge it by.
     pub policy: Policy,
 }
 
 /// Password hashing (argon2id in production). Slow on purpose, hence asynchronous.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait PasswordHasher: Send + Sync + 'static {
+    /// The password's hash (an argon2id PHC string in production); `Err` with a reason when
+    /// hashing failed.
     fn hash(&self, password: String) -> impl Future<Output = Result<String, String>> + Send;
 
     /// Whether `password` matches `hash`. With `hash: None` it spends the same time as a real
@@ -168,11 +177,14 @@ pub trait PasswordHasher: Send + Sync + 'static {
 /// Password checking is at capacity: retry after this many seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Busy {
+    /// Seconds to wait before trying again.
     pub retry_after_secs: u64,
 }
 
 /// The digest under which a secret is stored and found (SHA-256 in production).
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait TokenDigester: Send + Sync + 'static {
+    /// The digest `secret` is stored and looked up under; the same secret always gives the same
+    /// digest.
     fn digest(&self, secret: &str) -> String;
 }

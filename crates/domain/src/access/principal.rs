@@ -6,21 +6,33 @@ use crate::ids::{CredentialId, StoreId, UserId};
 /// The holder of a valid credential, always of exactly one store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
+    /// The store the credential belongs to; the caller sees only its data.
     pub store_id: StoreId,
+    /// The credential used (`key_` and a random part): a staff token or an API key.
     pub credential_id: CredentialId,
+    /// Who holds the credential.
     pub holder: Holder,
 }
 
+/// Who holds a credential: a staff user or the store itself through an API key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Holder {
     /// A staff user's token.
     Staff {
+        /// The staff user.
         user_id: UserId,
+        /// The user's email, as stored.
         email: String,
+        /// The user's role.
         role: Role,
     },
     /// A store's API key.
-    ApiKey { name: String, scopes: Vec<Scope> },
+    ApiKey {
+        /// The key's name, as its creator gave it.
+        name: String,
+        /// What the key may do.
+        scopes: Vec<Scope>,
+    },
 }
 
 /// What an endpoint requires of its caller: one row of the access table.
@@ -42,6 +54,7 @@ pub enum Access {
 pub struct Forbidden;
 
 impl Principal {
+    /// The staff user behind a staff token; `None` for an API key.
     pub fn user_id(&self) -> Option<&UserId> {
         match &self.holder {
             Holder::Staff { user_id, .. } => Some(user_id),
@@ -49,6 +62,7 @@ impl Principal {
         }
     }
 
+    /// The staff user's role; `None` for an API key.
     pub fn role(&self) -> Option<Role> {
         match &self.holder {
             Holder::Staff { role, .. } => Some(*role),

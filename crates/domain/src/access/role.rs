@@ -6,15 +6,23 @@ use std::str::FromStr;
 /// A staff user's role. The order is the rank: `Staff < Manager < Admin < Owner`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
+    /// `staff`: the lowest rank.
     Staff,
+    /// `manager`: may also change and block customers, adjust points, moderate and answer
+    /// reviews.
     Manager,
+    /// `admin`: may also erase and export customers, delete reviews, manage users and API keys
+    /// and read the audit trail.
     Admin,
+    /// `owner`: everything an admin may, and may make other owners.
     Owner,
 }
 
 impl Role {
+    /// Every role, lowest first.
     pub const ALL: [Role; 4] = [Role::Staff, Role::Manager, Role::Admin, Role::Owner];
 
+    /// The API name: `staff`, `manager`, `admin` or `owner`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Staff => "staff",
@@ -45,13 +53,19 @@ impl fmt::Display for Role {
 /// What an API key may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
+    /// `read:customers`: read customers, their loyalty, and (with other scopes) their orders and
+    /// analytics.
     ReadCustomers,
+    /// `read:orders`: read orders and reviews.
     ReadOrders,
+    /// `read:analytics`: read a customer's analytics (with `read:customers`).
     ReadAnalytics,
+    /// `write:orders`: record and cancel orders.
     WriteOrders,
 }
 
 impl Scope {
+    /// Every scope, in their fixed order.
     pub const ALL: [Scope; 4] = [
         Scope::ReadCustomers,
         Scope::ReadOrders,
@@ -59,6 +73,7 @@ impl Scope {
         Scope::WriteOrders,
     ];
 
+    /// The API name, e.g. `read:customers`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ReadCustomers => "read:customers",

@@ -7,11 +7,14 @@
 /// Which kind of credential a secret is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SecretKind {
+    /// A staff user's token, `ord_live_sk_…`.
     StaffToken,
+    /// A store's API key, `ord_live_ak_…`.
     ApiKey,
 }
 
 impl SecretKind {
+    /// The prefix secrets of this kind start with.
     pub fn prefix(self) -> &'static str {
         match self {
             Self::StaffToken => "ord_live_sk_",
@@ -19,6 +22,7 @@ impl SecretKind {
         }
     }
 
+    /// The storage name: `staff_token` or `api_key`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::StaffToken => "staff_token",
@@ -26,6 +30,7 @@ impl SecretKind {
         }
     }
 
+    /// The kind stored as `s`; `None` for an unknown name.
     pub fn from_stored(s: &str) -> Option<Self> {
         match s {
             "staff_token" => Some(Self::StaffToken),

@@ -26,24 +26,35 @@ use crate::validation::ValidationErrors;
 /// How long a token from `POST /auth/login` lives.
 pub const STAFF_TOKEN_LIFETIME_DAYS: i64 = 30;
 
+/// Why an access use case failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    /// No, unknown, expired or revoked credential, or a failed login: all look alike.
+    /// No, unknown, expired or revoked credential, or a failed login: all look alike (401
+    /// `UNAUTHORIZED`).
     #[error("authentication required")]
     Unauthorized,
+    /// The credential's role, scopes or kind do not allow the call (403 `FORBIDDEN`).
     #[error("the credential does not allow this")]
     Forbidden,
+    /// A field broke its rule (422 `VALIDATION_FAILED`).
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
+    /// Another staff user of the store has this email, compared case-insensitively (409
+    /// `EMAIL_TAKEN`).
     #[error("a user with this email already exists")]
     EmailTaken,
     /// Too many failed logins for this email or from this address: wait
-    /// `retry_after_secs`.
+    /// `retry_after_secs` (429 `RATE_LIMITED` with `Retry-After`).
     #[error("too many failed logins; retry in {} s", .0.retry_after_secs)]
     Throttled(Refusal),
-    /// Password checking is at capacity: retry after this many seconds.
+    /// Password checking is at capacity; nothing was checked (503 `SERVICE_UNAVAILABLE` with
+    /// `Retry-After`).
     #[error("too many logins at once; retry in {retry_after_secs} s")]
-    Busy { retry_after_secs: u64 },
+    Busy {
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
+    /// Storage failed (503 when unreachable, 500 otherwise), or password hashing failed.
     #[error(transparent)]
     Storage(RepoError),
 }
@@ -73,15 +84,20 @@ enum PasswordCheck {
 /// A successful login: the new token (shown once) and who it belongs to.
 #[derive(Debug)]
 pub struct LoginOutcome {
+    /// The new staff token, `ord_live_sk_…`; only its digest is stored.
     pub token: String,
+    /// When the token expires: [`STAFF_TOKEN_LIFETIME_DAYS`] after the login.
     pub expires_at: DateTime<Utc>,
+    /// Who logged in.
     pub user: StaffUser,
 }
 
 /// A new API key and its secret (shown once).
 #[derive(Debug)]
 pub struct NewApiKey {
+    /// The key as listed later.
     pub key: ApiKey,
+    /// The key's secret, `ord_live_ak_…`: in this answer only, as only its digest is stored.
     pub secret: String,
 }
 
@@ -117,11 +133,17 @@ impl<U, C, F, S, H> Clone for SessionService<U, C, F, S, H> {
 
 /// The ports of [`SessionService`].
 pub struct SessionPorts<U, C, F, S, H> {
+    /// Staff users and their password hashes.
     pub users: Arc<U>,
+    /// Staff tokens and API keys.
     pub credentials: Arc<C>,
+    /// Login attempts and failures, for throttling.
     pub login_failures: Arc<F>,
+    /// Stores, to tell a login's store exists.
     pub stores: Arc<S>,
+    /// Password hashing and checking.
     pub passwords: Arc<H>,
+    /// Digests of secrets.
     pub digests: Arc<dyn TokenDigester>,
 }
 
@@ -133,6 +155,7 @@ where
     S: StoreRepository,
     H: PasswordHasher,
 {
+    /// The service over these ports, with the default login throttling.
     pub fn new(ports: SessionPorts<U, C, F, S, H>, system: System) -> Self {
         Self {
             users: ports.users,
@@ -309,7 +332,6 @@ where
         })
     }
 
-    /// Revokes the credential the caller used.
     /// Revokes the staff token in use. An API key cannot end itself this way: keys are
     /// revoked by an admin with `DELETE /api-keys/{id}`, so a leaked key's holder can't
     /// quietly swap it out of the audit trail's view.
@@ -353,6 +375,7 @@ impl<U, H> Clone for StaffService<U, H> {
 }
 
 impl<U: UserRepository, H: PasswordHasher> StaffService<U, H> {
+    /// The use cases over these ports, reading the time and new ids from `system`.
     pub fn new(users: Arc<U>, passwords: Arc<H>, system: System) -> Self {
         Self {
             users,
@@ -395,6 +418,7 @@ impl<U: UserRepository, H: PasswordHasher> StaffService<U, H> {
         Ok(user)
     }
 
+    /// One page of the caller's store's staff users, oldest first (admins and owners).
     pub async fn list_users(
         &self,
         principal: &Principal,
@@ -428,6 +452,7 @@ impl<C> Clone for ApiKeyService<C> {
 }
 
 impl<C: CredentialRepository> ApiKeyService<C> {
+    /// The use cases over these ports, reading the time, new ids and secrets from `system`.
     pub fn new(credentials: Arc<C>, digests: Arc<dyn TokenDigester>, system: System) -> Self {
         Self {
             credentials,
@@ -478,6 +503,8 @@ impl<C: CredentialRepository> ApiKeyService<C> {
         })
     }
 
+    /// One page of the caller's store's API keys, newest first, revoked ones included (admins and
+    /// owners).
     pub async fn list_api_keys(
         &self,
         principal: &Principal,

@@ -45,11 +45,19 @@ impl Default for Policy {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ThrottleKey {
     /// An email (lower-cased) in one store.
-    Account { store: String, email: String },
+    Account {
+        /// The store's id.
+        store: String,
+        /// The email tried, lower-cased.
+        email: String,
+    },
     /// An email (lower-cased) in one store, tried from one client address.
     Pair {
+        /// The client's address.
         client: String,
+        /// The store's id.
         store: String,
+        /// The email tried, lower-cased.
         email: String,
     },
     /// A client's network address.
@@ -76,8 +84,11 @@ impl ThrottleKey {
 /// such an attempt counts only against its address.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AttemptKeys {
+    /// `account:<store>:<email>`, when the store exists.
     pub account: Option<String>,
+    /// `pair:<store>:<client>/<email>`, when the store exists and the address is known.
     pub pair: Option<String>,
+    /// `client:<address>`, when the address is known.
     pub client: Option<String>,
 }
 
@@ -127,8 +138,11 @@ impl AttemptKeys {
 /// The recent failures (and attempts still being checked) under each key of an attempt.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recent {
+    /// When failures were counted under the account key.
     pub account: Vec<DateTime<Utc>>,
+    /// When failures were counted under the address-and-account key.
     pub pair: Vec<DateTime<Utc>>,
+    /// When failures were counted under the address key.
     pub client: Vec<DateTime<Utc>>,
 }
 
@@ -167,6 +181,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The rule's name: `account`, `address_and_account` or `address`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Account => "account",
@@ -179,6 +194,7 @@ impl Rule {
 /// Why an attempt is refused, and for how long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// The rule that refused.
     pub rule: Rule,
     /// The failures counted under the rule's key within [`WINDOW`].
     pub failures: usize,

@@ -11,11 +11,17 @@ use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 /// A person working at the store, with a role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffUser {
+    /// The user's id, `usr_` and a random part.
     pub id: UserId,
+    /// The store the user works for; a user belongs to one store only.
     pub store_id: StoreId,
+    /// The login email, unique per store compared case-insensitively.
     pub email: Email,
+    /// The user's name, if given (at most 100 characters).
     pub name: Option<PersonName>,
+    /// What the user may do.
     pub role: Role,
+    /// When the user was created.
     pub created_at: DateTime<Utc>,
 }
 
@@ -24,9 +30,12 @@ pub struct StaffUser {
 pub struct Password(String);
 
 impl Password {
+    /// Fewest characters a password may have.
     pub const MIN: usize = 12;
+    /// Most characters a password may have.
     pub const MAX: usize = 1024;
 
+    /// Accepts 12–1024 characters, as typed (not trimmed).
     pub fn parse(s: &str) -> Result<Self, String> {
         let len = char_len(s);
         if len < Self::MIN {
@@ -38,6 +47,7 @@ impl Password {
         }
     }
 
+    /// The password itself, to hash or check it.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -52,13 +62,18 @@ impl std::fmt::Debug for Password {
 /// `POST /users` before validation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewUserInput {
+    /// `email`, required.
     pub email: Option<String>,
+    /// `password`, required, 12–1024 characters.
     pub password: Option<String>,
+    /// `role`, required: `staff`, `manager`, `admin` or `owner`.
     pub role: Option<String>,
+    /// `name`, optional.
     pub name: Option<String>,
 }
 
 impl NewUserInput {
+    /// Checks every field, reporting all broken rules at once.
     pub fn validate(
         &self,
     ) -> Result<(Email, Password, Role, Option<PersonName>), ValidationErrors> {
@@ -101,17 +116,25 @@ impl NewUserInput {
 /// An API key as its store sees it: never its secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKey {
+    /// The key's id, `key_` and a random part.
     pub id: CredentialId,
+    /// The name its creator gave it, 1–100 characters.
     pub name: String,
+    /// What the key may do, at least one, without duplicates.
     pub scopes: Vec<Scope>,
+    /// When the key was created.
     pub created_at: DateTime<Utc>,
+    /// When the key was revoked; `None` while it works.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// `POST /api-keys` before validation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewApiKeyInput {
+    /// `name`, required.
     pub name: Option<String>,
+    /// `scopes`, required: at least one of `read:customers`, `read:orders`, `read:analytics`,
+    /// `write:orders`.
     pub scopes: Option<Vec<String>>,
 }
 
@@ -169,15 +192,24 @@ impl NewApiKeyInput {
 /// A stored credential: a staff token or an API key, known only by its digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credential {
+    /// The credential's id, `key_` and a random part.
     pub id: CredentialId,
+    /// The store it belongs to.
     pub store_id: StoreId,
+    /// Staff token or API key.
     pub kind: SecretKind,
     /// The staff user a token belongs to; `None` for API keys.
     pub user_id: Option<UserId>,
+    /// An API key's name; `login` or `owner` for staff tokens, after how they were issued.
     pub name: String,
+    /// An API key's scopes; empty for staff tokens.
     pub scopes: Vec<Scope>,
+    /// The digest of the secret ([`TokenDigester`](crate::access::TokenDigester), SHA-256 in
+    /// production); the secret itself is never stored.
     pub digest: String,
+    /// When the credential was issued.
     pub created_at: DateTime<Utc>,
+    /// When it stops working; `None` for API keys and for the owner tokens the store setup prints.
     pub expires_at: Option<DateTime<Utc>>,
 }
 

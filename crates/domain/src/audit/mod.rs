@@ -27,25 +27,43 @@ use crate::validation::ValidationErrors;
 /// What happened. The wire names are the `action` values of `GET /audit`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditAction {
+    /// `customer.created`: a customer was created.
     CustomerCreated,
+    /// `customer.updated`: profile fields changed; the entry lists their API names.
     CustomerUpdated,
+    /// `customer.blocked`: a customer was blocked, or their block's reason changed.
     CustomerBlocked,
+    /// `customer.unblocked`: a blocked customer was unblocked.
     CustomerUnblocked,
+    /// `customer.deleted`: a customer's personal data was erased.
     CustomerDeleted,
+    /// `customer.exported`: everything held about a customer was exported.
     CustomerExported,
+    /// `loyalty.adjusted`: points were adjusted by hand; the subject is the ledger entry.
     LoyaltyAdjusted,
+    /// `order.recorded`: an order was recorded; the subject is the order.
     OrderRecorded,
+    /// `order.cancelled`: an order was cancelled; the subject is the order.
     OrderCancelled,
+    /// `auth.login`: a staff user logged in; the subject is the new token's credential.
     Login,
+    /// `auth.login_failed`: a login failed; the subject is the user whose email was given, if any.
     LoginFailed,
+    /// `auth.login_refused`: logins began to be refused by the throttle (once per key and
+    /// window).
     LoginRefused,
+    /// `auth.logout`: a staff token was revoked by its holder.
     Logout,
+    /// `user.created`: a staff user was added; the subject is the user.
     UserCreated,
+    /// `api_key.created`: an API key was created; the subject is the key.
     ApiKeyCreated,
+    /// `api_key.revoked`: an API key was revoked; the subject is the key.
     ApiKeyRevoked,
 }
 
 impl AuditAction {
+    /// Every action, in the order the API lists them.
     pub const ALL: [Self; 16] = [
         Self::CustomerCreated,
         Self::CustomerUpdated,
@@ -65,6 +83,7 @@ impl AuditAction {
         Self::ApiKeyRevoked,
     ];
 
+    /// The wire name, e.g. `customer.updated`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CustomerCreated => "customer.created",
@@ -86,6 +105,7 @@ impl AuditAction {
         }
     }
 
+    /// The action of a wire name; `None` for an unknown one.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|action| action.as_str() == s)
     }
@@ -123,6 +143,7 @@ impl Actor {
         }
     }
 
+    /// The user's or API key's id; `None` for `system` and `anonymous`.
     pub fn id(&self) -> Option<&str> {
         match self {
             Self::User(id) => Some(id.as_str()),
@@ -146,10 +167,15 @@ impl Actor {
 /// One entry of the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
+    /// The entry's id, `aud_` and a random part.
     pub id: AuditId,
+    /// The store whose trail holds the entry.
     pub store_id: StoreId,
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// Who did it.
     pub actor: Actor,
+    /// What was done.
     pub action: AuditAction,
     /// The customer concerned, if any. Kept after the customer is erased: it is a random id
     /// that no longer leads to anybody.
@@ -165,6 +191,7 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// An entry with only the required parts; the builders below add the rest.
     pub fn new(
         id: AuditId,
         store_id: StoreId,
@@ -186,26 +213,31 @@ impl AuditEntry {
         }
     }
 
+    /// The entry, concerning `customer`.
     pub fn about(mut self, customer: &CustomerId) -> Self {
         self.customer_id = Some(customer.clone());
         self
     }
 
+    /// The entry, naming the id of what the action made or touched.
     pub fn subject(mut self, id: impl Into<String>) -> Self {
         self.subject_id = Some(id.into());
         self
     }
 
+    /// The entry, with the client's network address (for logins).
     pub fn from_address(mut self, address: Option<&str>) -> Self {
         self.client_address = address.map(str::to_owned);
         self
     }
 
+    /// The entry, with the failures counted (for refused logins); capped at `u32::MAX`.
     pub fn with_failure_count(mut self, count: usize) -> Self {
         self.failure_count = Some(u32::try_from(count).unwrap_or(u32::MAX));
         self
     }
 
+    /// The entry, listing the API names of the fields that changed.
     pub fn with_fields(mut self, fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.fields = fields.into_iter().map(Into::into).collect();
         self
@@ -215,9 +247,11 @@ impl AuditEntry {
 /// Filters of `GET /audit`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditFilter {
+    /// Only entries about this customer.
     pub customer_id: Option<CustomerId>,
     /// A user id (`usr_…`) or an API key id (`key_…`).
     pub actor_id: Option<String>,
+    /// Only entries of this action.
     pub action: Option<AuditAction>,
     /// Entries at or after this instant.
     pub from: Option<DateTime<Utc>>,
@@ -228,12 +262,19 @@ pub struct AuditFilter {
 /// The query parameters of `GET /audit` as they arrive.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditListParams {
+    /// `page`, from 1.
     pub page: Option<i64>,
+    /// `limit`, 1–100 (default 20).
     pub limit: Option<i64>,
+    /// `customerId`: a customer id.
     pub customer_id: Option<String>,
+    /// `actor`: a user id (`usr_…`) or an API key id (`key_…`).
     pub actor: Option<String>,
+    /// `action`: a wire name such as `customer.updated`.
     pub action: Option<String>,
+    /// `dateFrom`, `YYYY-MM-DD`: the first day, in the store's time zone.
     pub date_from: Option<String>,
+    /// `dateTo`, `YYYY-MM-DD`: the last day, included.
     pub date_to: Option<String>,
 }
 
@@ -290,12 +331,16 @@ impl AuditListParams {
     }
 }
 
+/// Why reading the audit trail failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    /// The caller is not an admin's or owner's staff token (403 `FORBIDDEN`).
     #[error("the credential does not allow this")]
     Forbidden,
+    /// A query parameter broke its rule (422 `VALIDATION_FAILED`).
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
+    /// Storage failed (503 when unreachable, 500 otherwise).
     #[error(transparent)]
     Storage(#[from] RepoError),
 }
@@ -337,6 +382,8 @@ impl<A, S> Clone for AuditService<A, S> {
 }
 
 impl<A: AuditRepository, S: StoreRepository> AuditService<A, S> {
+    /// The service over the trail, and the stores whose time zones turn `dateFrom`/`dateTo` into
+    /// instants.
     pub fn new(audit: Arc<A>, stores: Arc<S>, system: System) -> Self {
         Self {
             audit,

@@ -7,6 +7,8 @@ use crate::ids::StoreId;
 use crate::page::PageRequest;
 use crate::ports::RepoError;
 
+/// Where the audit trail is kept; entries of changes are written by the repositories that
+/// make them.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait AuditRepository: Send + Sync + 'static {
     /// Stores an entry on its own, for what is not a change (an export).

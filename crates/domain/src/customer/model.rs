@@ -11,13 +11,17 @@ use crate::validation::ValidationErrors;
 /// A field of an update: left as it is, cleared (`null`), or set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Patch<T> {
+    /// The request did not name the field: it keeps its value.
     #[default]
     Unchanged,
+    /// The request sent `null`: the field is emptied.
     Clear,
+    /// The request sent this value.
     Set(T),
 }
 
 impl<T> Patch<T> {
+    /// Whether the request left the field out.
     pub fn is_unchanged(&self) -> bool {
         matches!(self, Self::Unchanged)
     }
@@ -35,40 +39,61 @@ impl<T> Patch<T> {
 /// A stored address. The profile has at most one, the default.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Address {
+    /// The address's id, `addr_` and a random part; kept when the address fields are patched.
     pub id: AddressId,
+    /// Street and number, one line of at most 200 characters.
     pub line: Option<String>,
+    /// Postal code, at most 20 characters.
     pub zipcode: Option<String>,
+    /// City, at most 100 characters.
     pub city: Option<String>,
 }
 
 /// Everything about a customer that create and PATCH may write.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Profile {
+    /// `firstName`; `None` when absent or blank.
     pub first_name: Option<PersonName>,
+    /// `lastName`; `None` when absent or blank.
     pub last_name: Option<PersonName>,
+    /// `email`, unique per store compared case-insensitively.
     pub email: Option<Email>,
+    /// `phone` in E.164, unique per store.
     pub phone: Option<Phone>,
+    /// `acceptsMarketing`; `false` unless the customer said yes.
     pub accepts_marketing: bool,
+    /// `locale`, `da-DK` unless given.
     pub locale: Locale,
+    /// The default address, made of `defaultAddressLine`, `defaultZipcode` and `defaultCity`;
+    /// `None` while all three are empty.
     pub default_address: Option<Address>,
+    /// `adminNotes`: staff notes, never shown to the customer.
     pub admin_notes: Option<AdminNotes>,
+    /// `birthDate`.
     pub birth_date: Option<BirthDate>,
+    /// `allergens`; empty when none are known.
     pub allergens: Allergens,
 }
 
 /// What the customer's orders add up to; written only by order recording.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Activity {
+    /// Sum of `totalMinor` over the orders not cancelled, in the store's currency's minor units.
     pub total_spent_minor: i64,
+    /// Number of orders recorded and not cancelled.
     pub total_orders: i64,
+    /// `placedAt` of the newest order not cancelled; `None` with no such order.
     pub last_order_at: Option<DateTime<Utc>>,
+    /// Current loyalty balance: always the sum of the customer's ledger entries, never below 0.
     pub loyalty_points: i64,
 }
 
 /// Why and since when a customer is blocked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
+    /// `blockedReason`, at most 500 characters; `None` when no reason was given.
     pub reason: Option<BlockReason>,
+    /// `blockedAt`: when the customer was first blocked (blocking again keeps it).
     pub at: DateTime<Utc>,
 }
 
@@ -94,12 +119,19 @@ impl Block {
 /// A customer of one store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Customer {
+    /// The customer's id, `cust_` and a random part.
     pub id: CustomerId,
+    /// The store the customer belongs to; no other store sees them.
     pub store_id: StoreId,
+    /// What create and PATCH write.
     pub profile: Profile,
+    /// Order totals and loyalty balance, kept by order recording and the ledger.
     pub activity: Activity,
+    /// `Some` while the customer is blocked from new orders.
     pub block: Option<Block>,
+    /// When the customer was created.
     pub created_at: DateTime<Utc>,
+    /// When the profile or the block last changed.
     pub updated_at: DateTime<Utc>,
     /// Goes up with every profile change; guards against lost updates.
     pub version: i64,
@@ -108,32 +140,54 @@ pub struct Customer {
 /// A row of the customer list: the list fields of docs/api.md §4.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerSummary {
+    /// The customer's id.
     pub id: CustomerId,
+    /// `firstName`, if any.
     pub first_name: Option<PersonName>,
+    /// `lastName`, if any.
     pub last_name: Option<PersonName>,
+    /// `email`, if any.
     pub email: Option<Email>,
+    /// `phone`, if any.
     pub phone: Option<Phone>,
+    /// Whether the customer is blocked from new orders.
     pub is_blocked: bool,
+    /// See [`Activity::total_spent_minor`].
     pub total_spent_minor: i64,
+    /// See [`Activity::total_orders`].
     pub total_orders: i64,
+    /// See [`Activity::last_order_at`].
     pub last_order_at: Option<DateTime<Utc>>,
+    /// When the customer was created.
     pub created_at: DateTime<Utc>,
 }
 
 /// Profile fields as they arrive, before validation: for create, `Clear` counts as absent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProfileInput {
+    /// `firstName`.
     pub first_name: Patch<String>,
+    /// `lastName`.
     pub last_name: Patch<String>,
+    /// `email`.
     pub email: Patch<String>,
+    /// `phone`.
     pub phone: Patch<String>,
+    /// `acceptsMarketing`; `null` is refused, as the field cannot be empty.
     pub accepts_marketing: Patch<bool>,
+    /// `locale`; `null` is refused, as the field cannot be empty.
     pub locale: Patch<String>,
+    /// `defaultAddressLine`.
     pub default_address_line: Patch<String>,
+    /// `defaultZipcode`.
     pub default_zipcode: Patch<String>,
+    /// `defaultCity`.
     pub default_city: Patch<String>,
+    /// `adminNotes`.
     pub admin_notes: Patch<String>,
+    /// `birthDate`, as `YYYY-MM-DD`.
     pub birth_date: Patch<String>,
+    /// `allergens`, as codes (`GLUTEN`, `NUTS`, …); `null` empties the list.
     pub allergens: Patch<Vec<String>>,
 }
 
@@ -400,10 +454,12 @@ impl Profile {
 }
 
 impl Customer {
+    /// Whether the customer is blocked from new orders.
     pub fn is_blocked(&self) -> bool {
         self.block.is_some()
     }
 
+    /// The customer as a row of the list.
     pub fn summary(&self) -> CustomerSummary {
         CustomerSummary {
             id: self.id.clone(),

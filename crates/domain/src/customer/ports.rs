@@ -10,6 +10,7 @@ use crate::customer::query::CustomerListQuery;
 use crate::ids::{CustomerId, StoreId};
 use crate::ports::RepoError;
 
+/// Where customers are kept; every call is scoped to one store.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait CustomerRepository: Send + Sync + 'static {
     /// Stores a new customer with its default address and allergens, in one transaction.
@@ -19,6 +20,7 @@ pub trait CustomerRepository: Send + Sync + 'static {
         audit: &AuditEntry,
     ) -> impl Future<Output = Result<(), RepoError>> + Send;
 
+    /// The customer with this id in `store`; `None` when missing or in another store.
     fn find(
         &self,
         store: &StoreId,

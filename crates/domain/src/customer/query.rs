@@ -10,15 +10,21 @@ use crate::validation::{ValidationErrors, char_len};
 /// What the list may be sorted by (the `sortBy` values of docs/api.md §4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CustomerSort {
+    /// `createdAt`, the default.
     #[default]
     CreatedAt,
+    /// `totalSpentMinor`.
     TotalSpentMinor,
+    /// `totalOrders`.
     TotalOrders,
+    /// `lastOrderAt`; customers with no orders come last in both directions.
     LastOrderAt,
+    /// `firstName`, case-insensitively, customers with no first name last.
     FirstName,
 }
 
 impl CustomerSort {
+    /// Every sort, in the order the API lists them.
     pub const ALL: [CustomerSort; 5] = [
         Self::CreatedAt,
         Self::TotalSpentMinor,
@@ -27,6 +33,7 @@ impl CustomerSort {
         Self::FirstName,
     ];
 
+    /// The `sortBy` value that selects this sort.
     pub fn api_name(self) -> &'static str {
         match self {
             Self::CreatedAt => "createdAt",
@@ -48,9 +55,12 @@ impl CustomerSort {
     }
 }
 
+/// The list's `sortDir`; ties are broken by id in the same direction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SortDirection {
+    /// `asc`: smallest, oldest or A first.
     Asc,
+    /// `desc`, the default: largest or newest first.
     #[default]
     Desc,
 }
@@ -70,6 +80,7 @@ impl SortDirection {
 pub enum LastOrderPeriod {
     /// Since midnight in the store's time zone.
     Today,
+    /// The last this many days up to now (`7d`, `30d`, `90d`).
     Days(i64),
 }
 
@@ -105,38 +116,56 @@ impl LastOrderPeriod {
 /// The list's query parameters as they arrive (numbers and booleans already typed).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CustomerListParams {
+    /// `page`, from 1.
     pub page: Option<i64>,
+    /// `limit`, 1–100 (default 20).
     pub limit: Option<i64>,
+    /// `sortBy`, one of [`CustomerSort`]'s API names.
     pub sort_by: Option<String>,
+    /// `sortDir`, `asc` or `desc`.
     pub sort_dir: Option<String>,
+    /// `acceptsMarketing`.
     pub accepts_marketing: Option<bool>,
+    /// `isBlocked`.
     pub is_blocked: Option<bool>,
+    /// `hasOrders`: whether `totalOrders` is above 0.
     pub has_orders: Option<bool>,
+    /// `minSpent`, minor units, inclusive.
     pub min_spent: Option<i64>,
+    /// `maxSpent`, minor units, inclusive; not below `minSpent`.
     pub max_spent: Option<i64>,
+    /// `lastOrderPeriod`: `today`, `7d`, `30d` or `90d`.
     pub last_order_period: Option<String>,
+    /// `q`: text to find in the name, email or phone, at most [`MAX_SEARCH_LEN`] characters.
     pub q: Option<String>,
+    /// `allergen`: one allergen code.
     pub allergen: Option<String>,
 }
 
 /// Filters of the list; every one narrows it, absent ones do not.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CustomerFilter {
+    /// Only customers who do (`true`) or do not accept marketing.
     pub accepts_marketing: Option<bool>,
+    /// Only blocked (`true`) or unblocked customers.
     pub is_blocked: Option<bool>,
+    /// Only customers with (`true`) or without orders.
     pub has_orders: Option<bool>,
     /// Inclusive bounds on `totalSpentMinor`.
     pub min_spent: Option<i64>,
+    /// Upper bound on `totalSpentMinor`, inclusive.
     pub max_spent: Option<i64>,
     /// Customers whose last order is at or after this instant.
     pub last_order_since: Option<DateTime<Utc>>,
     /// Lower-cased text to find in name, email or phone (a plain substring: `%` and `_` are
     /// literal).
     pub text: Option<String>,
+    /// Only customers who have declared this allergen.
     pub allergen: Option<Allergen>,
 }
 
 impl CustomerFilter {
+    /// Whether no filter is set.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
@@ -145,9 +174,13 @@ impl CustomerFilter {
 /// A validated list request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerListQuery {
+    /// Which page, and how many rows on it.
     pub page: PageRequest,
+    /// The order of the rows.
     pub sort: CustomerSort,
+    /// Ascending or descending.
     pub direction: SortDirection,
+    /// Which customers are listed.
     pub filter: CustomerFilter,
 }
 

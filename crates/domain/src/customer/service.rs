@@ -17,19 +17,25 @@ use crate::store::StoreRepository;
 use crate::store::timezone_if;
 use crate::validation::ValidationErrors;
 
+/// Why a customer use case failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CustomerError {
+    /// A field broke its rule (422 `VALIDATION_FAILED`, one detail per field).
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
     /// No such customer in the caller's store (other stores' customers included).
     #[error("customer not found")]
     NotFound,
+    /// The email belongs to another customer of the store (409 `EMAIL_TAKEN`).
     #[error("another customer of this store has this email")]
     EmailTaken,
+    /// The phone belongs to another customer of the store (409 `PHONE_TAKEN`).
     #[error("another customer of this store has this phone")]
     PhoneTaken,
+    /// The caller's role or scopes do not allow the call (403 `FORBIDDEN`).
     #[error("the credential does not allow this")]
     Forbidden,
+    /// Storage failed (503 when unreachable, 500 otherwise).
     #[error(transparent)]
     Storage(RepoError),
 }
@@ -59,6 +65,7 @@ fn latest_date(now: DateTime<Utc>) -> NaiveDate {
     (now + Duration::hours(14)).date_naive()
 }
 
+/// Creating, reading, listing, changing, blocking and erasing customers.
 pub struct CustomerService<C, S> {
     customers: Arc<C>,
     stores: Arc<S>,
@@ -76,6 +83,7 @@ impl<C, S> Clone for CustomerService<C, S> {
 }
 
 impl<C: CustomerRepository, S: StoreRepository> CustomerService<C, S> {
+    /// The use cases over these stores, reading the time and new ids from `system`.
     pub fn new(customers: Arc<C>, stores: Arc<S>, system: System) -> Self {
         Self {
             customers,
@@ -88,6 +96,7 @@ impl<C: CustomerRepository, S: StoreRepository> CustomerService<C, S> {
         AddressId::from_stored(self.system.new_id(AddressId::PREFIX))
     }
 
+    /// Creates a customer from the input (docs/api.md §4), with zero totals and no block.
     pub async fn create(
         &self,
         caller: &Principal,
@@ -118,6 +127,7 @@ impl<C: CustomerRepository, S: StoreRepository> CustomerService<C, S> {
         Ok(customer)
     }
 
+    /// The customer with this id in the caller's store; a malformed id is `NotFound`.
     pub async fn get(&self, caller: &Principal, id: &str) -> Result<Customer, CustomerError> {
         caller.may(Action::GetCustomer)?;
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;
@@ -127,6 +137,7 @@ impl<C: CustomerRepository, S: StoreRepository> CustomerService<C, S> {
             .ok_or(CustomerError::NotFound)
     }
 
+    /// One page of the caller's store's customers, after validating the parameters.
     pub async fn list(
         &self,
         caller: &Principal,
@@ -218,6 +229,7 @@ impl<C: CustomerRepository, S: StoreRepository> CustomerService<C, S> {
         self.set_block(caller, &id, Some(block)).await
     }
 
+    /// Lets the customer have orders again; unblocking a customer who is not blocked is harmless.
     pub async fn unblock(&self, caller: &Principal, id: &str) -> Result<(), CustomerError> {
         caller.may(Action::UnblockCustomer)?;
         let id = CustomerId::parse(id).ok_or(CustomerError::NotFound)?;

@@ -16,6 +16,7 @@ macro_rules! text_value {
         pub struct $name(String);
 
         impl $name {
+            /// The value as stored.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -52,6 +53,7 @@ text_value!(
     PersonName);
 
 impl PersonName {
+    /// Longest name, in characters.
     pub const MAX: usize = 100;
 
     /// `Ok(None)` for an empty or blank name.
@@ -65,8 +67,10 @@ text_value!(
     Email);
 
 impl Email {
+    /// Longest email address, in characters.
     pub const MAX: usize = 254;
 
+    /// Trims and checks the address; the error is the message for the field.
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         const INVALID: &str = "must be a valid email address";
@@ -133,6 +137,7 @@ impl Phone {
     /// Most digits after the `+` (E.164).
     pub const MAX_DIGITS: usize = 15;
 
+    /// Accepts only E.164, e.g. `+4520123456`; the error is the message for the field.
     pub fn parse(s: &str) -> Result<Self, String> {
         let digits = s.strip_prefix('+').unwrap_or("");
         let ok = (Self::MIN_DIGITS..=Self::MAX_DIGITS).contains(&digits.len())
@@ -154,6 +159,7 @@ impl Locale {
     /// Longest tag accepted, in bytes.
     pub const MAX: usize = 35;
 
+    /// Checks the tag and puts it in canonical case (`DA-dk` becomes `da-DK`).
     pub fn parse(s: &str) -> Result<Self, String> {
         const INVALID: &str = "must be a BCP 47 language tag such as da-DK";
         if s.is_empty() || s.len() > Self::MAX {
@@ -195,6 +201,7 @@ impl Locale {
         Ok(Self(canonical))
     }
 
+    /// `da-DK`, the locale of a customer who gave none.
     pub fn default_locale() -> Self {
         Self("da-DK".into())
     }
@@ -211,6 +218,7 @@ text_value!(
     AdminNotes);
 
 impl AdminNotes {
+    /// Longest note, in characters.
     pub const MAX: usize = 5000;
 
     /// `Ok(None)` for an empty text.
@@ -232,8 +240,10 @@ text_value!(
     BlockReason);
 
 impl BlockReason {
+    /// Longest reason, in characters (after trimming).
     pub const MAX: usize = 500;
 
+    /// Trims the reason; `Ok(None)` for an empty or blank one.
     pub fn parse(s: &str) -> Result<Option<Self>, String> {
         if has_forbidden_controls(s, true) {
             return Err(
@@ -250,12 +260,16 @@ impl BlockReason {
 /// One line of an address, a postal code or a city. Limits: line 200, zipcode 20, city 100.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AddressPart {
+    /// The street line, at most 200 characters.
     Line,
+    /// The postal code, at most 20 characters.
     Zipcode,
+    /// The city, at most 100 characters.
     City,
 }
 
 impl AddressPart {
+    /// Longest value of this part, in characters.
     pub fn max(self) -> usize {
         match self {
             Self::Line => 200,
@@ -278,6 +292,7 @@ impl BirthDate {
     /// The earliest year of birth accepted.
     pub const MIN_YEAR: i32 = 1900;
 
+    /// Accepts a strict `YYYY-MM-DD` date from [`Self::MIN_YEAR`] up to `today`.
     pub fn parse(s: &str, today: NaiveDate) -> Result<Self, String> {
         let strict = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
         let date = strict
@@ -293,10 +308,12 @@ impl BirthDate {
         Ok(Self(date))
     }
 
+    /// Wraps a date read back from storage, where it was written validated.
     pub fn from_stored(date: NaiveDate) -> Self {
         Self(date)
     }
 
+    /// The date itself.
     pub fn date(&self) -> NaiveDate {
         self.0
     }
@@ -311,23 +328,38 @@ impl fmt::Display for BirthDate {
 /// The 14 allergens the EU requires restaurants to declare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Allergen {
+    /// `GLUTEN`: cereals containing gluten.
     Gluten,
+    /// `CRUSTACEANS`.
     Crustaceans,
+    /// `EGGS`.
     Eggs,
+    /// `FISH`.
     Fish,
+    /// `PEANUTS`.
     Peanuts,
+    /// `SOY`.
     Soy,
+    /// `DAIRY`: milk and milk products.
     Dairy,
+    /// `NUTS`: tree nuts.
     Nuts,
+    /// `CELERY`.
     Celery,
+    /// `MUSTARD`.
     Mustard,
+    /// `SESAME`.
     Sesame,
+    /// `SULPHITES`: sulphur dioxide and sulphites.
     Sulphites,
+    /// `LUPIN`.
     Lupin,
+    /// `MOLLUSCS`.
     Molluscs,
 }
 
 impl Allergen {
+    /// All 14, in the EU list's order (which is also the sort order).
     pub const ALL: [Allergen; 14] = [
         Self::Gluten,
         Self::Crustaceans,
@@ -345,6 +377,7 @@ impl Allergen {
         Self::Molluscs,
     ];
 
+    /// The API code, e.g. `GLUTEN`.
     pub fn code(self) -> &'static str {
         match self {
             Self::Gluten => "GLUTEN",
@@ -400,14 +433,17 @@ impl Allergens {
             .map(Self)
     }
 
+    /// The allergens in the EU list's order.
     pub fn iter(&self) -> impl Iterator<Item = Allergen> + '_ {
         self.0.iter().copied()
     }
 
+    /// Whether no allergen is declared.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The API codes, in the EU list's order.
     pub fn codes(&self) -> Vec<&'static str> {
         self.iter().map(Allergen::code).collect()
     }

@@ -24,13 +24,17 @@ pub use self::ports::IdempotencyRepository;
 pub const KEY_LIFETIME: Duration = Duration::hours(24);
 /// How long a claim holds a key before another request may take it over (its holder crashed).
 pub const CLAIM_LEASE: Duration = Duration::seconds(30);
+/// Longest key, in characters (visible ASCII only).
 pub const MAX_KEY_LEN: usize = 255;
 
 /// Where a key lives: one store, one credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdempotencyScope {
+    /// The store of the caller.
     pub store_id: StoreId,
+    /// The credential the caller used: another credential's key of the same name is another key.
     pub credential_id: CredentialId,
+    /// The `Idempotency-Key` header, 1–255 visible ASCII characters.
     pub key: String,
 }
 
@@ -48,7 +52,9 @@ pub fn parse_key(key: &str) -> Result<String, String> {
 /// A response as it was sent: replayed byte for byte.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredResponse {
+    /// The HTTP status of the first response (only 2xx answers are stored).
     pub status: u16,
+    /// The response body, as sent.
     pub body: Vec<u8>,
 }
 
@@ -56,12 +62,16 @@ pub struct StoredResponse {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Begin {
     /// Go ahead; attach `claim` to what you write.
-    Proceed { claim: String },
-    /// The key was used by this very request: answer this.
+    Proceed {
+        /// This request's claim, `idem_` and a random part; the write carries it (unique), so it
+        /// can never happen twice.
+        claim: String,
+    },
+    /// The key was used by this very request: answer this (with `Idempotent-Replayed: true`).
     Replay(StoredResponse),
-    /// The first request with this key is still running.
+    /// The first request with this key is still running (409 `IDEMPOTENCY_IN_PROGRESS`).
     InProgress,
-    /// The key was used for another request.
+    /// The key was used for another request (422 `IDEMPOTENCY_KEY_REUSED`).
     Mismatch,
 }
 
@@ -83,6 +93,7 @@ impl<I> Clone for Idempotency<I> {
 }
 
 impl<I: IdempotencyRepository> Idempotency<I> {
+    /// The use cases over this store of keys; requests are kept as their digests.
     pub fn new(idempotency: Arc<I>, digests: Arc<dyn TokenDigester>, system: System) -> Self {
         Self {
             idempotency,

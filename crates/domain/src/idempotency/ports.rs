@@ -8,6 +8,7 @@ use crate::idempotency::{Begin, IdempotencyScope, StoredResponse};
 use crate::ids::CustomerId;
 use crate::ports::RepoError;
 
+/// Where idempotency keys, their claims and their stored responses are kept.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait IdempotencyRepository: Send + Sync + 'static {
     /// Looks the key up and, when it is free (or its claim's lease ran out), claims it with

@@ -16,12 +16,16 @@ pub const MAX_REASON: usize = 500;
 /// Why the balance moved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LedgerSource {
+    /// `manual`: an adjustment by hand.
     Manual,
+    /// `order`: points a recorded order earned.
     Order,
+    /// `order_cancel`: points taken back when their order was cancelled.
     OrderCancel,
 }
 
 impl LedgerSource {
+    /// The API and storage name: `manual`, `order` or `order_cancel`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Manual => "manual",
@@ -30,6 +34,7 @@ impl LedgerSource {
         }
     }
 
+    /// The source stored as `s`; `None` for an unknown name.
     pub fn from_stored(s: &str) -> Option<Self> {
         match s {
             "manual" => Some(Self::Manual),
@@ -43,21 +48,31 @@ impl LedgerSource {
 /// One entry of a customer's ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerEntry {
+    /// The entry's id, `loy_` and a random part.
     pub id: LedgerEntryId,
+    /// The store of the customer.
     pub store_id: StoreId,
+    /// Whose balance moved.
     pub customer_id: CustomerId,
+    /// Points added (positive) or taken (negative); never zero.
     pub delta: i64,
+    /// The balance right after this entry, never below zero.
     pub balance_after: i64,
+    /// Why: the adjuster's text (1–500 characters), or `Order recorded` / `Order cancelled`.
     pub reason: String,
+    /// What moved the balance.
     pub source: LedgerSource,
+    /// The order that earned or lost the points; `None` for manual entries.
     pub order_id: Option<OrderId>,
     /// The staff user or API key whose request wrote the entry: the adjuster, or who recorded
     /// or cancelled the order. `None` for entries written before actors were recorded.
     pub actor: Option<Actor>,
+    /// When the entry was written.
     pub created_at: DateTime<Utc>,
 }
 
 impl LedgerEntry {
+    /// The balance just before this entry.
     pub fn balance_before(&self) -> i64 {
         self.balance_after - self.delta
     }
@@ -67,11 +82,14 @@ impl LedgerEntry {
 /// and a reason of 1–500 characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Adjustment {
+    /// Points to add (positive) or deduct (negative), 1 to [`MAX_ADJUSTMENT`] either way.
     pub delta: i64,
+    /// Why, trimmed, 1–[`MAX_REASON`] characters.
     pub reason: String,
 }
 
 impl Adjustment {
+    /// Checks `delta` and `reason` as sent, reporting both when both break their rules.
     pub fn parse(delta: Option<i64>, reason: Option<&str>) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         match delta {
@@ -106,7 +124,9 @@ impl Adjustment {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the balance of {balance} cannot take {delta}")]
 pub struct InsufficientPoints {
+    /// The balance before.
     pub balance: i64,
+    /// The change that was refused.
     pub delta: i64,
 }
 
@@ -161,10 +181,12 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// The current balance: the sum of the deltas.
     pub fn balance(&self) -> i64 {
         self.balance
     }
 
+    /// Every change so far, oldest first.
     pub fn deltas(&self) -> &[i64] {
         &self.deltas
     }

@@ -9,6 +9,7 @@ use crate::loyalty::ledger::LedgerEntry;
 use crate::page::PageRequest;
 use crate::ports::RepoError;
 
+/// Where the loyalty ledger is kept.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait LoyaltyRepository: Send + Sync + 'static {
     /// In one transaction: moves the customer's points by `entry.delta` with a conditional

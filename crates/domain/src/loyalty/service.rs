@@ -14,10 +14,15 @@ use crate::ports::System;
 /// The answer to an adjustment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdjustOutcome {
+    /// The customer whose balance moved.
     pub customer_id: CustomerId,
+    /// The balance before the adjustment.
     pub previous_balance: i64,
+    /// The points added or deducted.
     pub adjustment: i64,
+    /// The balance after the adjustment.
     pub new_balance: i64,
+    /// The reason, as stored (trimmed).
     pub reason: String,
 }
 
@@ -36,10 +41,13 @@ impl From<&LedgerEntry> for AdjustOutcome {
 /// A customer's balance and a page of their ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoyaltyPage {
+    /// The customer's current balance.
     pub balance: i64,
+    /// The requested page of entries, newest first.
     pub entries: Page<LedgerEntry>,
 }
 
+/// Adjusting points by hand and reading a customer's ledger.
 pub struct LoyaltyService<L> {
     loyalty: Arc<L>,
     system: System,
@@ -55,6 +63,7 @@ impl<L> Clone for LoyaltyService<L> {
 }
 
 impl<L: LoyaltyRepository> LoyaltyService<L> {
+    /// The use cases over this ledger, reading the time and new ids from `system`.
     pub fn new(loyalty: Arc<L>, system: System) -> Self {
         Self { loyalty, system }
     }
@@ -100,6 +109,8 @@ impl<L: LoyaltyRepository> LoyaltyService<L> {
         Ok(AdjustOutcome::from(&stored))
     }
 
+    /// The customer's balance and one page of their entries, newest first; `NotFound` when the
+    /// customer is not in the caller's store.
     pub async fn ledger(
         &self,
         caller: &Principal,

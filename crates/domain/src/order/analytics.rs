@@ -5,19 +5,26 @@ use std::collections::{HashMap, HashSet};
 /// A product or category and in how many of the customer's orders it appears.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ranked {
+    /// The product's or category's id, the caller's own string.
     pub id: String,
+    /// Its name: the greatest name stored under the id, or the id when none was given.
     pub name: String,
+    /// In how many orders it appears (two lines of one order count once).
     pub order_count: i64,
 }
 
 /// A customer's purchase analytics (docs/api.md), over their orders that are not cancelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerAnalytics {
+    /// Number of orders not cancelled.
     pub total_orders: i64,
+    /// Sum of their `totalMinor`, in the store's currency's minor units.
     pub total_spent_minor: i64,
+    /// `total_spent_minor / total_orders`, rounded halves away from zero; 0 with no orders.
     pub average_order_minor: i64,
     /// At most five, by number of orders containing them, ties by name.
     pub top_products: Vec<Ranked>,
+    /// At most five, ranked like `top_products`; items without a category are left out.
     pub top_categories: Vec<Ranked>,
 }
 
@@ -49,10 +56,15 @@ pub fn rank(mut items: Vec<Ranked>) -> Vec<Ranked> {
 /// One item line of a recorded order, as the analytics read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemLine {
+    /// The order the line belongs to.
     pub order_id: String,
+    /// The product's id.
     pub product_id: String,
+    /// The product's name on this line.
     pub product_name: String,
+    /// The category's id; `None` for a line without a category.
     pub category_id: Option<String>,
+    /// The category's name on this line, if any.
     pub category_name: Option<String>,
 }
 

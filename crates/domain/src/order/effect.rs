@@ -23,6 +23,7 @@ pub const TAKE_BACK_REASON: &str = "Order cancelled";
 pub struct CustomerAccount {
     /// A blocked customer cannot have orders recorded.
     pub blocked: bool,
+    /// Orders, amount spent and loyalty balance before the change.
     pub totals: CustomerTotals,
 }
 
@@ -74,13 +75,19 @@ impl Order {
 /// A recorded order of a customer being cancelled: what the cancel needs to know of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cancellation {
+    /// The store of the order.
     pub store_id: StoreId,
+    /// The order being cancelled.
     pub order_id: OrderId,
+    /// The order's customer, whose totals and points go back.
     pub customer_id: CustomerId,
+    /// The order's `totalMinor`, taken out of the customer's `totalSpentMinor`.
     pub total_minor: i64,
     /// What the order earned when it was recorded.
     pub points_earned: i64,
+    /// Who cancelled: written on the order and on the take-back ledger entry.
     pub cancelled_by: Actor,
+    /// When the order was cancelled; also the date of the ledger entry.
     pub cancelled_at: DateTime<Utc>,
 }
 

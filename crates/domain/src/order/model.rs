@@ -6,13 +6,17 @@ use crate::audit::Actor;
 use crate::ids::{CustomerId, OrderId, StoreId};
 use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 
+/// Where an order stands: `recorded`, or `cancelled` for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderStatus {
+    /// `recorded`: counted in its customer's totals and points.
     Recorded,
+    /// `cancelled`: taken out of the totals, its points taken back.
     Cancelled,
 }
 
 impl OrderStatus {
+    /// The API and storage name, `recorded` or `cancelled`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Recorded => "recorded",
@@ -20,6 +24,7 @@ impl OrderStatus {
         }
     }
 
+    /// The status stored as `s`; `None` for an unknown name.
     pub fn from_stored(s: &str) -> Option<Self> {
         match s {
             "recorded" => Some(Self::Recorded),
@@ -32,15 +37,22 @@ impl OrderStatus {
 /// One line of an order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderItem {
+    /// The product's id, the caller's own string (one line, at most 200 characters).
     pub product_id: String,
+    /// The product's name (one line, at most 200 characters).
     pub product_name: String,
+    /// The category's id, the caller's own string, if any.
     pub category_id: Option<String>,
+    /// The category's name; its id when only the id was given.
     pub category_name: Option<String>,
+    /// How many, 1–[`MAX_QUANTITY`].
     pub quantity: i64,
+    /// Price of one, in minor units, 0–[`MAX_UNIT_PRICE_MINOR`].
     pub unit_price_minor: i64,
 }
 
 impl OrderItem {
+    /// `quantity × unit_price_minor`; `None` when it overflows.
     pub fn line_total(&self) -> Option<i64> {
         self.quantity.checked_mul(self.unit_price_minor)
     }
@@ -49,17 +61,27 @@ impl OrderItem {
 /// A recorded (or cancelled) order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
+    /// The order's id, `ord_` and a random part.
     pub id: OrderId,
+    /// The store that recorded it.
     pub store_id: StoreId,
+    /// The customer who placed it; `None` for an order without a customer, and once the customer is erased.
     pub customer_id: Option<CustomerId>,
+    /// The ordering system's own id, unique per store: the same one is never recorded twice.
     pub external_id: Option<String>,
+    /// Recorded or cancelled.
     pub status: OrderStatus,
+    /// What the order came to, in minor units; the items' sum unless the caller gave it.
     pub total_minor: i64,
+    /// The store's currency when the order was recorded (ISO 4217, e.g. `DKK`).
     pub currency: String,
+    /// When the customer placed it, to the millisecond; the time of recording unless given.
     pub placed_at: DateTime<Utc>,
+    /// When it was cancelled; `None` while recorded.
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Loyalty points the order earned when it was recorded.
     pub points_earned: i64,
+    /// The lines, at least one and at most [`MAX_ITEMS`].
     pub items: Vec<OrderItem>,
     /// The staff user or API key that recorded it (`None` for orders recorded before actors
     /// were kept).
@@ -71,28 +93,42 @@ pub struct Order {
 /// An order item as it arrives.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrderItemInput {
+    /// `productId`, required.
     pub product_id: Option<String>,
+    /// `productName`, required.
     pub product_name: Option<String>,
+    /// `categoryId`; required when `categoryName` is given.
     pub category_id: Option<String>,
+    /// `categoryName`.
     pub category_name: Option<String>,
+    /// `quantity`, required.
     pub quantity: Option<i64>,
+    /// `unitPriceMinor`, required.
     pub unit_price_minor: Option<i64>,
 }
 
 /// `POST /orders` as it arrives.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrderInput {
+    /// `customerId`: a customer of the caller's store, or absent for an order without a customer.
     pub customer_id: Option<String>,
+    /// `externalId`: the ordering system's id of the order.
     pub external_id: Option<String>,
+    /// `placedAt`, RFC 3339, at most five minutes ahead of the service's clock.
     pub placed_at: Option<String>,
+    /// `items`, required.
     pub items: Option<Vec<OrderItemInput>>,
+    /// `totalMinor`, not negative; the items' sum when absent.
     pub total_minor: Option<i64>,
 }
 
 /// Limits of an order, beyond which it is refused.
 pub const MAX_ITEMS: usize = 500;
+/// Most units of one item.
 pub const MAX_QUANTITY: i64 = 100_000;
+/// Highest unit price, in minor units.
 pub const MAX_UNIT_PRICE_MINOR: i64 = 1_000_000_000;
+/// Longest product or category id or name, and `externalId`, in characters.
 pub const MAX_TEXT: usize = 200;
 /// How far ahead of the service's clock `placedAt` may be (clock skew between systems).
 pub const MAX_PLACED_AHEAD_MINUTES: i64 = 5;
@@ -103,10 +139,15 @@ pub const DEFAULT_MAX_ORDER_MINOR: i64 = 100_000_000;
 /// A validated order, before it has an id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidOrder {
+    /// The customer it is for, if any (not yet checked to exist).
     pub customer_id: Option<CustomerId>,
+    /// `externalId`, trimmed; `None` when absent or blank.
     pub external_id: Option<String>,
+    /// `placedAt`, or the time of the request.
     pub placed_at: DateTime<Utc>,
+    /// The validated lines.
     pub items: Vec<OrderItem>,
+    /// `totalMinor`, or the items' sum when it was absent.
     pub total_minor: i64,
     /// The sum of the items' `quantity × unitPriceMinor`.
     pub items_total: i64,
@@ -138,8 +179,11 @@ impl ValidOrder {
 /// cannot be stored (past `i64::MAX`) is refused before anything is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CustomerTotals {
+    /// Orders recorded and not cancelled.
     pub total_orders: i64,
+    /// What those orders add up to, in minor units.
     pub total_spent_minor: i64,
+    /// The loyalty balance.
     pub loyalty_points: i64,
 }
 
@@ -336,11 +380,15 @@ pub fn points_earned(total_minor: i64, minor_units_per_point: i64) -> i64 {
 /// A recorded order, new or the one already recorded under the same external id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recorded {
+    /// An order recorded by this call.
     New(Order),
+    /// An order recorded before under the same `externalId` (or idempotency claim); nothing was
+    /// written.
     Existing(Order),
 }
 
 impl Recorded {
+    /// The order, new or existing.
     pub fn order(&self) -> &Order {
         match self {
             Self::New(order) | Self::Existing(order) => order,

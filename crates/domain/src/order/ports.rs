@@ -12,6 +12,7 @@ use crate::order::model::{Order, Recorded};
 use crate::page::PageRequest;
 use crate::ports::RepoError;
 
+/// Where orders are kept; every call is scoped to one store.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait OrderRepository: Send + Sync + 'static {
     /// In one transaction: stores the order and its items; for a customer, adds it to their
@@ -31,6 +32,7 @@ pub trait OrderRepository: Send + Sync + 'static {
         audit: &AuditEntry,
     ) -> impl Future<Output = Result<Recorded, OrderError>> + Send;
 
+    /// The order with this id in `store`; `None` when missing or in another store.
     fn find(
         &self,
         store: &StoreId,

@@ -13,6 +13,7 @@ use crate::page::{Page, PageRequest};
 use crate::ports::{RepoError, System};
 use crate::store::StoreRepository;
 
+/// Recording, reading and cancelling orders, a customer's order history and analytics.
 pub struct OrderService<O, S> {
     orders: Arc<O>,
     stores: Arc<S>,
@@ -30,6 +31,7 @@ impl<O, S> Clone for OrderService<O, S> {
 }
 
 impl<O: OrderRepository, S: StoreRepository> OrderService<O, S> {
+    /// The use cases over these stores, reading the time and new ids from `system`.
     pub fn new(orders: Arc<O>, stores: Arc<S>, system: System) -> Self {
         Self {
             orders,
@@ -113,6 +115,7 @@ impl<O: OrderRepository, S: StoreRepository> OrderService<O, S> {
         }
     }
 
+    /// The order with this id in the caller's store; a malformed id is `NotFound`.
     pub async fn get(&self, caller: &Principal, id: &str) -> Result<Order, OrderError> {
         caller.may(Action::GetOrder)?;
         let id = OrderId::parse(id).ok_or(OrderError::NotFound)?;
@@ -141,6 +144,8 @@ impl<O: OrderRepository, S: StoreRepository> OrderService<O, S> {
             .ok_or(OrderError::NotFound)
     }
 
+    /// One page of the customer's orders, newest first; `NotFound` when the customer is not in
+    /// the caller's store.
     pub async fn history(
         &self,
         caller: &Principal,
@@ -161,6 +166,8 @@ impl<O: OrderRepository, S: StoreRepository> OrderService<O, S> {
         })
     }
 
+    /// The customer's purchase analytics over their orders that are not cancelled; `NotFound` when
+    /// the customer is not in the caller's store.
     pub async fn analytics(
         &self,
         caller: &Principal,

@@ -13,9 +13,12 @@ pub const MAX_TEXT: usize = 2000;
 pub struct Rating(u8);
 
 impl Rating {
+    /// The lowest rating, 1.
     pub const MIN: u8 = 1;
+    /// The highest rating, 5.
     pub const MAX: u8 = 5;
 
+    /// Accepts a whole number from 1 to 5; the error is the message for the field.
     pub fn parse(value: i64) -> Result<Self, String> {
         u8::try_from(value)
             .ok()
@@ -24,10 +27,12 @@ impl Rating {
             .ok_or_else(|| format!("must be a whole number from {} to {}", Self::MIN, Self::MAX))
     }
 
+    /// Wraps a rating read back from storage, clamped into 1–5.
     pub fn from_stored(value: i64) -> Self {
         Self(value.clamp(i64::from(Self::MIN), i64::from(Self::MAX)) as u8)
     }
 
+    /// The rating, 1–5.
     pub fn value(self) -> u8 {
         self.0
     }
@@ -36,8 +41,11 @@ impl Rating {
 /// How a review is shown: approved by the store, public, featured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Moderation {
+    /// `isApproved`: the store has approved the review.
     pub is_approved: bool,
+    /// `isPublic`: the review may be shown.
     pub is_public: bool,
+    /// `isFeatured`: the review is highlighted; only while approved and public.
     pub is_featured: bool,
 }
 
@@ -53,8 +61,11 @@ impl Moderation {
 /// A moderation change: each field absent (unchanged) or set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ModerationChange {
+    /// `isApproved`, if sent.
     pub is_approved: Option<bool>,
+    /// `isPublic`, if sent.
     pub is_public: Option<bool>,
+    /// `isFeatured`, if sent.
     pub is_featured: Option<bool>,
 }
 
@@ -86,8 +97,11 @@ impl Moderation {
 /// The store's answer to a review.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReviewResponse {
+    /// `responseText`, trimmed, 1–2000 characters.
     pub text: String,
+    /// When the response was last written.
     pub responded_at: DateTime<Utc>,
+    /// The staff user who wrote the latest response.
     pub responded_by: UserId,
 }
 
@@ -112,17 +126,29 @@ pub fn parse_response_text(text: Option<&str>) -> Result<String, ValidationError
 /// A customer's review of one order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Review {
+    /// The review's id, `rev_` and a random part.
     pub id: ReviewId,
+    /// The store of the order.
     pub store_id: StoreId,
+    /// The order reviewed; it has no other review.
     pub order_id: OrderId,
+    /// The order's customer; `None` when the order had none or the customer was erased.
     pub customer_id: Option<CustomerId>,
+    /// The overall rating.
     pub rating: Rating,
+    /// The food's rating, if given.
     pub food_rating: Option<Rating>,
+    /// The delivery's rating, if given.
     pub delivery_rating: Option<Rating>,
+    /// The packaging's rating, if given.
     pub packaging_rating: Option<Rating>,
+    /// The customer's comment, trimmed, at most 2000 characters; `None` when absent or blank.
     pub comment: Option<String>,
+    /// Approval, visibility and featuring.
     pub moderation: Moderation,
+    /// The store's response, if any.
     pub response: Option<ReviewResponse>,
+    /// When the review was created.
     pub created_at: DateTime<Utc>,
     /// Goes up with every change; guards moderation against lost updates.
     pub version: i64,
@@ -131,28 +157,43 @@ pub struct Review {
 /// `POST /reviews` as it arrives.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReviewInput {
+    /// `orderId`, required: an order of the caller's store.
     pub order_id: Option<String>,
+    /// `customerId`; when given, it must be the order's customer.
     pub customer_id: Option<String>,
+    /// `rating`, required, 1–5.
     pub rating: Option<i64>,
+    /// `foodRating`, 1–5.
     pub food_rating: Option<i64>,
+    /// `deliveryRating`, 1–5.
     pub delivery_rating: Option<i64>,
+    /// `packagingRating`, 1–5.
     pub packaging_rating: Option<i64>,
+    /// `comment`, at most 2000 characters.
     pub comment: Option<String>,
 }
 
 /// A validated review input, before its order is checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidReview {
+    /// The order to review (not yet checked to exist).
     pub order_id: OrderId,
+    /// The customer the caller named, if any.
     pub customer_id: Option<CustomerId>,
+    /// The overall rating.
     pub rating: Rating,
+    /// The food's rating, if given.
     pub food_rating: Option<Rating>,
+    /// The delivery's rating, if given.
     pub delivery_rating: Option<Rating>,
+    /// The packaging's rating, if given.
     pub packaging_rating: Option<Rating>,
+    /// The comment, trimmed; `None` when absent or blank.
     pub comment: Option<String>,
 }
 
 impl ReviewInput {
+    /// Checks every field, reporting all broken rules at once.
     pub fn validate(&self) -> Result<ValidReview, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let order_id = match self.order_id.as_deref() {
@@ -221,10 +262,15 @@ impl ReviewInput {
 /// Filters of the review list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReviewFilter {
+    /// Only approved (`true`) or not yet approved reviews.
     pub is_approved: Option<bool>,
+    /// Only featured (`true`) or not featured reviews.
     pub is_featured: Option<bool>,
+    /// Only reviews with (`true`) or without a response.
     pub has_response: Option<bool>,
+    /// Only reviews rated at least this.
     pub min_rating: Option<Rating>,
+    /// Only this customer's reviews.
     pub customer_id: Option<CustomerId>,
     /// Reviews created at or after this instant.
     pub created_from: Option<DateTime<Utc>>,
@@ -235,13 +281,16 @@ pub struct ReviewFilter {
 /// Aggregates of a store's reviews.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReviewStats {
+    /// Number of reviews.
     pub total: i64,
     /// Count per rating, index 0 for 1 star … index 4 for 5 stars.
     pub distribution: [i64; 5],
+    /// Number of approved reviews.
     pub approved: i64,
 }
 
 impl ReviewStats {
+    /// Number of reviews not approved yet.
     pub fn pending(&self) -> i64 {
         self.total - self.approved
     }

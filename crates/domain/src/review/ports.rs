@@ -8,12 +8,14 @@ use crate::ports::RepoError;
 use crate::review::error::ReviewError;
 use crate::review::model::{Moderation, Review, ReviewFilter, ReviewResponse, ReviewStats};
 
+/// Where reviews are kept; every call is scoped to one store.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait ReviewRepository: Send + Sync + 'static {
     /// Stores a new review; `AlreadyReviewed` when its order has one. Keeps the store's review
     /// statistics in the same transaction.
     fn insert(&self, review: &Review) -> impl Future<Output = Result<(), ReviewError>> + Send;
 
+    /// The review with this id in `store`; `None` when missing or in another store.
     fn find(
         &self,
         store: &StoreId,

@@ -23,14 +23,23 @@ use crate::validation::ValidationErrors;
 /// The list's query parameters as they arrive (numbers and booleans already typed).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReviewListParams {
+    /// `page`, from 1.
     pub page: Option<i64>,
+    /// `limit`, 1–100 (default 20).
     pub limit: Option<i64>,
+    /// `isApproved`.
     pub is_approved: Option<bool>,
+    /// `isFeatured`.
     pub is_featured: Option<bool>,
+    /// `hasResponse`.
     pub has_response: Option<bool>,
+    /// `minRating`, 1–5.
     pub min_rating: Option<i64>,
+    /// `customerId`.
     pub customer_id: Option<String>,
+    /// `dateFrom`, `YYYY-MM-DD`: the first day, in the store's time zone.
     pub date_from: Option<String>,
+    /// `dateTo`, `YYYY-MM-DD`: the last day, included.
     pub date_to: Option<String>,
 }
 
@@ -83,6 +92,8 @@ impl ReviewListParams {
 /// How often a moderation change is retried when another one came first.
 const MODERATION_ATTEMPTS: usize = 5;
 
+/// Creating, reading, listing, moderating, answering and deleting reviews, and their
+/// statistics.
 pub struct ReviewService<R, O, S> {
     reviews: Arc<R>,
     orders: Arc<O>,
@@ -102,6 +113,7 @@ impl<R, O, S> Clone for ReviewService<R, O, S> {
 }
 
 impl<R: ReviewRepository, O: OrderRepository, S: StoreRepository> ReviewService<R, O, S> {
+    /// The use cases over these stores, reading the time and new ids from `system`.
     pub fn new(reviews: Arc<R>, orders: Arc<O>, stores: Arc<S>, system: System) -> Self {
         Self {
             reviews,
@@ -153,6 +165,7 @@ impl<R: ReviewRepository, O: OrderRepository, S: StoreRepository> ReviewService<
         Ok(review)
     }
 
+    /// The review with this id in the caller's store; a malformed id is `NotFound`.
     pub async fn get(&self, caller: &Principal, id: &str) -> Result<Review, ReviewError> {
         caller.may(Action::GetReview)?;
         let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;
@@ -179,6 +192,7 @@ impl<R: ReviewRepository, O: OrderRepository, S: StoreRepository> ReviewService<
         })
     }
 
+    /// The caller's store's review statistics.
     pub async fn stats(&self, caller: &Principal) -> Result<ReviewStats, ReviewError> {
         caller.may(Action::ReviewStats)?;
         Ok(self.reviews.stats(&caller.store_id).await?)
@@ -245,6 +259,7 @@ impl<R: ReviewRepository, O: OrderRepository, S: StoreRepository> ReviewService<
         self.get(caller, id.as_str()).await
     }
 
+    /// Deletes the review for good; a malformed or unknown id is `NotFound`.
     pub async fn delete(&self, caller: &Principal, id: &str) -> Result<(), ReviewError> {
         caller.may(Action::DeleteReview)?;
         let id = ReviewId::parse(id).ok_or(ReviewError::NotFound)?;

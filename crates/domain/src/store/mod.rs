@@ -17,7 +17,9 @@ use crate::validation::{ValidationErrors, char_len, has_forbidden_controls};
 /// A store and the settings its rules read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Store {
+    /// The store's id, `store_` and a random part.
     pub id: StoreId,
+    /// The store's name, 1–100 characters on one line.
     pub name: String,
     /// ISO 4217 code of the store's one currency.
     pub currency: String,
@@ -27,16 +29,22 @@ pub struct Store {
     pub minor_units_per_point: i64,
     /// The largest order the store records (its total and its items' sum), in minor units.
     pub max_order_minor: i64,
+    /// When the store was created.
     pub created_at: DateTime<Utc>,
 }
 
 /// What creating a store asks for, before validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreSettings {
+    /// The store's name, 1–100 characters (trimmed).
     pub name: String,
+    /// Three capital letters, e.g. `DKK` (the default).
     pub currency: String,
+    /// An IANA time zone, e.g. `Europe/Copenhagen` (the default).
     pub timezone: String,
+    /// Minor units of spend per loyalty point, 1–1,000,000 (default 100).
     pub minor_units_per_point: i64,
+    /// The largest order, in minor units, at least 1 (default [`DEFAULT_MAX_ORDER_MINOR`]).
     pub max_order_minor: i64,
 }
 

@@ -8,8 +8,10 @@ use crate::ids::StoreId;
 use crate::ports::RepoError;
 use crate::store::Store;
 
+/// Where stores are kept.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait StoreRepository: Send + Sync + 'static {
+    /// The store with this id; `None` when there is none.
     fn find(&self, id: &StoreId) -> impl Future<Output = Result<Option<Store>, RepoError>> + Send;
 
     /// Whether any store exists at all (the first start creates one when none does).

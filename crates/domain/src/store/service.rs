@@ -17,10 +17,13 @@ use crate::validation::ValidationErrors;
 /// Why a store use case failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A setting, the owner's email or password broke its rule.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
+    /// No store has this id.
     #[error("no such store")]
     NotFound,
+    /// Storage failed, or hashing the owner's password failed.
     #[error(transparent)]
     Storage(#[from] RepoError),
 }
@@ -28,8 +31,12 @@ pub enum StoreError {
 /// A new store, its owner, and the owner's first token (shown once).
 #[derive(Debug)]
 pub struct NewStoreOutcome {
+    /// The new store.
     pub store: Store,
+    /// Its owner; created without a password, the owner cannot log in and has only `token`.
     pub owner: StaffUser,
+    /// The owner's token, `ord_live_sk_…`, which does not expire; shown once, only its digest is
+    /// stored.
     pub token: String,
 }
 
@@ -53,6 +60,7 @@ impl<S, H> Clone for StoreService<S, H> {
 }
 
 impl<S: StoreRepository, H: PasswordHasher> StoreService<S, H> {
+    /// The use cases over these ports, reading the time, new ids and secrets from `system`.
     pub fn new(
         stores: Arc<S>,
         passwords: Arc<H>,
