@@ -4,24 +4,20 @@
 //!
 //! `cargo run -p customers-domain --example kiosk --features memory`
 
-use std::sync::Arc;
-
 use customers_domain::{memory, prelude::*};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (store, system) = (Arc::new(Memory::new()), memory::system());
-    let owner = block_on(store.open_store(&system, &StoreSettings::default(), "owner@kiosk.dk"))?;
-    let customers = CustomerService::new(store.clone(), store.clone(), system.clone());
-    let orders = OrderService::new(store.clone(), store.clone(), system.clone());
-    let loyalty = LoyaltyService::new(store, system);
+    let services = memory::services();
+    let settings = StoreSettings::default();
+    let owner = block_on(memory::open_store(&services, &settings, "owner@kiosk.dk"))?;
 
     // The sign-up form: the rules of the HTTP API refuse a mistyped email and phone.
     let mut form = ProfileInput::default();
     (form.email, form.phone) = (Patch::Set("maria@".into()), Patch::Set("12 34".into()));
-    let refused = block_on(customers.create(&owner, &form)).unwrap_err();
+    let refused = block_on(services.customers().create(&owner, &form)).unwrap_err();
     println!("Sign-up refused: {refused}");
     (form.email, form.phone) = (Patch::Set("maria@example.dk".into()), Patch::Unchanged);
-    let maria = block_on(customers.create(&owner, &form))?;
+    let maria = block_on(services.customers().create(&owner, &form))?;
 
     // Two pizzas at 85.00 DKK; the store earns a point per 1.00 DKK spent.
     let mut pizza = OrderItemInput::default();
@@ -29,9 +25,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     (pizza.quantity, pizza.unit_price_minor) = (Some(2), Some(8_500));
     let mut order = OrderInput::default();
     (order.customer_id, order.items) = (Some(maria.id.to_string()), Some(vec![pizza]));
-    let recorded = block_on(orders.record(&owner, &order, None))?;
+    let recorded = block_on(services.orders().record(&owner, &order, None))?;
     println!("The order earned {} points", recorded.order().points_earned);
-    let points = block_on(loyalty.ledger(&owner, maria.id.as_str(), PageRequest::first()))?;
-    println!("Customer {} has {} points", maria.id, points.balance);
+    let points = block_on(services.loyalty().balance(&owner, maria.id.as_str()))?;
+    println!("Customer {} has {points} points", maria.id);
     Ok(())
 }

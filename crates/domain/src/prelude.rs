@@ -22,4 +22,5 @@ pub use crate::page::{Page, PageRequest};
 pub use crate::ports::{Clock, IdGenerator, RepoError, System};
 pub use crate::privacy::PrivacyService;
 pub use crate::review::{ReviewError, ReviewRepository, ReviewService};
+pub use crate::services::{Repositories, Services};
 pub use crate::store::{Store, StoreError, StoreRepository, StoreService, StoreSettings};

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use customers_domain::ports::System;
 use customers_http::{Adapters, Stack};
 use customers_persistence::Database;
 pub use customers_stack::adapters::{
@@ -22,10 +21,7 @@ impl Stack for Production {
     type Passwords = Argon2Passwords;
 }
 
-/// The system ports: the wall clock and random ids.
-pub fn system() -> System {
-    System::new(SystemClock, RandomIds)
-}
+pub use customers_stack::system;
 
 /// The production adapters over `database`, hashing passwords within `limits`.
 pub fn production(database: Database, limits: HashingLimits) -> Adapters<Production> {

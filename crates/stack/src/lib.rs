@@ -11,7 +11,9 @@
 //! PostgreSQL is the `postgres` feature, on by default; without it only SQLite is built and
 //! a `postgres://` URL is refused with a configuration error.
 //!
-//! The whole wiring (`tests/embed.rs` runs it on both backends):
+//! `examples/sqlite.rs` signs a customer up, records an order and reads the points over SQLite
+//! through the domain's use cases (`cargo run -p customers-stack --example sqlite`). The
+//! adapters one by one (`tests/embed.rs` runs them on both backends):
 //!
 //! ```no_run
 //! use customers_domain::access::{PasswordHasher, TokenDigester};
@@ -41,6 +43,19 @@ pub use adapters::{
 };
 pub use customers_persistence::{Backend, Database, DatabaseConfig, DatabaseError, PoolStatus};
 
+use std::sync::Arc;
+
+use customers_domain::access::Principal;
+use customers_domain::ports::System;
+use customers_domain::services::Services;
+use customers_domain::store::{StoreError, StoreSettings};
+
+/// The system ports of a running service: the [`SystemClock`] and [`RandomIds`] (ids and
+/// secrets from the operating system's random source).
+pub fn system() -> System {
+    System::new(SystemClock, RandomIds)
+}
+
 /// Connects to the database of `config` and applies its pending migrations: a new
 /// `sqlite://` file (and its folders) is created, an empty database gets every table, and
 /// one already up to date is left as it is. Two processes opening one database at once do
@@ -49,4 +64,24 @@ pub async fn open_database(config: &DatabaseConfig) -> Result<Database, Database
     let database = Database::connect(config).await?;
     database.migrate().await?;
     Ok(database)
+}
+
+/// Every use case of the domain over the database of `config` (opened and migrated as
+/// [`open_database`] does), on the [`system`] clock and ids.
+pub async fn open(config: &DatabaseConfig) -> Result<Services<Database>, DatabaseError> {
+    Ok(Services::new(
+        Arc::new(open_database(config).await?),
+        system(),
+    ))
+}
+
+/// Creates a store with its owner (argon2id passwords, SHA-256 token digests) and returns the
+/// owner as the caller of every use case.
+pub async fn open_store(
+    services: &Services<Database>,
+    settings: &StoreSettings,
+    owner_email: &str,
+) -> Result<Principal, StoreError> {
+    let passwords = Arc::new(Argon2Passwords::default());
+    (services.open_store(passwords, Arc::new(Sha256Digests), settings, owner_email)).await
 }

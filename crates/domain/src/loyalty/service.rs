@@ -133,6 +133,13 @@ impl<L: LoyaltyRepository> LoyaltyService<L> {
             },
         })
     }
+
+    /// The customer's points balance; `NotFound` when the customer is not in the caller's
+    /// store. Who may read the ledger may read the balance.
+    pub async fn balance(&self, caller: &Principal, customer: &str) -> Result<i64, LoyaltyError> {
+        let first = PageRequest::new(Some(1), Some(1)).map_err(LoyaltyError::Invalid)?;
+        Ok(self.ledger(caller, customer, first).await?.balance)
+    }
 }
 
 #[cfg(test)]
@@ -229,5 +236,25 @@ mod tests {
                 .await,
             Err(LoyaltyError::NotFound)
         ));
+    }
+
+    #[tokio::test]
+    async fn the_balance_is_the_ledgers_and_reads_one_entry_at_most() {
+        let mut ports = TestPorts::new();
+        ports
+            .loyalty
+            .expect_ledger()
+            .withf(|store, customer, page| {
+                *store == store_id()
+                    && customer.as_str() == "cust_000000000009"
+                    && page.limit() == 1
+            })
+            .times(1)
+            .returning(|_, _, _| ready(Ok(Some((170, Vec::new(), 3)))));
+        let service = service(ports);
+        let balance = service
+            .balance(&staff(Role::Staff), "cust_000000000009")
+            .await;
+        assert_eq!(balance.ok(), Some(170));
     }
 }

@@ -6,13 +6,14 @@
 //! atomic exactly as a database transaction is: it happens entirely (with its audit entry) or
 //! not at all, and no reader sees half of it. The rules are the domain's own, applied as the
 //! SQL adapter (`crates/persistence`) applies them: tenancy by store (each store's data is its
-//! own [`Tenant`]; no method reaches another store's), per-store uniqueness of customer emails
+//! own `Tenant`; no method reaches another store's), per-store uniqueness of customer emails
 //! (case-insensitive), phones and staff emails, versions refusing stale updates, the ledger's
 //! numbering and its never-negative balance, idempotency claims and order dedupe, erasure.
 //!
 //! Nothing here does I/O or needs an async runtime: every future of [`Memory`] is ready when
 //! first polled, and [`block_on`] runs one (or a service's, built on Memory) to its end.
-//! [`system`] gives a real clock and ids; [`Memory::open_store`] a store and its owner.
+//! [`system`] gives a real clock and ids, [`services`] every use case over a new `Memory`, and
+//! [`open_store`] a store and its owner.
 //!
 //! Data lives as long as the process: nothing is persisted.
 
@@ -34,9 +35,7 @@ use std::task::{Context, Poll, Waker};
 
 use chrono::{DateTime, Utc};
 
-use crate::access::{
-    Busy, Credential, CredentialRepository, PasswordHasher, Principal, StaffUser, TokenDigester,
-};
+use crate::access::{Busy, Credential, PasswordHasher, Principal, StaffUser, TokenDigester};
 use crate::audit::AuditEntry;
 use crate::customer::{Activity, Block, Customer};
 use crate::idempotency::StoredResponse;
@@ -48,6 +47,7 @@ use crate::order::Order;
 use crate::page::PageRequest;
 use crate::ports::{Clock, IdGenerator, RepoError, System};
 use crate::review::{Review, ReviewStats};
+use crate::services::Services;
 use crate::store::{Store, StoreSettings};
 use crate::store::{StoreError, StoreService};
 
@@ -153,6 +153,7 @@ impl State {
 }
 
 impl Memory {
+    /// An empty store of every repository: no stores, no customers.
     pub fn new() -> Self {
         Self::default()
     }
@@ -194,12 +195,7 @@ impl Memory {
             Arc::clone(&digests),
             system.clone(),
         );
-        let opened = stores.create_store(settings, owner_email, None).await?;
-        self.find_active(&digests.digest(&opened.token), system.now())
-            .await?
-            .ok_or_else(|| {
-                StoreError::Storage(RepoError::Internal("the owner's token is missing".into()))
-            })
+        stores.open_store(self, settings, owner_email).await
     }
 
     /// Writes a customer's order totals and points directly (what recording orders does);
@@ -286,6 +282,24 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// A real clock (the system's time) and [`SimpleIds`].
 pub fn system() -> System {
     System::new(SystemClock, SimpleIds::default())
+}
+
+/// Every use case over a new, empty [`Memory`], on the [`system`] clock and ids.
+pub fn services() -> Services<Memory> {
+    Services::new(Arc::new(Memory::new()), system())
+}
+
+/// Creates a store with its owner in the memory of `services` (see [`Memory::open_store`])
+/// and returns the owner as the caller of every use case.
+pub async fn open_store(
+    services: &Services<Memory>,
+    settings: &StoreSettings,
+    owner_email: &str,
+) -> Result<Principal, StoreError> {
+    let repos = services.repos();
+    repos
+        .open_store(services.system(), settings, owner_email)
+        .await
 }
 
 /// The system's time, in UTC.

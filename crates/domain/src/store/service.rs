@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::access::ports::{PasswordHasher, TokenDigester};
-use crate::access::{Password, Role, StaffUser};
+use crate::access::ports::{CredentialRepository, PasswordHasher, TokenDigester};
+use crate::access::{Password, Principal, Role, StaffUser};
 use crate::access::{hash_password, staff_token};
 use crate::audit::{Actor, AuditAction};
 use crate::customer::Email;
@@ -134,6 +134,23 @@ impl<S: StoreRepository, H: PasswordHasher> StoreService<S, H> {
             owner,
             token,
         })
+    }
+
+    /// Creates a store with its owner (no password: the owner's token is the way in) and
+    /// returns the owner as the caller of every use case, recognized through `credentials`:
+    /// how a service embedding this crate starts.
+    pub async fn open_store<C: CredentialRepository>(
+        &self,
+        credentials: &C,
+        settings: &StoreSettings,
+        owner_email: &str,
+    ) -> Result<Principal, StoreError> {
+        let opened = self.create_store(settings, owner_email, None).await?;
+        let digest = self.digests.digest(&opened.token);
+        credentials
+            .find_active(&digest, self.system.now())
+            .await?
+            .ok_or_else(|| RepoError::Internal("the owner's token is missing".into()).into())
     }
 
     /// Sets an existing store's largest order (at least one minor unit).
