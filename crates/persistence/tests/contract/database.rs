@@ -27,8 +27,8 @@ pub async fn ping_and_pool_status(t: &TestDatabase) {
 
 /// Many writers at once: on SQLite they queue on the write lock (`BEGIN IMMEDIATE` and
 /// `busy_timeout`) instead of failing with "database is locked".
-pub async fn parallel_writes_all_succeed(t: &TestDatabase) {
-    let db = t.database();
+pub async fn parallel_writes_all_succeed<B: crate::backend::Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let writers: Vec<_> = (1..=40)
         .map(|n| {
