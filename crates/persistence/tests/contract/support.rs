@@ -228,7 +228,8 @@ pub async fn counted(db: &impl Repositories, store: &StoreId) -> u64 {
         .1
 }
 
-/// The total of a list filtered so that it matches every customer: a real `COUNT(*)`.
+/// The total of a list filtered so that it matches every customer: counted afresh rather than
+/// read from the store's counter (on SQL, a real `COUNT(*)`).
 pub async fn really_counted(db: &impl Repositories, store: &StoreId) -> u64 {
     let everyone = CustomerFilter {
         min_spent: Some(i64::MIN),
