@@ -1,5 +1,7 @@
 //! Stores, staff users and credentials.
 
+use crate::backend::Backend;
+use crate::backend::Repositories;
 use customers_domain::access::{
     ApiKey, Credential, Holder, Principal, Role, Scope, SecretKind, StaffUser,
 };
@@ -9,8 +11,6 @@ use customers_domain::ids::{CredentialId, StoreId, UserId};
 use customers_domain::page::PageRequest;
 use customers_domain::ports::{RepoError, Unique};
 use customers_domain::store::StoreRepository;
-use customers_persistence::Database;
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{at, audit, new_id, new_store, store_fixture};
 
@@ -53,20 +53,20 @@ fn staff_token(user: &StaffUser, digest: &str, expires_in_minutes: Option<i64>) 
     }
 }
 
-async fn add_user(db: &Database, user: &StaffUser) {
+async fn add_user(db: &impl Repositories, user: &StaffUser) {
     UserRepository::insert(db, user, "hash", &audit(&user.store_id))
         .await
         .expect("the user is added");
 }
 
-async fn add_credential(db: &Database, credential: &Credential) {
+async fn add_credential(db: &impl Repositories, credential: &Credential) {
     CredentialRepository::insert(db, credential, &audit(&credential.store_id))
         .await
         .expect("the credential is added");
 }
 
-pub async fn users_are_unique_per_store_and_listed_oldest_first(t: &TestDatabase) {
-    let db = t.database();
+pub async fn users_are_unique_per_store_and_listed_oldest_first<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     let chef = StaffUser {
         name: Some(PersonName::from_stored("Chef Ada".into())),
@@ -125,8 +125,8 @@ pub async fn users_are_unique_per_store_and_listed_oldest_first(t: &TestDatabase
     assert_eq!(second[0].id, tied[1]);
 }
 
-pub async fn staff_tokens_and_api_keys_are_found_while_active(t: &TestDatabase) {
-    let db = t.database();
+pub async fn staff_tokens_and_api_keys_are_found_while_active<B: Backend>(t: &B) {
+    let db = t.repos();
     let fixture = store_fixture();
     db.create_with_owner(
         &fixture.store,
@@ -220,8 +220,8 @@ pub async fn staff_tokens_and_api_keys_are_found_while_active(t: &TestDatabase) 
     assert_eq!(db.find_active("unknown-digest", at(0)).await, Ok(None));
 }
 
-pub async fn revoking_needs_the_right_store(t: &TestDatabase) {
-    let db = t.database();
+pub async fn revoking_needs_the_right_store<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     let key = api_key(&store, "digest-of-shared-key", &[Scope::ReadOrders]);
     add_credential(db, &key).await;
@@ -270,15 +270,20 @@ fn listed(key: &Credential) -> ApiKey {
     }
 }
 
-async fn api_keys(db: &Database, store: &StoreId, page: i64, limit: i64) -> (Vec<ApiKey>, u64) {
+async fn api_keys(
+    db: &impl Repositories,
+    store: &StoreId,
+    page: i64,
+    limit: i64,
+) -> (Vec<ApiKey>, u64) {
     let request = PageRequest::new(Some(page), Some(limit)).expect("a valid page");
     db.list_api_keys(store, request)
         .await
         .expect("the API keys are listed")
 }
 
-pub async fn api_keys_are_listed_newest_first_with_the_revoked(t: &TestDatabase) {
-    let db = t.database();
+pub async fn api_keys_are_listed_newest_first_with_the_revoked<B: Backend>(t: &B) {
+    let db = t.repos();
     let fixture = store_fixture();
     db.create_with_owner(
         &fixture.store,
@@ -344,8 +349,8 @@ pub async fn api_keys_are_listed_newest_first_with_the_revoked(t: &TestDatabase)
     assert_eq!(api_keys(db, &unknown, 1, 10).await, (vec![], 0));
 }
 
-pub async fn only_an_active_api_key_of_the_store_is_revoked(t: &TestDatabase) {
-    let db = t.database();
+pub async fn only_an_active_api_key_of_the_store_is_revoked<B: Backend>(t: &B) {
+    let db = t.repos();
     let fixture = store_fixture();
     db.create_with_owner(
         &fixture.store,
@@ -410,8 +415,8 @@ pub async fn only_an_active_api_key_of_the_store_is_revoked(t: &TestDatabase) {
     assert_eq!(listed_keys[0].revoked_at, Some(at(4)));
 }
 
-pub async fn stores_are_created_with_their_owner(t: &TestDatabase) {
-    let db = t.database();
+pub async fn stores_are_created_with_their_owner<B: Backend>(t: &B) {
+    let db = t.repos();
     assert_eq!(db.any_exists().await, Ok(false));
     let fixture = store_fixture();
     assert_eq!(StoreRepository::find(db, &fixture.store.id).await, Ok(None));
@@ -464,8 +469,8 @@ pub async fn stores_are_created_with_their_owner(t: &TestDatabase) {
     );
 }
 
-pub async fn store_creation_is_all_or_nothing(t: &TestDatabase) {
-    let db = t.database();
+pub async fn store_creation_is_all_or_nothing<B: Backend>(t: &B) {
+    let db = t.repos();
     let first = store_fixture();
     db.create_with_owner(
         &first.store,

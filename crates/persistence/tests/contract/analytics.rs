@@ -1,8 +1,8 @@
 //! Analytics: aggregates over a customer's recorded orders.
 
+use crate::backend::Backend;
 use customers_domain::order::OrderRepository;
 use customers_domain::order::{CustomerAnalytics, Ranked};
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
     cancelled_audit, customer_id, entry_id, item, new_customer, new_store, order, record,
@@ -17,8 +17,8 @@ fn ranked(id: &str, order_count: i64) -> Ranked {
     }
 }
 
-pub async fn analytics_count_orders_containing_a_product(t: &TestDatabase) {
-    let db = t.database();
+pub async fn analytics_count_orders_containing_a_product<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let other = new_customer(db, &store, 2).await;
@@ -108,8 +108,8 @@ pub async fn analytics_count_orders_containing_a_product(t: &TestDatabase) {
     );
 }
 
-pub async fn analytics_ties_go_by_name_and_names_sort_bytewise(t: &TestDatabase) {
-    let db = t.database();
+pub async fn analytics_ties_go_by_name_and_names_sort_bytewise<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     // The ids sort the other way round from the names.
@@ -141,8 +141,8 @@ pub async fn analytics_ties_go_by_name_and_names_sort_bytewise(t: &TestDatabase)
     assert_eq!(names, ["B", "a", "b", "Æble"]);
 }
 
-pub async fn analytics_average_rounds_half_away_from_zero(t: &TestDatabase) {
-    let db = t.database();
+pub async fn analytics_average_rounds_half_away_from_zero<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     record(db, &simple_order(&store, Some(&maria), 1, 2)).await;
@@ -158,8 +158,8 @@ pub async fn analytics_average_rounds_half_away_from_zero(t: &TestDatabase) {
     assert_eq!(analytics.average_order_minor, 3, "10 / 3 rounds down");
 }
 
-pub async fn analytics_without_orders_are_zero(t: &TestDatabase) {
-    let db = t.database();
+pub async fn analytics_without_orders_are_zero<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     let maria = new_customer(db, &store, 1).await;
     let empty = CustomerAnalytics {

@@ -1,5 +1,7 @@
 //! The audit trail: entries written with their change, in its transaction, and the list.
 
+use crate::backend::Backend;
+use crate::backend::Repositories;
 use customers_domain::access::CredentialRepository;
 use customers_domain::audit::AuditRepository;
 use customers_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
@@ -8,8 +10,6 @@ use customers_domain::customer::{Block, BlockReason, Profile};
 use customers_domain::ids::{AuditId, CredentialId, StoreId, UserId};
 use customers_domain::loyalty::LoyaltyRepository;
 use customers_domain::page::PageRequest;
-use customers_persistence::Database;
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
     at, audit, blank_customer, customer_id, find, full_customer, manual, new_customer, new_id,
@@ -26,19 +26,23 @@ fn entry(store: &StoreId, action: AuditAction, actor: Actor, minutes: i64) -> Au
     )
 }
 
-async fn all(db: &Database, store: &StoreId, filter: &AuditFilter) -> (Vec<AuditEntry>, u64) {
+async fn all(
+    db: &impl Repositories,
+    store: &StoreId,
+    filter: &AuditFilter,
+) -> (Vec<AuditEntry>, u64) {
     let page = PageRequest::new(Some(1), Some(100)).unwrap();
     AuditRepository::list(db, store, filter, page)
         .await
         .expect("the trail is read")
 }
 
-async fn everything(db: &Database, store: &StoreId) -> Vec<AuditEntry> {
+async fn everything(db: &impl Repositories, store: &StoreId) -> Vec<AuditEntry> {
     all(db, store, &AuditFilter::default()).await.0
 }
 
 /// Only the audit entries of customer changes (the store's creation files one of its own).
-async fn customer_entries(db: &Database, store: &StoreId) -> Vec<AuditAction> {
+async fn customer_entries(db: &impl Repositories, store: &StoreId) -> Vec<AuditAction> {
     everything(db, store)
         .await
         .into_iter()
@@ -47,8 +51,8 @@ async fn customer_entries(db: &Database, store: &StoreId) -> Vec<AuditAction> {
         .collect()
 }
 
-pub async fn entries_round_trip_every_field(t: &TestDatabase) {
-    let db = t.database();
+pub async fn entries_round_trip_every_field<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let written = entry(
         &store,
@@ -59,16 +63,16 @@ pub async fn entries_round_trip_every_field(t: &TestDatabase) {
     .about(&customer_id(1))
     .subject("loy_000000000001")
     .with_fields(["email", "defaultCity"]);
-    db.record(&written).await.unwrap();
+    AuditRepository::record(db, &written).await.unwrap();
     let system = entry(&store, AuditAction::UserCreated, Actor::System, 6);
-    db.record(&system).await.unwrap();
+    AuditRepository::record(db, &system).await.unwrap();
     let key = entry(
         &store,
         AuditAction::CustomerExported,
         Actor::ApiKey(CredentialId::from_stored(new_id("key"))),
         7,
     );
-    db.record(&key).await.unwrap();
+    AuditRepository::record(db, &key).await.unwrap();
     let trail = everything(db, &store).await;
     assert_eq!(
         trail[..3],
@@ -77,8 +81,8 @@ pub async fn entries_round_trip_every_field(t: &TestDatabase) {
     );
 }
 
-pub async fn audited_changes_store_their_entry_with_the_change(t: &TestDatabase) {
-    let db = t.database();
+pub async fn audited_changes_store_their_entry_with_the_change<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let customer = full_customer(&store, customer_id(1));
     let created = audit(&store).about(&customer.id);
@@ -109,7 +113,10 @@ pub async fn audited_changes_store_their_entry_with_the_change(t: &TestDatabase)
         Ok(true)
     );
     let erased = audit(&store).about(&customer.id);
-    assert_eq!(db.delete(&store, &customer.id, &erased).await, Ok(true));
+    assert_eq!(
+        CustomerRepository::delete(db, &store, &customer.id, &erased).await,
+        Ok(true)
+    );
     let ids: Vec<_> = everything(db, &store)
         .await
         .into_iter()
@@ -123,8 +130,8 @@ pub async fn audited_changes_store_their_entry_with_the_change(t: &TestDatabase)
     assert_eq!(ids, expected, "the erasure leaves the trail in place");
 }
 
-pub async fn changes_that_do_not_happen_leave_no_entry(t: &TestDatabase) {
-    let db = t.database();
+pub async fn changes_that_do_not_happen_leave_no_entry<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, token) = new_store_with_token(db).await;
     let other = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
@@ -151,7 +158,7 @@ pub async fn changes_that_do_not_happen_leave_no_entry(t: &TestDatabase) {
         Ok(false)
     );
     assert_eq!(
-        db.delete(&other, &maria, &audit(&other)).await,
+        CustomerRepository::delete(db, &other, &maria, &audit(&other)).await,
         Ok(false),
         "another store's customer"
     );
@@ -226,11 +233,11 @@ pub async fn changes_that_do_not_happen_leave_no_entry(t: &TestDatabase) {
 
 /// The entry is part of the change's transaction: when it cannot be stored, the change is
 /// not made either.
-pub async fn a_change_whose_entry_fails_is_rolled_back(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_change_whose_entry_fails_is_rolled_back<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let taken = audit(&store);
-    db.record(&taken).await.unwrap();
+    AuditRepository::record(db, &taken).await.unwrap();
     let customer = blank_customer(&store, customer_id(1));
     assert!(
         CustomerRepository::insert(db, &customer, &taken)
@@ -248,12 +255,16 @@ pub async fn a_change_whose_entry_fails_is_rolled_back(t: &TestDatabase) {
         .unwrap()
         .unwrap();
     assert_eq!(balance, 0, "the points did not move");
-    assert!(db.delete(&store, &maria, &taken).await.is_err());
+    assert!(
+        CustomerRepository::delete(db, &store, &maria, &taken)
+            .await
+            .is_err()
+    );
     assert!(find(db, &store, &maria).await.is_some(), "not erased");
 }
 
-pub async fn the_list_filters_and_pages_newest_first(t: &TestDatabase) {
-    let db = t.database();
+pub async fn the_list_filters_and_pages_newest_first<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let other = new_store(db).await;
     let users: Vec<Actor> = (0..3)
@@ -277,10 +288,10 @@ pub async fn the_list_filters_and_pages_newest_first(t: &TestDatabase) {
         if n % 5 != 0 {
             e = e.about(&customer_id((n % 4) as u32 + 1));
         }
-        db.record(&e).await.unwrap();
+        AuditRepository::record(db, &e).await.unwrap();
         written.push(e);
     }
-    db.record(&entry(&other, AuditAction::Login, users[0].clone(), 0))
+    AuditRepository::record(db, &entry(&other, AuditAction::Login, users[0].clone(), 0))
         .await
         .unwrap();
     // Newest first; entries of the same instant, the last written first.
@@ -357,8 +368,8 @@ pub async fn the_list_filters_and_pages_newest_first(t: &TestDatabase) {
     }
 }
 
-pub async fn credential_events_are_stored_with_the_credential(t: &TestDatabase) {
-    let db = t.database();
+pub async fn credential_events_are_stored_with_the_credential<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, token) = new_store_with_token(db).await;
     let logout = entry(&store, AuditAction::Logout, Actor::System, 1).subject(token.as_str());
     assert_eq!(db.revoke(&store, &token, at(1), &logout).await, Ok(true));

@@ -2,21 +2,21 @@
 
 use std::time::Duration;
 
+use crate::backend::Backend;
 use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{
     Address, AdminNotes, Allergen, Allergens, CustomerFilter, Email, Locale, Phone, Profile,
 };
 use customers_domain::ids::AddressId;
 use customers_domain::ports::{RepoError, Unique};
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
     at, audit, blank_customer, counted, customer_id, find, full_customer, insert, list_ids, new_id,
     new_store, query, really_counted, with_contact,
 };
 
-pub async fn insert_and_find_round_trip_every_field(t: &TestDatabase) {
-    let db = t.database();
+pub async fn insert_and_find_round_trip_every_field<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let full = full_customer(&store, customer_id(1));
     insert(db, &full).await;
@@ -48,8 +48,8 @@ pub async fn insert_and_find_round_trip_every_field(t: &TestDatabase) {
     assert_eq!(find(db, &store, &customer_id(3)).await, None);
 }
 
-pub async fn customer_email_is_unique_per_store_case_insensitively(t: &TestDatabase) {
-    let db = t.database();
+pub async fn customer_email_is_unique_per_store_case_insensitively<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     let first = with_contact(
         blank_customer(&store, customer_id(1)),
@@ -63,7 +63,7 @@ pub async fn customer_email_is_unique_per_store_case_insensitively(t: &TestDatab
         None,
     );
     assert_eq!(
-        db.insert(&same, &audit(&same.store_id)).await,
+        CustomerRepository::insert(db, &same, &audit(&same.store_id)).await,
         Err(RepoError::Conflict(Unique::CustomerEmail))
     );
     // The same email in another store is another customer.
@@ -80,8 +80,8 @@ pub async fn customer_email_is_unique_per_store_case_insensitively(t: &TestDatab
     assert_eq!(really_counted(db, &store).await, 3);
 }
 
-pub async fn customer_phone_is_unique_per_store(t: &TestDatabase) {
-    let db = t.database();
+pub async fn customer_phone_is_unique_per_store<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     insert(
         db,
@@ -98,7 +98,7 @@ pub async fn customer_phone_is_unique_per_store(t: &TestDatabase) {
         Some("+4520123456"),
     );
     assert_eq!(
-        db.insert(&same, &audit(&same.store_id)).await,
+        CustomerRepository::insert(db, &same, &audit(&same.store_id)).await,
         Err(RepoError::Conflict(Unique::CustomerPhone))
     );
     insert(
@@ -125,8 +125,8 @@ pub async fn customer_phone_is_unique_per_store(t: &TestDatabase) {
     assert_eq!(really_counted(db, &store).await, 2);
 }
 
-pub async fn another_stores_id_sees_nothing(t: &TestDatabase) {
-    let db = t.database();
+pub async fn another_stores_id_sees_nothing<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, intruder) = (new_store(db).await, new_store(db).await);
     let customer = full_customer(&store, customer_id(1));
     insert(db, &customer).await;
@@ -149,7 +149,7 @@ pub async fn another_stores_id_sees_nothing(t: &TestDatabase) {
         Ok(false)
     );
     assert_eq!(
-        db.delete(&intruder, &customer.id, &audit(&intruder)).await,
+        CustomerRepository::delete(db, &intruder, &customer.id, &audit(&intruder)).await,
         Ok(false)
     );
     assert_eq!(
@@ -163,8 +163,8 @@ pub async fn another_stores_id_sees_nothing(t: &TestDatabase) {
     assert_eq!(counted(db, &intruder).await, 0);
 }
 
-pub async fn stale_version_changes_nothing(t: &TestDatabase) {
-    let db = t.database();
+pub async fn stale_version_changes_nothing<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let customer = full_customer(&store, customer_id(1));
     insert(db, &customer).await;
@@ -196,8 +196,8 @@ pub async fn stale_version_changes_nothing(t: &TestDatabase) {
     assert_eq!(find(db, &store, &customer.id).await, Some(after_first));
 }
 
-pub async fn update_replaces_columns_address_and_allergens(t: &TestDatabase) {
-    let db = t.database();
+pub async fn update_replaces_columns_address_and_allergens<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let customer = full_customer(&store, customer_id(1));
     insert(db, &customer).await;
@@ -281,8 +281,8 @@ pub async fn update_replaces_columns_address_and_allergens(t: &TestDatabase) {
     insert(db, &old_contact).await;
 }
 
-pub async fn conflicting_update_changes_nothing(t: &TestDatabase) {
-    let db = t.database();
+pub async fn conflicting_update_changes_nothing<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let taken = with_contact(
         blank_customer(&store, customer_id(1)),
@@ -316,8 +316,8 @@ pub async fn conflicting_update_changes_nothing(t: &TestDatabase) {
     assert_eq!(find(db, &store, &customer.id).await, Some(customer));
 }
 
-pub async fn delete_frees_email_phone_and_counts_down(t: &TestDatabase) {
-    let db = t.database();
+pub async fn delete_frees_email_phone_and_counts_down<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let customer = full_customer(&store, customer_id(1));
     insert(db, &customer).await;
@@ -325,12 +325,12 @@ pub async fn delete_frees_email_phone_and_counts_down(t: &TestDatabase) {
     assert_eq!(counted(db, &store).await, 2);
 
     assert_eq!(
-        db.delete(&store, &customer.id, &audit(&store)).await,
+        CustomerRepository::delete(db, &store, &customer.id, &audit(&store)).await,
         Ok(true)
     );
     assert_eq!(find(db, &store, &customer.id).await, None);
     assert_eq!(
-        db.delete(&store, &customer.id, &audit(&store)).await,
+        CustomerRepository::delete(db, &store, &customer.id, &audit(&store)).await,
         Ok(false)
     );
     assert_eq!(counted(db, &store).await, 1);
@@ -357,13 +357,13 @@ pub async fn delete_frees_email_phone_and_counts_down(t: &TestDatabase) {
 
 /// A caller that gives up mid-write (a dropped request) leaves no half-written customer and
 /// no connection stuck in a transaction: the write runs to its end regardless.
-pub async fn dropped_write_still_completes_whole(t: &TestDatabase) {
-    let db = t.database();
+pub async fn dropped_write_still_completes_whole<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let customer = full_customer(&store, customer_id(1));
     let abandoned = tokio::time::timeout(
         Duration::from_micros(1),
-        db.insert(&customer, &audit(&customer.store_id)),
+        CustomerRepository::insert(db, &customer, &audit(&customer.store_id)),
     )
     .await;
     if abandoned.is_err() {
@@ -387,9 +387,9 @@ pub async fn dropped_write_still_completes_whole(t: &TestDatabase) {
     assert_eq!(counted(db, &store).await, 9);
 }
 
-pub async fn blocking_again_keeps_the_first_time_and_takes_the_new_reason(t: &TestDatabase) {
+pub async fn blocking_again_keeps_the_first_time_and_takes_the_new_reason<B: Backend>(t: &B) {
     use customers_domain::customer::{Block, BlockReason};
-    let db = t.database();
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     let customer = full_customer(&store, customer_id(1));
     insert(db, &customer).await;

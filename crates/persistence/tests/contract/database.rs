@@ -25,10 +25,10 @@ pub async fn ping_and_pool_status(t: &TestDatabase) {
     assert_eq!(status.waiting, 0);
 }
 
-/// Many writers at once: on SQLite they queue on the write lock (`BEGIN IMMEDIATE` and
-/// `busy_timeout`) instead of failing with "database is locked".
-pub async fn parallel_writes_all_succeed(t: &TestDatabase) {
-    let db = t.database();
+/// Many writers at once all succeed, on every backend. On SQLite they queue on the write lock
+/// (`BEGIN IMMEDIATE` and `busy_timeout`) instead of failing with "database is locked".
+pub async fn parallel_writes_all_succeed<B: crate::backend::Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let writers: Vec<_> = (1..=40)
         .map(|n| {

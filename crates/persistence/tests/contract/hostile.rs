@@ -2,6 +2,8 @@
 //! change, totals that cannot be stored refused with nothing written, a store's largest order,
 //! and erasure removing the idempotency keys that name the customer.
 
+use crate::backend::Backend;
+use crate::backend::Repositories;
 use chrono::Duration;
 use customers_domain::audit::AuditRepository;
 use customers_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
@@ -15,15 +17,17 @@ use customers_domain::loyalty::{LoyaltyError, LoyaltyRepository};
 use customers_domain::order::{OrderError, OrderRepository};
 use customers_domain::page::PageRequest;
 use customers_domain::store::StoreRepository;
-use customers_persistence::Database;
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
     activity, at, audit, cancelled_audit, entry_id, manual, new_customer, new_store,
     new_store_with_token, now, recorded_audit, simple_order, whole_ledger,
 };
 
-async fn entries_of(db: &Database, store: &StoreId, action: AuditAction) -> Vec<AuditEntry> {
+async fn entries_of(
+    db: &impl Repositories,
+    store: &StoreId,
+    action: AuditAction,
+) -> Vec<AuditEntry> {
     let filter = AuditFilter {
         action: Some(action),
         ..AuditFilter::default()
@@ -35,8 +39,8 @@ async fn entries_of(db: &Database, store: &StoreId, action: AuditAction) -> Vec<
         .0
 }
 
-pub async fn orders_and_cancels_store_their_actor_and_audit_entry(t: &TestDatabase) {
-    let db = t.database();
+pub async fn orders_and_cancels_store_their_actor_and_audit_entry<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let key = Actor::ApiKey(CredentialId::from_stored("key_recorder00000001".into()));
@@ -133,8 +137,8 @@ pub async fn orders_and_cancels_store_their_actor_and_audit_entry(t: &TestDataba
     );
 }
 
-pub async fn totals_that_cannot_be_stored_are_refused_and_nothing_is_written(t: &TestDatabase) {
-    let db = t.database();
+pub async fn totals_that_cannot_be_stored_are_refused_and_nothing_is_written<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let near = Activity {
@@ -216,8 +220,8 @@ pub async fn totals_that_cannot_be_stored_are_refused_and_nothing_is_written(t: 
     );
 }
 
-pub async fn a_stores_largest_order_is_kept_and_changed(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_stores_largest_order_is_kept_and_changed<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let store_ref = &store;
     let read = move || async move {
@@ -235,8 +239,8 @@ pub async fn a_stores_largest_order_is_kept_and_changed(t: &TestDatabase) {
     assert_eq!(read().await, i64::MAX);
 }
 
-pub async fn erasing_a_customer_deletes_the_keys_that_name_them(t: &TestDatabase) {
-    let db = t.database();
+pub async fn erasing_a_customer_deletes_the_keys_that_name_them<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, credential) = new_store_with_token(db).await;
     let maria = new_customer(db, &store, 1).await;
     let jonas = new_customer(db, &store, 2).await;

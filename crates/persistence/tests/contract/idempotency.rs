@@ -1,14 +1,14 @@
 //! Idempotency keys: proceed, replay, mismatch, in progress, lease takeover, lifetime,
 //! release, races and scope.
 
+use crate::backend::Backend;
+use crate::backend::Repositories;
 use chrono::Duration;
 use customers_domain::access::CredentialRepository;
 use customers_domain::access::{Credential, SecretKind};
 use customers_domain::idempotency::IdempotencyRepository;
 use customers_domain::idempotency::{Begin, IdempotencyScope, StoredResponse};
 use customers_domain::ids::{CredentialId, StoreId};
-use customers_persistence::Database;
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{at, audit, new_id, new_store_with_token};
 
@@ -38,7 +38,7 @@ fn proceed(claim: &str) -> Begin {
 
 /// `begin` at `at(minutes)` with the usual lease and lifetime.
 async fn begin(
-    db: &Database,
+    db: &impl Repositories,
     scope: &IdempotencyScope,
     digest: &str,
     claim: &str,
@@ -49,8 +49,8 @@ async fn begin(
         .expect("begin works")
 }
 
-pub async fn a_new_key_proceeds_and_a_repeat_replays(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_new_key_proceeds_and_a_repeat_replays<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, credential) = new_store_with_token(db).await;
     let key = scope(&store, &credential, "7f3a9b2c-0001");
     assert_eq!(
@@ -73,8 +73,8 @@ pub async fn a_new_key_proceeds_and_a_repeat_replays(t: &TestDatabase) {
     );
 }
 
-pub async fn another_request_with_the_key_is_a_mismatch(t: &TestDatabase) {
-    let db = t.database();
+pub async fn another_request_with_the_key_is_a_mismatch<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, credential) = new_store_with_token(db).await;
     let key = scope(&store, &credential, "k1");
     begin(db, &key, "digest-a", "claim-1", 0).await;
@@ -91,8 +91,8 @@ pub async fn another_request_with_the_key_is_a_mismatch(t: &TestDatabase) {
     );
 }
 
-pub async fn a_running_request_holds_its_key_until_its_lease_ends(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_running_request_holds_its_key_until_its_lease_ends<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, credential) = new_store_with_token(db).await;
     let key = scope(&store, &credential, "k1");
     let start = at(0);
@@ -130,8 +130,8 @@ pub async fn a_running_request_holds_its_key_until_its_lease_ends(t: &TestDataba
     );
 }
 
-pub async fn keys_are_forgotten_after_their_lifetime(t: &TestDatabase) {
-    let db = t.database();
+pub async fn keys_are_forgotten_after_their_lifetime<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, credential) = new_store_with_token(db).await;
     let key = scope(&store, &credential, "k1");
     let stale = scope(&store, &credential, "k2");
@@ -172,8 +172,8 @@ pub async fn keys_are_forgotten_after_their_lifetime(t: &TestDatabase) {
     );
 }
 
-pub async fn a_released_key_is_free(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_released_key_is_free<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, credential) = new_store_with_token(db).await;
     let key = scope(&store, &credential, "k1");
     begin(db, &key, "digest-a", "claim-1", 0).await;
@@ -200,8 +200,8 @@ pub async fn a_released_key_is_free(t: &TestDatabase) {
 }
 
 /// Ten requests with one new key at once: exactly one proceeds.
-pub async fn concurrent_first_requests_let_exactly_one_proceed(t: &TestDatabase) {
-    let db = t.database();
+pub async fn concurrent_first_requests_let_exactly_one_proceed<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, credential) = new_store_with_token(db).await;
     let key = scope(&store, &credential, "k-race");
     let racers: Vec<_> = (0..10)
@@ -240,8 +240,8 @@ pub async fn concurrent_first_requests_let_exactly_one_proceed(t: &TestDatabase)
     );
 }
 
-pub async fn keys_belong_to_one_store_and_credential(t: &TestDatabase) {
-    let db = t.database();
+pub async fn keys_belong_to_one_store_and_credential<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, credential) = new_store_with_token(db).await;
     let (other_store, other_token) = new_store_with_token(db).await;
     let api_key = Credential {

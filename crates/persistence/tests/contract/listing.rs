@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 
+use crate::backend::{Backend, Repositories};
 use chrono::{DateTime, Utc};
 use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{
@@ -56,8 +57,8 @@ const SPENT: [i64; 16] = [
 
 /// Sixteen customers with ties in every sort key, NULLs in the nullable ones, and ids whose
 /// order differs from insertion order.
-async fn fixture(t: &TestDatabase) -> (StoreId, Vec<Model>) {
-    let db = t.database();
+async fn fixture<B: Backend>(t: &B) -> (StoreId, Vec<Model>) {
+    let db = t.repos();
     let store = new_store(db).await;
     let mut models = Vec::new();
     for i in 0..16_u32 {
@@ -348,9 +349,9 @@ fn filters() -> Vec<(&'static str, CustomerFilter)> {
     ]
 }
 
-pub async fn every_filter_matches_the_model(t: &TestDatabase) {
+pub async fn every_filter_matches_the_model<B: Backend>(t: &B) {
     let (store, models) = fixture(t).await;
-    every_filter_matches(t.database(), &store, &models).await;
+    every_filter_matches(t.repos(), &store, &models).await;
 }
 
 /// The same answers from a pool of one connection, where a text or allergen page and its
@@ -367,7 +368,7 @@ pub async fn every_filter_matches_the_model_on_one_connection(t: &TestDatabase) 
 
 /// Each filter's first page and total are the model's, and a page past the end is empty
 /// with the full total.
-async fn every_filter_matches(db: &Database, store: &StoreId, models: &[Model]) {
+async fn every_filter_matches(db: &impl Repositories, store: &StoreId, models: &[Model]) {
     for (name, filter) in filters() {
         let want = expected(
             models,
@@ -392,7 +393,7 @@ async fn every_filter_matches(db: &Database, store: &StoreId, models: &[Model]) 
     }
 }
 
-pub async fn every_sort_in_both_directions_matches_the_model(t: &TestDatabase) {
+pub async fn every_sort_in_both_directions_matches_the_model<B: Backend>(t: &B) {
     let (store, models) = fixture(t).await;
     let with_orders = CustomerFilter {
         has_orders: Some(true),
@@ -403,7 +404,7 @@ pub async fn every_sort_in_both_directions_matches_the_model(t: &TestDatabase) {
             for direction in [SortDirection::Asc, SortDirection::Desc] {
                 let want = expected(&models, &filter, sort, direction);
                 let (ids, _) = list_ids(
-                    t.database(),
+                    t.repos(),
                     &store,
                     &sorted(sort, direction, 1, 100, filter.clone()),
                 )
@@ -414,9 +415,9 @@ pub async fn every_sort_in_both_directions_matches_the_model(t: &TestDatabase) {
     }
 }
 
-pub async fn pages_never_repeat_or_skip(t: &TestDatabase) {
+pub async fn pages_never_repeat_or_skip<B: Backend>(t: &B) {
     let (store, models) = fixture(t).await;
-    let db = t.database();
+    let db = t.repos();
     let blocked_or_not = CustomerFilter {
         is_blocked: Some(false),
         ..CustomerFilter::default()
@@ -447,9 +448,9 @@ pub async fn pages_never_repeat_or_skip(t: &TestDatabase) {
     }
 }
 
-pub async fn totals_from_the_counter_equal_real_counts(t: &TestDatabase) {
+pub async fn totals_from_the_counter_equal_real_counts<B: Backend>(t: &B) {
     let (store, models) = fixture(t).await;
-    let db = t.database();
+    let db = t.repos();
     let everyone = CustomerFilter {
         min_spent: Some(i64::MIN),
         ..CustomerFilter::default()
@@ -463,7 +464,10 @@ pub async fn totals_from_the_counter_equal_real_counts(t: &TestDatabase) {
         models.len() as u64
     );
     for model in models.iter().step_by(3) {
-        assert_eq!(db.delete(&store, &model.id, &audit(&store)).await, Ok(true));
+        assert_eq!(
+            CustomerRepository::delete(db, &store, &model.id, &audit(&store)).await,
+            Ok(true)
+        );
     }
     assert_eq!(
         total(db, &store, CustomerFilter::default()).await,
@@ -481,12 +485,12 @@ pub async fn totals_from_the_counter_equal_real_counts(t: &TestDatabase) {
     );
 }
 
-async fn total(db: &Database, store: &StoreId, filter: CustomerFilter) -> u64 {
+async fn total(db: &impl Repositories, store: &StoreId, filter: CustomerFilter) -> u64 {
     list_ids(db, store, &query(filter)).await.1
 }
 
-pub async fn text_search_is_literal_and_case_insensitive(t: &TestDatabase) {
-    let db = t.database();
+pub async fn text_search_is_literal_and_case_insensitive<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let names = [
         "100% Pure",
@@ -516,7 +520,7 @@ pub async fn text_search_is_literal_and_case_insensitive(t: &TestDatabase) {
     assert_eq!(found("x").await, vec![customer_id(6)]);
 }
 
-async fn find_text(db: &Database, store: &StoreId, text: &str) -> Vec<CustomerId> {
+async fn find_text(db: &impl Repositories, store: &StoreId, text: &str) -> Vec<CustomerId> {
     let filter = CustomerFilter {
         text: Some(text.into()),
         ..CustomerFilter::default()
@@ -526,9 +530,9 @@ async fn find_text(db: &Database, store: &StoreId, text: &str) -> Vec<CustomerId
     ids
 }
 
-pub async fn list_sees_only_its_store(t: &TestDatabase) {
+pub async fn list_sees_only_its_store<B: Backend>(t: &B) {
     let (store, models) = fixture(t).await;
-    let db = t.database();
+    let db = t.repos();
     let other = new_store(db).await;
     let mut stranger: Customer = blank_customer(&other, customer_id(999));
     stranger.profile.first_name = Some(PersonName::from_stored("Maria".into()));

@@ -1,5 +1,7 @@
 //! Login attempts and failures, counted per throttle key across stores.
 
+use crate::backend::Backend;
+use crate::backend::Repositories;
 use chrono::{DateTime, Utc};
 use customers_domain::access::throttle::{self, AttemptKeys, Policy, Refusal, Rule};
 use customers_domain::access::{AttemptClaim, LoginFailureRepository};
@@ -7,8 +9,6 @@ use customers_domain::audit::AuditRepository;
 use customers_domain::audit::{Actor, AuditAction, AuditEntry, AuditFilter};
 use customers_domain::ids::{AuditId, StoreId};
 use customers_domain::page::PageRequest;
-use customers_persistence::Database;
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{at, new_id, new_store};
 
@@ -28,7 +28,11 @@ fn claim(keys: &AttemptKeys, minutes: i64) -> AttemptClaim {
 }
 
 /// The rows of `these` since `at(minutes)`, by key and time.
-async fn since(db: &Database, these: &[&str], minutes: i64) -> Vec<(String, DateTime<Utc>)> {
+async fn since(
+    db: &impl Repositories,
+    these: &[&str],
+    minutes: i64,
+) -> Vec<(String, DateTime<Utc>)> {
     let keys = these.iter().map(|k| (*k).to_owned()).collect();
     let mut rows = db
         .failures_since(keys, at(minutes))
@@ -54,7 +58,7 @@ fn entry(store: &StoreId, action: AuditAction) -> AuditEntry {
 }
 
 /// The store's entries of failed and refused logins, newest first.
-async fn trail(db: &Database, store: &StoreId) -> Vec<AuditEntry> {
+async fn trail(db: &impl Repositories, store: &StoreId) -> Vec<AuditEntry> {
     let page = PageRequest::new(Some(1), Some(100)).unwrap();
     AuditRepository::list(db, store, &AuditFilter::default(), page)
         .await
@@ -70,8 +74,8 @@ async fn trail(db: &Database, store: &StoreId) -> Vec<AuditEntry> {
         .collect()
 }
 
-pub async fn attempts_are_counted_per_key_and_refused_past_the_limit(t: &TestDatabase) {
-    let db = t.database();
+pub async fn attempts_are_counted_per_key_and_refused_past_the_limit<B: Backend>(t: &B) {
+    let db = t.repos();
     let chef = keys("192.0.2.7", "chef@example.dk");
     for minute in 0..5 {
         let granted = db.claim_attempt(claim(&chef, minute)).await.unwrap();
@@ -114,8 +118,8 @@ pub async fn attempts_are_counted_per_key_and_refused_past_the_limit(t: &TestDat
     );
 }
 
-pub async fn concurrent_claims_let_at_most_the_limit_through(t: &TestDatabase) {
-    let db = t.database();
+pub async fn concurrent_claims_let_at_most_the_limit_through<B: Backend>(t: &B) {
+    let db = t.repos();
     let chef = keys("192.0.2.7", "chef@example.dk");
     let racers: Vec<_> = (0..30)
         .map(|_| {
@@ -137,8 +141,8 @@ pub async fn concurrent_claims_let_at_most_the_limit_through(t: &TestDatabase) {
     );
 }
 
-pub async fn a_failed_attempt_stays_counted_and_a_forgotten_one_goes(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_failed_attempt_stays_counted_and_a_forgotten_one_goes<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let chef = keys("192.0.2.7", "chef@example.dk");
     let first = claim(&chef, 1);
@@ -186,8 +190,8 @@ pub async fn a_failed_attempt_stays_counted_and_a_forgotten_one_goes(t: &TestDat
     assert_eq!(since(db, &[client], -60).await.len(), 1);
 }
 
-pub async fn a_refusal_is_noted_once_per_key_and_window(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_refusal_is_noted_once_per_key_and_window<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let key = "pair:store_aaaaaaaaaaaa:192.0.2.7/chef@example.dk".to_owned();
     let first = entry(&store, AuditAction::LoginRefused).with_failure_count(5);
@@ -220,8 +224,8 @@ pub async fn a_refusal_is_noted_once_per_key_and_window(t: &TestDatabase) {
     assert_eq!(trail(db, &store).await.len(), 2);
 }
 
-pub async fn the_sweep_forgets_every_old_row(t: &TestDatabase) {
-    let db = t.database();
+pub async fn the_sweep_forgets_every_old_row<B: Backend>(t: &B) {
+    let db = t.repos();
     let chef = keys("192.0.2.7", "chef@example.dk");
     let other = keys("2001:db8::1", "other@example.dk");
     db.claim_attempt(claim(&chef, 0)).await.unwrap().unwrap();

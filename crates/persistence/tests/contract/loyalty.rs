@@ -2,14 +2,14 @@
 
 use std::collections::HashSet;
 
+use crate::backend::Backend;
 use customers_domain::loyalty::{LoyaltyError, LoyaltyRepository};
 use customers_domain::page::PageRequest;
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{activity, audit, customer_id, manual, new_customer, new_store, whole_ledger};
 
-pub async fn adjustments_report_the_balance_before_and_after(t: &TestDatabase) {
-    let db = t.database();
+pub async fn adjustments_report_the_balance_before_and_after<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let credit = manual(&store, &maria, 500, 1);
@@ -37,8 +37,8 @@ pub async fn adjustments_report_the_balance_before_and_after(t: &TestDatabase) {
     assert_eq!(entries, vec![debit, stored], "newest first, as stored");
 }
 
-pub async fn an_adjustment_below_zero_is_refused_and_writes_nothing(t: &TestDatabase) {
-    let db = t.database();
+pub async fn an_adjustment_below_zero_is_refused_and_writes_nothing<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     assert_eq!(
@@ -74,8 +74,8 @@ pub async fn an_adjustment_below_zero_is_refused_and_writes_nothing(t: &TestData
     assert_eq!(again, Err(LoyaltyError::InsufficientPoints { balance: 0 }));
 }
 
-pub async fn a_used_claim_returns_its_entry(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_used_claim_returns_its_entry<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let first = db
@@ -115,8 +115,8 @@ pub async fn a_used_claim_returns_its_entry(t: &TestDatabase) {
     assert_eq!(whole_ledger(db, &store, &maria).await.0, 110);
 }
 
-pub async fn unknown_customers_cannot_be_adjusted(t: &TestDatabase) {
-    let db = t.database();
+pub async fn unknown_customers_cannot_be_adjusted<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     new_customer(db, &other, 1).await;
     for store in [&store, &other] {
@@ -149,8 +149,8 @@ pub async fn unknown_customers_cannot_be_adjusted(t: &TestDatabase) {
 
 /// 200 adjustments at once, credits and debits, some refused: no update is lost, the balance
 /// is the sum of the entries, and the entries are numbered 1..=n.
-pub async fn concurrent_adjustments_never_lose_an_update(t: &TestDatabase) {
-    let db = t.database();
+pub async fn concurrent_adjustments_never_lose_an_update<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     const START: i64 = 1_000;
@@ -215,8 +215,8 @@ pub async fn concurrent_adjustments_never_lose_an_update(t: &TestDatabase) {
     assert_eq!(ids.len(), entries.len());
 }
 
-pub async fn ledger_pages_are_newest_first(t: &TestDatabase) {
-    let db = t.database();
+pub async fn ledger_pages_are_newest_first<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let mut written = Vec::new();

@@ -1,5 +1,6 @@
 //! Orders: recording (totals, points and ledger together, once), cancelling, history.
 
+use crate::backend::{Backend, Repositories};
 use customers_domain::customer::CustomerRepository;
 use customers_domain::customer::{Activity, Block, BlockReason};
 use customers_domain::loyalty::LedgerSource;
@@ -7,7 +8,6 @@ use customers_domain::loyalty::LoyaltyRepository;
 use customers_domain::order::{OrderError, OrderRepository};
 use customers_domain::order::{OrderStatus, Recorded};
 use customers_domain::page::PageRequest;
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{
     activity, at, audit, cancelled_audit, customer_id, entry_id, item, manual, new_customer,
@@ -15,15 +15,15 @@ use crate::support::{
 };
 
 async fn find_order(
-    db: &customers_persistence::Database,
+    db: &impl Repositories,
     store: &customers_domain::ids::StoreId,
     id: &customers_domain::ids::OrderId,
 ) -> Result<Option<customers_domain::order::Order>, customers_domain::ports::RepoError> {
     OrderRepository::find(db, store, id).await
 }
 
-pub async fn recording_moves_totals_points_and_ledger_together(t: &TestDatabase) {
-    let db = t.database();
+pub async fn recording_moves_totals_points_and_ledger_together<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let bystander = new_customer(db, &store, 2).await;
@@ -40,9 +40,8 @@ pub async fn recording_moves_totals_points_and_ledger_together(t: &TestDatabase)
     );
     assert_eq!(first.points_earned, 203);
     let earn = entry_id();
-    let recorded = db
-        .record(&first, &earn, None, now(), &recorded_audit(&first))
-        .await;
+    let recorded =
+        OrderRepository::record(db, &first, &earn, None, now(), &recorded_audit(&first)).await;
     assert_eq!(recorded, Ok(Recorded::New(first.clone())));
     assert_eq!(
         activity(db, &store, &maria).await,
@@ -89,8 +88,8 @@ pub async fn recording_moves_totals_points_and_ledger_together(t: &TestDatabase)
     assert_eq!(activity(db, &store, &bystander).await, Activity::default());
 }
 
-pub async fn orders_without_a_customer_earn_nothing(t: &TestDatabase) {
-    let db = t.database();
+pub async fn orders_without_a_customer_earn_nothing<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let walk_in = simple_order(&store, None, 10, 5_000);
@@ -101,15 +100,16 @@ pub async fn orders_without_a_customer_earn_nothing(t: &TestDatabase) {
     assert_eq!(whole_ledger(db, &store, &maria).await, (0, vec![]));
 }
 
-pub async fn an_unknown_customer_is_refused(t: &TestDatabase) {
-    let db = t.database();
+pub async fn an_unknown_customer_is_refused<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     let elsewhere = new_customer(db, &other, 1).await;
     for customer in [customer_id(99), elsewhere] {
         let mut unknown = simple_order(&store, Some(&customer), 10, 5_000);
         unknown.external_id = Some("pos-1".into());
         assert_eq!(
-            db.record(
+            OrderRepository::record(
+                db,
                 &unknown,
                 &entry_id(),
                 Some("claim-1".into()),
@@ -128,20 +128,20 @@ pub async fn an_unknown_customer_is_refused(t: &TestDatabase) {
     // Nothing was kept: the external id and the claim are still free.
     let mut later = simple_order(&store, None, 11, 100);
     later.external_id = Some("pos-1".into());
-    let recorded = db
-        .record(
-            &later,
-            &entry_id(),
-            Some("claim-1".into()),
-            now(),
-            &recorded_audit(&later),
-        )
-        .await;
+    let recorded = OrderRepository::record(
+        db,
+        &later,
+        &entry_id(),
+        Some("claim-1".into()),
+        now(),
+        &recorded_audit(&later),
+    )
+    .await;
     assert_eq!(recorded, Ok(Recorded::New(later)));
 }
 
-pub async fn a_blocked_customer_is_refused_and_nothing_is_written(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_blocked_customer_is_refused_and_nothing_is_written<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     record(db, &simple_order(&store, Some(&maria), 5, 1_000)).await;
@@ -158,7 +158,8 @@ pub async fn a_blocked_customer_is_refused_and_nothing_is_written(t: &TestDataba
 
     let refused = simple_order(&store, Some(&maria), 10, 5_000);
     assert_eq!(
-        db.record(
+        OrderRepository::record(
+            db,
             &refused,
             &entry_id(),
             None,
@@ -182,8 +183,8 @@ pub async fn a_blocked_customer_is_refused_and_nothing_is_written(t: &TestDataba
     assert_eq!(activity(db, &store, &maria).await.total_orders, 2);
 }
 
-pub async fn an_external_id_is_recorded_once(t: &TestDatabase) {
-    let db = t.database();
+pub async fn an_external_id_is_recorded_once<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     let maria = new_customer(db, &store, 1).await;
     let mut first = simple_order(&store, Some(&maria), 10, 5_000);
@@ -195,8 +196,15 @@ pub async fn an_external_id_is_recorded_once(t: &TestDatabase) {
     let mut again = simple_order(&store, Some(&maria), 20, 9_000);
     again.external_id = first.external_id.clone();
     assert_eq!(
-        db.record(&again, &entry_id(), None, now(), &recorded_audit(&again))
-            .await,
+        OrderRepository::record(
+            db,
+            &again,
+            &entry_id(),
+            None,
+            now(),
+            &recorded_audit(&again)
+        )
+        .await,
         Ok(Recorded::Existing(first.clone()))
     );
     assert_eq!(find_order(db, &store, &again.id).await, Ok(None));
@@ -210,8 +218,8 @@ pub async fn an_external_id_is_recorded_once(t: &TestDatabase) {
 }
 
 /// Ten requests recording the same external id at once: one order, counted once.
-pub async fn concurrent_duplicates_record_one_order(t: &TestDatabase) {
-    let db = t.database();
+pub async fn concurrent_duplicates_record_one_order<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let attempts: Vec<_> = (0..10)
@@ -220,8 +228,15 @@ pub async fn concurrent_duplicates_record_one_order(t: &TestDatabase) {
             order.external_id = Some("pos-race".into());
             let db = db.clone();
             tokio::spawn(async move {
-                db.record(&order, &entry_id(), None, now(), &recorded_audit(&order))
-                    .await
+                OrderRepository::record(
+                    &db,
+                    &order,
+                    &entry_id(),
+                    None,
+                    now(),
+                    &recorded_audit(&order),
+                )
+                .await
             })
         })
         .collect();
@@ -252,13 +267,14 @@ pub async fn concurrent_duplicates_record_one_order(t: &TestDatabase) {
     assert_eq!((balance, entries.len()), (50, 1));
 }
 
-pub async fn an_idempotency_claim_records_once(t: &TestDatabase) {
-    let db = t.database();
+pub async fn an_idempotency_claim_records_once<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let first = simple_order(&store, Some(&maria), 10, 5_000);
     assert_eq!(
-        db.record(
+        OrderRepository::record(
+            db,
             &first,
             &entry_id(),
             Some("idem_claim_1".into()),
@@ -271,7 +287,8 @@ pub async fn an_idempotency_claim_records_once(t: &TestDatabase) {
     // A retry of the same request carries the same claim, with new ids.
     let retry = simple_order(&store, Some(&maria), 10, 5_000);
     assert_eq!(
-        db.record(
+        OrderRepository::record(
+            db,
             &retry,
             &entry_id(),
             Some("idem_claim_1".into()),
@@ -284,20 +301,20 @@ pub async fn an_idempotency_claim_records_once(t: &TestDatabase) {
     assert_eq!(activity(db, &store, &maria).await.total_orders, 1);
     // Another claim is another order.
     let other = simple_order(&store, Some(&maria), 10, 5_000);
-    let recorded = db
-        .record(
-            &other,
-            &entry_id(),
-            Some("idem_claim_2".into()),
-            now(),
-            &recorded_audit(&other),
-        )
-        .await;
+    let recorded = OrderRepository::record(
+        db,
+        &other,
+        &entry_id(),
+        Some("idem_claim_2".into()),
+        now(),
+        &recorded_audit(&other),
+    )
+    .await;
     assert_eq!(recorded, Ok(Recorded::New(other)));
 }
 
-pub async fn cancelling_reverses_totals_and_finds_the_new_last_order(t: &TestDatabase) {
-    let db = t.database();
+pub async fn cancelling_reverses_totals_and_finds_the_new_last_order<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let early = record(db, &simple_order(&store, Some(&maria), 10, 1_000)).await;
@@ -370,8 +387,8 @@ pub async fn cancelling_reverses_totals_and_finds_the_new_last_order(t: &TestDat
     assert_eq!(entries.iter().map(|e| e.delta).sum::<i64>(), 0);
 }
 
-pub async fn cancelling_takes_back_points_but_never_below_zero(t: &TestDatabase) {
-    let db = t.database();
+pub async fn cancelling_takes_back_points_but_never_below_zero<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let first = record(db, &simple_order(&store, Some(&maria), 10, 10_000)).await;
@@ -415,8 +432,8 @@ pub async fn cancelling_takes_back_points_but_never_below_zero(t: &TestDatabase)
     assert_eq!((after.total_orders, after.total_spent_minor), (0, 0));
 }
 
-pub async fn cancelling_twice_changes_nothing(t: &TestDatabase) {
-    let db = t.database();
+pub async fn cancelling_twice_changes_nothing<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     record(db, &simple_order(&store, Some(&maria), 5, 2_000)).await;
@@ -475,8 +492,8 @@ pub async fn cancelling_twice_changes_nothing(t: &TestDatabase) {
     );
 }
 
-pub async fn another_stores_order_is_not_found(t: &TestDatabase) {
-    let db = t.database();
+pub async fn another_stores_order_is_not_found<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, intruder) = (new_store(db).await, new_store(db).await);
     let maria = new_customer(db, &store, 1).await;
     let order = record(db, &simple_order(&store, Some(&maria), 10, 5_000)).await;
@@ -496,8 +513,8 @@ pub async fn another_stores_order_is_not_found(t: &TestDatabase) {
     assert_eq!(activity(db, &store, &maria).await.total_orders, 1);
 }
 
-pub async fn history_is_newest_first_in_pages(t: &TestDatabase) {
-    let db = t.database();
+pub async fn history_is_newest_first_in_pages<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     let maria = new_customer(db, &store, 1).await;
     let quiet = new_customer(db, &store, 2).await;
@@ -559,8 +576,8 @@ pub async fn history_is_newest_first_in_pages(t: &TestDatabase) {
 }
 
 /// Erasing a customer keeps their orders (without them) and removes their ledger.
-pub async fn erasing_a_customer_keeps_orders_and_removes_the_ledger(t: &TestDatabase) {
-    let db = t.database();
+pub async fn erasing_a_customer_keeps_orders_and_removes_the_ledger<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = crate::support::with_contact(
         crate::support::blank_customer(&store, customer_id(1)),

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::backend::Backend;
+use crate::backend::Repositories;
 use chrono::{DateTime, Utc};
 use customers_domain::customer::CustomerRepository;
 use customers_domain::ids::{CustomerId, OrderId, ReviewId, StoreId, UserId};
@@ -13,8 +15,6 @@ use customers_domain::review::{
     Moderation, Rating, Review, ReviewFilter, ReviewResponse, ReviewStats,
 };
 use customers_domain::review::{ReviewError, ReviewRepository};
-use customers_persistence::Database;
-use customers_persistence::testing::TestDatabase;
 
 use crate::support::{at, audit, new_customer, new_id, new_store, record, simple_order};
 
@@ -62,29 +62,33 @@ fn review_of(order: &Order, stars: i64, minutes: i64) -> Review {
 }
 
 /// Records a new order of `customer` (or of no one) and returns it.
-async fn new_order(db: &Database, store: &StoreId, customer: Option<&CustomerId>) -> Order {
+async fn new_order(
+    db: &impl Repositories,
+    store: &StoreId,
+    customer: Option<&CustomerId>,
+) -> Order {
     record(db, &simple_order(store, customer, 0, 1_000)).await
 }
 
-async fn insert(db: &Database, review: &Review) {
+async fn insert(db: &impl Repositories, review: &Review) {
     ReviewRepository::insert(db, review)
         .await
         .expect("the review is inserted");
 }
 
-async fn find(db: &Database, store: &StoreId, id: &ReviewId) -> Option<Review> {
+async fn find(db: &impl Repositories, store: &StoreId, id: &ReviewId) -> Option<Review> {
     ReviewRepository::find(db, store, id)
         .await
         .expect("find works")
 }
 
-async fn stats(db: &Database, store: &StoreId) -> ReviewStats {
+async fn stats(db: &impl Repositories, store: &StoreId) -> ReviewStats {
     db.stats(store).await.expect("the statistics are read")
 }
 
 /// The kept counters, checked against a recount of the rows.
-async fn counters(t: &TestDatabase, store: &StoreId) -> ReviewStats {
-    let kept = stats(t.database(), store).await;
+async fn counters<B: Backend>(t: &B, store: &StoreId) -> ReviewStats {
+    let kept = stats(t.repos(), store).await;
     let recount = t
         .recount_reviews(store)
         .await
@@ -99,7 +103,7 @@ fn page(page: u32, limit: u32) -> PageRequest {
 
 /// The ids of one page and the total.
 async fn list_ids(
-    db: &Database,
+    db: &impl Repositories,
     store: &StoreId,
     filter: &ReviewFilter,
     request: PageRequest,
@@ -110,8 +114,8 @@ async fn list_ids(
     (rows.into_iter().map(|r| r.id).collect(), total)
 }
 
-pub async fn reviews_round_trip_every_field(t: &TestDatabase) {
-    let db = t.database();
+pub async fn reviews_round_trip_every_field<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let order = new_order(db, &store, Some(&maria)).await;
@@ -152,8 +156,8 @@ pub async fn reviews_round_trip_every_field(t: &TestDatabase) {
     assert_eq!((rows, total), (vec![bare, full], 2));
 }
 
-pub async fn one_review_per_order(t: &TestDatabase) {
-    let db = t.database();
+pub async fn one_review_per_order<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, other) = (new_store(db).await, new_store(db).await);
     let maria = new_customer(db, &store, 1).await;
     let order = new_order(db, &store, Some(&maria)).await;
@@ -204,8 +208,8 @@ pub async fn one_review_per_order(t: &TestDatabase) {
     assert_eq!(list_ids(db, &store, &by_maria, page(1, 20)).await.1, 2);
 }
 
-pub async fn another_store_sees_no_review(t: &TestDatabase) {
-    let db = t.database();
+pub async fn another_store_sees_no_review<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, intruder) = (new_store(db).await, new_store(db).await);
     let maria = new_customer(db, &store, 1).await;
     let order = new_order(db, &store, Some(&maria)).await;
@@ -297,8 +301,8 @@ fn expected(models: &[Model], filter: &ReviewFilter) -> Vec<ReviewId> {
 /// Twenty-four reviews of two customers and walk-ins: every rating, each moderation state,
 /// answered and not, and pairs created at the same instant whose ids sort against the order
 /// they were written in.
-async fn fixture(t: &TestDatabase) -> (StoreId, [CustomerId; 2], Vec<Model>) {
-    let db = t.database();
+async fn fixture<B: Backend>(t: &B) -> (StoreId, [CustomerId; 2], Vec<Model>) {
+    let db = t.repos();
     let store = new_store(db).await;
     let customers = [
         new_customer(db, &store, 1).await,
@@ -345,8 +349,8 @@ async fn fixture(t: &TestDatabase) -> (StoreId, [CustomerId; 2], Vec<Model>) {
     (store, customers, models)
 }
 
-pub async fn review_list_filters_and_totals_match_the_model(t: &TestDatabase) {
-    let db = t.database();
+pub async fn review_list_filters_and_totals_match_the_model<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, customers, models) = fixture(t).await;
     let flags = [None, Some(true), Some(false)];
     let min_ratings = [None, Some(rating(1)), Some(rating(3)), Some(rating(5))];
@@ -419,8 +423,8 @@ pub async fn review_list_filters_and_totals_match_the_model(t: &TestDatabase) {
     assert_eq!(counters(t, &store).await.total, 24);
 }
 
-pub async fn review_pages_never_repeat_or_skip(t: &TestDatabase) {
-    let db = t.database();
+pub async fn review_pages_never_repeat_or_skip<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, customers, models) = fixture(t).await;
     let filters = [
         ReviewFilter::default(),
@@ -459,8 +463,8 @@ pub async fn review_pages_never_repeat_or_skip(t: &TestDatabase) {
     }
 }
 
-pub async fn stale_moderation_changes_nothing(t: &TestDatabase) {
-    let db = t.database();
+pub async fn stale_moderation_changes_nothing<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let order = new_order(db, &store, None).await;
     let review = review_of(&order, 4, 10);
@@ -517,8 +521,8 @@ pub async fn stale_moderation_changes_nothing(t: &TestDatabase) {
     );
 }
 
-pub async fn responding_again_replaces_the_response(t: &TestDatabase) {
-    let db = t.database();
+pub async fn responding_again_replaces_the_response<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let order = new_order(db, &store, None).await;
     let review = Review {
@@ -564,8 +568,8 @@ pub async fn responding_again_replaces_the_response(t: &TestDatabase) {
     assert_eq!(db.respond(&store, &review_id(), &replaced).await, Ok(false));
 }
 
-pub async fn deleting_a_review_counts_it_out(t: &TestDatabase) {
-    let db = t.database();
+pub async fn deleting_a_review_counts_it_out<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let mut reviews = Vec::new();
     for (stars, moderation) in [(5, APPROVED), (5, Moderation::NEW), (3, FEATURED)] {
@@ -616,8 +620,8 @@ pub async fn deleting_a_review_counts_it_out(t: &TestDatabase) {
     assert_eq!(counters(t, &store).await.total, 3);
 }
 
-pub async fn erasing_a_customer_keeps_their_reviews(t: &TestDatabase) {
-    let db = t.database();
+pub async fn erasing_a_customer_keeps_their_reviews<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let anders = new_customer(db, &store, 2).await;
@@ -682,8 +686,8 @@ pub async fn erasing_a_customer_keeps_their_reviews(t: &TestDatabase) {
 
 /// A review written for a customer erased after its order was read is kept without them,
 /// as the erasure would have left it.
-pub async fn a_review_of_an_erased_customer_is_kept_without_them(t: &TestDatabase) {
-    let db = t.database();
+pub async fn a_review_of_an_erased_customer_is_kept_without_them<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let order = new_order(db, &store, Some(&maria)).await;
@@ -737,8 +741,8 @@ fn model_stats(live: &BTreeMap<ReviewId, Review>) -> ReviewStats {
 }
 
 /// The counters, the recount, the model and the list totals they answer all agree.
-async fn assert_counted(t: &TestDatabase, store: &StoreId, live: &BTreeMap<ReviewId, Review>) {
-    let db = t.database();
+async fn assert_counted<B: Backend>(t: &B, store: &StoreId, live: &BTreeMap<ReviewId, Review>) {
+    let db = t.repos();
     let want = model_stats(live);
     assert_eq!(counters(t, store).await, want);
     let total = |filter: ReviewFilter| async move {
@@ -768,8 +772,8 @@ async fn assert_counted(t: &TestDatabase, store: &StoreId, live: &BTreeMap<Revie
 
 /// 200 seeded inserts, duplicates, approvals and un-approvals, stale changes, responses and
 /// deletes: the counters equal a recount of the rows throughout.
-pub async fn review_counters_equal_a_recount(t: &TestDatabase) {
-    let db = t.database();
+pub async fn review_counters_equal_a_recount<B: Backend>(t: &B) {
+    let db = t.repos();
     let (store, bystander) = (new_store(db).await, new_store(db).await);
     let customers = [
         new_customer(db, &store, 1).await,
@@ -893,8 +897,8 @@ pub async fn review_counters_equal_a_recount(t: &TestDatabase) {
 }
 
 /// Inserts, approvals and deletes of one store at once: none is lost from the counters.
-pub async fn concurrent_review_writes_keep_the_counters_exact(t: &TestDatabase) {
-    let db = t.database();
+pub async fn concurrent_review_writes_keep_the_counters_exact<B: Backend>(t: &B) {
+    let db = t.repos();
     let store = new_store(db).await;
     let maria = new_customer(db, &store, 1).await;
     let mut existing = Vec::new();

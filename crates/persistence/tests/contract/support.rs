@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::backend::Repositories;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Europe::Copenhagen;
 use customers_domain::access::{Credential, Role, SecretKind, StaffUser};
@@ -20,8 +21,6 @@ use customers_domain::order::OrderRepository;
 use customers_domain::order::{Order, OrderItem, OrderStatus, Recorded, points_earned};
 use customers_domain::page::PageRequest;
 use customers_domain::store::Store;
-use customers_domain::store::StoreRepository;
-use customers_persistence::Database;
 
 /// A fixed, millisecond-precise instant (what the service stores), plus `minutes`.
 /// When the tests' writes happen.
@@ -122,7 +121,7 @@ pub fn store_fixture() -> StoreFixture {
 }
 
 /// Creates a new store (with owner and token) and returns its id.
-pub async fn new_store(db: &Database) -> StoreId {
+pub async fn new_store(db: &impl Repositories) -> StoreId {
     let fixture = store_fixture();
     db.create_with_owner(
         &fixture.store,
@@ -189,13 +188,13 @@ pub fn with_contact(mut customer: Customer, email: Option<&str>, phone: Option<&
     customer
 }
 
-pub async fn insert(db: &Database, customer: &Customer) {
+pub async fn insert(db: &impl Repositories, customer: &Customer) {
     CustomerRepository::insert(db, customer, &audit(&customer.store_id))
         .await
         .expect("the customer is inserted");
 }
 
-pub async fn find(db: &Database, store: &StoreId, id: &CustomerId) -> Option<Customer> {
+pub async fn find(db: &impl Repositories, store: &StoreId, id: &CustomerId) -> Option<Customer> {
     CustomerRepository::find(db, store, id)
         .await
         .expect("find works")
@@ -212,7 +211,7 @@ pub fn query(filter: CustomerFilter) -> CustomerListQuery {
 
 /// The ids of one page and the total.
 pub async fn list_ids(
-    db: &Database,
+    db: &impl Repositories,
     store: &StoreId,
     query: &CustomerListQuery,
 ) -> (Vec<CustomerId>, u64) {
@@ -223,14 +222,15 @@ pub async fn list_ids(
 }
 
 /// The total of the unfiltered list (read from the store's counter).
-pub async fn counted(db: &Database, store: &StoreId) -> u64 {
+pub async fn counted(db: &impl Repositories, store: &StoreId) -> u64 {
     list_ids(db, store, &query(CustomerFilter::default()))
         .await
         .1
 }
 
-/// The total of a list filtered so that it matches every customer: a real `COUNT(*)`.
-pub async fn really_counted(db: &Database, store: &StoreId) -> u64 {
+/// The total of a list filtered so that it matches every customer: counted afresh rather than
+/// read from the store's counter (on SQL, a real `COUNT(*)`).
+pub async fn really_counted(db: &impl Repositories, store: &StoreId) -> u64 {
     let everyone = CustomerFilter {
         min_spent: Some(i64::MIN),
         ..CustomerFilter::default()
@@ -240,7 +240,7 @@ pub async fn really_counted(db: &Database, store: &StoreId) -> u64 {
 
 /// Creates a new store and returns it with the id of its owner's token (a credential that
 /// idempotency keys can belong to).
-pub async fn new_store_with_token(db: &Database) -> (StoreId, CredentialId) {
+pub async fn new_store_with_token(db: &impl Repositories) -> (StoreId, CredentialId) {
     let fixture = store_fixture();
     db.create_with_owner(
         &fixture.store,
@@ -255,7 +255,7 @@ pub async fn new_store_with_token(db: &Database) -> (StoreId, CredentialId) {
 }
 
 /// A new blank customer of the store.
-pub async fn new_customer(db: &Database, store: &StoreId, n: u32) -> CustomerId {
+pub async fn new_customer(db: &impl Repositories, store: &StoreId, n: u32) -> CustomerId {
     let customer = blank_customer(store, customer_id(n));
     insert(db, &customer).await;
     customer.id
@@ -331,7 +331,7 @@ pub fn simple_order(
 }
 
 /// Records an order that must be new.
-pub async fn record(db: &Database, order: &Order) -> Order {
+pub async fn record(db: &impl Repositories, order: &Order) -> Order {
     match OrderRepository::record(db, order, &entry_id(), None, now(), &recorded_audit(order)).await
     {
         Ok(Recorded::New(order)) => order,
@@ -340,7 +340,7 @@ pub async fn record(db: &Database, order: &Order) -> Order {
 }
 
 /// The customer's activity (totals and points).
-pub async fn activity(db: &Database, store: &StoreId, customer: &CustomerId) -> Activity {
+pub async fn activity(db: &impl Repositories, store: &StoreId, customer: &CustomerId) -> Activity {
     find(db, store, customer)
         .await
         .expect("the customer exists")
@@ -349,7 +349,7 @@ pub async fn activity(db: &Database, store: &StoreId, customer: &CustomerId) -> 
 
 /// The customer's balance and every ledger entry, newest first.
 pub async fn whole_ledger(
-    db: &Database,
+    db: &impl Repositories,
     store: &StoreId,
     customer: &CustomerId,
 ) -> (i64, Vec<LedgerEntry>) {
