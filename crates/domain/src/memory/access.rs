@@ -89,6 +89,12 @@ impl StoreRepository for Memory {
             if state.tenants.contains_key(&store.id) {
                 return Err(RepoError::Internal(format!("the id {} is taken", store.id)));
             }
+            if owner.store_id != store.id {
+                return Err(RepoError::Internal(format!(
+                    "the owner {} belongs to another store",
+                    owner.id
+                )));
+            }
             check_digest(state, token)?;
             let mut tenant = Tenant::new(store.clone());
             insert_user(&mut tenant, owner, password_hash)?;
@@ -99,7 +105,7 @@ impl StoreRepository for Memory {
                     revoked_at: None,
                 },
             );
-            tenant.audit.push(audit.clone());
+            tenant.log(audit.clone());
             state.tenants.insert(store.id.clone(), tenant);
             Ok(())
         })
@@ -115,8 +121,9 @@ impl UserRepository for Memory {
     ) -> Result<(), RepoError> {
         self.write(|state| {
             let tenant = state.tenant_mut(&user.store_id)?;
+            tenant.audit_free(audit)?;
             insert_user(tenant, user, password_hash)?;
-            tenant.audit.push(audit.clone());
+            tenant.log(audit.clone());
             Ok(())
         })
     }
@@ -162,18 +169,19 @@ fn revoke(
     kind: Option<SecretKind>,
     now: DateTime<Utc>,
     audit: &AuditEntry,
-) -> bool {
+) -> Result<bool, RepoError> {
     let Some(tenant) = state.tenants.get_mut(store) else {
-        return false;
+        return Ok(false);
     };
+    tenant.audit_free(audit)?;
     let Some(stored) = tenant.credentials.get_mut(id).filter(|stored| {
         active(stored, now) && kind.is_none_or(|kind| stored.credential.kind == kind)
     }) else {
-        return false;
+        return Ok(false);
     };
     stored.revoked_at = Some(now);
-    tenant.audit.push(audit.clone());
-    true
+    tenant.log(audit.clone());
+    Ok(true)
 }
 
 impl CredentialRepository for Memory {
@@ -181,6 +189,7 @@ impl CredentialRepository for Memory {
         self.write(|state| {
             check_digest(state, credential)?;
             let tenant = state.tenant_mut(&credential.store_id)?;
+            tenant.audit_free(audit)?;
             if tenant.credentials.contains_key(&credential.id) {
                 return Err(RepoError::Internal(format!(
                     "the id {} is taken",
@@ -194,7 +203,7 @@ impl CredentialRepository for Memory {
                     revoked_at: None,
                 },
             );
-            tenant.audit.push(audit.clone());
+            tenant.log(audit.clone());
             Ok(())
         })
     }
@@ -271,16 +280,7 @@ impl CredentialRepository for Memory {
         now: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> Result<bool, RepoError> {
-        self.write(|state| {
-            Ok(revoke(
-                state,
-                store,
-                id,
-                Some(SecretKind::ApiKey),
-                now,
-                audit,
-            ))
-        })
+        self.write(|state| revoke(state, store, id, Some(SecretKind::ApiKey), now, audit))
     }
 
     async fn revoke(
@@ -290,7 +290,7 @@ impl CredentialRepository for Memory {
         now: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> Result<bool, RepoError> {
-        self.write(|state| Ok(revoke(state, store, id, None, now, audit)))
+        self.write(|state| revoke(state, store, id, None, now, audit))
     }
 }
 
@@ -309,7 +309,9 @@ fn refusal_key(key: &str) -> String {
 /// Stores an audit entry of the login path, when its store is known (and exists).
 fn push_audit(state: &mut State, audit: Option<AuditEntry>) -> Result<(), RepoError> {
     if let Some(audit) = audit {
-        state.tenant_mut(&audit.store_id)?.audit.push(audit);
+        let tenant = state.tenant_mut(&audit.store_id)?;
+        tenant.audit_free(&audit)?;
+        tenant.log(audit);
     }
     Ok(())
 }

@@ -130,6 +130,7 @@ impl CustomerRepository for Memory {
     async fn insert(&self, customer: &Customer, audit: &AuditEntry) -> Result<(), RepoError> {
         self.write(|state| {
             let tenant = state.tenant_mut(&customer.store_id)?;
+            tenant.audit_free(audit)?;
             if tenant.customers.contains_key(&customer.id) {
                 return Err(RepoError::Internal(format!(
                     "the id {} is taken",
@@ -144,7 +145,7 @@ impl CustomerRepository for Memory {
                     ledger: Vec::new(),
                 },
             );
-            tenant.audit.push(audit.clone());
+            tenant.log(audit.clone());
             Ok(())
         })
     }
@@ -179,6 +180,7 @@ impl CustomerRepository for Memory {
             let Some(tenant) = state.tenants.get_mut(store) else {
                 return Ok(false);
             };
+            tenant.audit_free(audit)?;
             match tenant.customers.get(id) {
                 Some(stored) if stored.customer.version == expected_version => {}
                 _ => return Ok(false),
@@ -191,7 +193,7 @@ impl CustomerRepository for Memory {
             customer.profile = profile.clone();
             customer.version += 1;
             customer.updated_at = now;
-            tenant.audit.push(audit.clone());
+            tenant.log(audit.clone());
             Ok(true)
         })
     }
@@ -208,15 +210,19 @@ impl CustomerRepository for Memory {
             let Some(tenant) = state.tenants.get_mut(store) else {
                 return Ok(false);
             };
+            let Some(stored) = tenant.customers.get(id) else {
+                return Ok(false);
+            };
+            let Some(after) = Block::change(stored.customer.block.as_ref(), block) else {
+                return Ok(true);
+            };
+            tenant.audit_free(audit)?;
             let Some(stored) = tenant.customers.get_mut(id) else {
                 return Ok(false);
             };
-            let customer = &mut stored.customer;
-            if let Some(after) = Block::change(customer.block.as_ref(), block) {
-                customer.block = after;
-                customer.updated_at = now;
-                tenant.audit.push(audit.clone());
-            }
+            stored.customer.block = after;
+            stored.customer.updated_at = now;
+            tenant.log(audit.clone());
             Ok(true)
         })
     }
@@ -231,6 +237,7 @@ impl CustomerRepository for Memory {
             let Some(tenant) = state.tenants.get_mut(store) else {
                 return Ok(false);
             };
+            tenant.audit_free(audit)?;
             // The customer's ledger goes with it.
             if tenant.customers.remove(id).is_none() {
                 return Ok(false);
@@ -251,7 +258,7 @@ impl CustomerRepository for Memory {
             }
             // Stored responses about the customer go, claims in progress too.
             tenant.keys.retain(|_, key| !theirs(&key.customer));
-            tenant.audit.push(audit.clone());
+            tenant.log(audit.clone());
             Ok(true)
         })
     }

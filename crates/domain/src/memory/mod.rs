@@ -25,7 +25,7 @@ mod reviews;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::pin::pin;
@@ -40,7 +40,7 @@ use crate::audit::AuditEntry;
 use crate::customer::{Activity, Block, Customer};
 use crate::idempotency::StoredResponse;
 use crate::ids::{
-    CredentialId, CustomerId, GENERATED_RANDOM_LEN, OrderId, ReviewId, StoreId, UserId,
+    AuditId, CredentialId, CustomerId, GENERATED_RANDOM_LEN, OrderId, ReviewId, StoreId, UserId,
 };
 use crate::loyalty::LedgerEntry;
 use crate::order::Order;
@@ -81,6 +81,8 @@ struct Tenant {
     review_stats: ReviewStats,
     /// In the order written: the tie-break of entries of one instant.
     audit: Vec<AuditEntry>,
+    /// The ids in `audit`: an entry's id is unique, as the database's key makes it.
+    audit_ids: HashSet<AuditId>,
     /// By credential and key.
     keys: HashMap<(CredentialId, String), StoredKey>,
     users: BTreeMap<UserId, (StaffUser, String)>,
@@ -88,6 +90,21 @@ struct Tenant {
 }
 
 impl Tenant {
+    /// Refuses an entry whose id is taken: checked before a write changes anything, so that a
+    /// change whose entry cannot be stored is not made either.
+    fn audit_free(&self, entry: &AuditEntry) -> Result<(), RepoError> {
+        if self.audit_ids.contains(&entry.id) {
+            return Err(RepoError::Internal(format!("the id {} is taken", entry.id)));
+        }
+        Ok(())
+    }
+
+    /// Appends an entry checked with [`Tenant::audit_free`].
+    fn log(&mut self, entry: AuditEntry) {
+        self.audit_ids.insert(entry.id.clone());
+        self.audit.push(entry);
+    }
+
     fn new(store: Store) -> Self {
         Self {
             store,
@@ -96,6 +113,7 @@ impl Tenant {
             reviews: BTreeMap::new(),
             review_stats: ReviewStats::default(),
             audit: Vec::new(),
+            audit_ids: HashSet::new(),
             keys: HashMap::new(),
             users: BTreeMap::new(),
             credentials: BTreeMap::new(),

@@ -61,6 +61,7 @@ impl OrderRepository for Memory {
                 ))
                 .into());
             }
+            tenant.audit_free(audit)?;
             if let Some(customer) = &order.customer_id {
                 let stored = tenant
                     .customers
@@ -82,7 +83,7 @@ impl OrderRepository for Memory {
                     claim,
                 },
             );
-            tenant.audit.push(audit.clone());
+            tenant.log(audit.clone());
             Ok(Recorded::New(order.clone()))
         })
     }
@@ -114,6 +115,10 @@ impl OrderRepository for Memory {
             if stored.order.status == OrderStatus::Cancelled {
                 return Ok(Some(stored.order.clone()));
             }
+            tenant.audit_free(audit)?;
+            let Some(stored) = tenant.orders.get_mut(id) else {
+                return Ok(None);
+            };
             let order = &mut stored.order;
             order.status = OrderStatus::Cancelled;
             order.cancelled_at = Some(now);
@@ -121,7 +126,7 @@ impl OrderRepository for Memory {
             let order = order.clone();
             let mut entry = audit.clone();
             entry.customer_id = order.customer_id.clone();
-            tenant.audit.push(entry);
+            tenant.log(entry);
             let Some(customer) = &order.customer_id else {
                 return Ok(Some(order));
             };
@@ -235,6 +240,7 @@ impl LoyaltyRepository for Memory {
                     return Ok(used.clone());
                 }
             }
+            tenant.audit_free(audit)?;
             let stored = tenant
                 .customers
                 .get_mut(&entry.customer_id)
@@ -246,7 +252,7 @@ impl LoyaltyRepository for Memory {
             };
             stored.customer.activity.loyalty_points = balance;
             stored.ledger.push((written.clone(), claim));
-            tenant.audit.push(audit.clone());
+            tenant.log(audit.clone());
             Ok(written)
         })
     }

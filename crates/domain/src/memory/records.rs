@@ -26,7 +26,9 @@ fn matches(filter: &AuditFilter, entry: &AuditEntry) -> bool {
 impl AuditRepository for Memory {
     async fn record(&self, entry: &AuditEntry) -> Result<(), RepoError> {
         self.write(|state| {
-            state.tenant_mut(&entry.store_id)?.audit.push(entry.clone());
+            let tenant = state.tenant_mut(&entry.store_id)?;
+            tenant.audit_free(entry)?;
+            tenant.log(entry.clone());
             Ok(())
         })
     }

@@ -4,58 +4,23 @@
 //! The cases generic over [`Backend`] hold on every adapter of the ports; those that need SQL
 //! (pools, raw connections, migrations) take a [`TestDatabase`] instead.
 
-use customers_domain::access::{CredentialRepository, LoginFailureRepository, UserRepository};
-use customers_domain::audit::AuditRepository;
-use customers_domain::customer::{Activity, Block, CustomerRepository};
-use customers_domain::idempotency::IdempotencyRepository;
+use customers_domain::customer::{Activity, Block};
 use customers_domain::ids::{CustomerId, StoreId};
-use customers_domain::loyalty::LoyaltyRepository;
-use customers_domain::order::OrderRepository;
+use customers_domain::memory::Memory;
 use customers_domain::ports::RepoError;
-use customers_domain::review::{ReviewRepository, ReviewStats};
-use customers_domain::store::StoreRepository;
+use customers_domain::review::ReviewStats;
+use customers_domain::services::Repositories as Ports;
 use customers_persistence::Database;
 use customers_persistence::testing::TestDatabase;
 
-/// Every repository port at once, cloneable into spawned tasks (as the services use them).
+/// Every repository port at once (the domain's [`Ports`]), cloneable into spawned tasks (as
+/// the services use them).
 ///
 /// Several ports share method names (`insert`, `find`, `list`, `delete`, `record`): on a
 /// value of a generic `Repositories` type those are called as `CustomerRepository::insert(db, …)`.
-pub trait Repositories:
-    CustomerRepository
-    + OrderRepository
-    + LoyaltyRepository
-    + ReviewRepository
-    + AuditRepository
-    + IdempotencyRepository
-    + StoreRepository
-    + UserRepository
-    + CredentialRepository
-    + LoginFailureRepository
-    + Clone
-    + Send
-    + Sync
-    + 'static
-{
-}
+pub trait Repositories: Ports + Clone {}
 
-impl<R> Repositories for R where
-    R: CustomerRepository
-        + OrderRepository
-        + LoyaltyRepository
-        + ReviewRepository
-        + AuditRepository
-        + IdempotencyRepository
-        + StoreRepository
-        + UserRepository
-        + CredentialRepository
-        + LoginFailureRepository
-        + Clone
-        + Send
-        + Sync
-        + 'static
-{
-}
+impl<R: Ports + Clone> Repositories for R {}
 
 /// A fresh, empty store of every repository, for one test.
 // The cases await these futures in place, never in spawned tasks: they need not be `Send`.
@@ -126,5 +91,39 @@ impl Backend for TestDatabase {
             customers_persistence::Backend::Sqlite => "sqlite",
             customers_persistence::Backend::Postgres => "postgres",
         }
+    }
+}
+
+impl Backend for Memory {
+    type Repos = Memory;
+
+    fn repos(&self) -> &Memory {
+        self
+    }
+
+    async fn set_activity(
+        &self,
+        store: &StoreId,
+        customer: &CustomerId,
+        activity: &Activity,
+    ) -> Result<bool, RepoError> {
+        Memory::set_activity(self, store, customer, activity).await
+    }
+
+    async fn set_block(
+        &self,
+        store: &StoreId,
+        customer: &CustomerId,
+        block: Option<&Block>,
+    ) -> Result<bool, RepoError> {
+        Memory::set_block(self, store, customer, block).await
+    }
+
+    async fn recount_reviews(&self, store: &StoreId) -> Result<ReviewStats, RepoError> {
+        Memory::recount_reviews(self, store).await
+    }
+
+    fn name(&self) -> &'static str {
+        "memory"
     }
 }

@@ -1,7 +1,8 @@
 //! The repository contract: one suite of cases, each test on a fresh, empty backend of its own.
 //!
 //! - The cases generic over [`backend::Backend`] hold on every adapter of the repository
-//!   ports: they run on SQLite and on PostgreSQL (modules `sqlite` and `postgres`).
+//!   ports: they run on SQLite, on PostgreSQL and on the domain's in-memory adapter (modules
+//!   `sqlite`, `postgres` and `memory`).
 //! - The cases that need SQL (pool sizes, held connections, closing, migrations) take a
 //!   [`TestDatabase`](customers_persistence::testing::TestDatabase) and run on SQLite and
 //!   PostgreSQL only.
@@ -35,6 +36,9 @@ macro_rules! open {
     };
     (postgres) => {
         customers_persistence::testing::TestDatabase::postgres().await
+    };
+    (memory) => {
+        Some(customers_domain::memory::Memory::new())
     };
 }
 
@@ -167,4 +171,8 @@ mod sqlite {
 mod postgres {
     on_every_backend!(postgres);
     on_sql_backends!(postgres);
+}
+
+mod memory {
+    on_every_backend!(memory);
 }
