@@ -173,10 +173,14 @@ fn revoke(
     let Some(tenant) = state.tenants.get_mut(store) else {
         return Ok(false);
     };
-    tenant.audit_free(audit)?;
-    let Some(stored) = tenant.credentials.get_mut(id).filter(|stored| {
+    let revocable = |stored: &StoredCredential| {
         active(stored, now) && kind.is_none_or(|kind| stored.credential.kind == kind)
-    }) else {
+    };
+    if !tenant.credentials.get(id).is_some_and(revocable) {
+        return Ok(false);
+    }
+    tenant.audit_free(audit)?;
+    let Some(stored) = tenant.credentials.get_mut(id) else {
         return Ok(false);
     };
     stored.revoked_at = Some(now);

@@ -180,11 +180,11 @@ impl CustomerRepository for Memory {
             let Some(tenant) = state.tenants.get_mut(store) else {
                 return Ok(false);
             };
-            tenant.audit_free(audit)?;
             match tenant.customers.get(id) {
                 Some(stored) if stored.customer.version == expected_version => {}
                 _ => return Ok(false),
             }
+            tenant.audit_free(audit)?;
             check_unique(tenant, profile, Some(id))?;
             let Some(stored) = tenant.customers.get_mut(id) else {
                 return Ok(false);
@@ -237,11 +237,12 @@ impl CustomerRepository for Memory {
             let Some(tenant) = state.tenants.get_mut(store) else {
                 return Ok(false);
             };
-            tenant.audit_free(audit)?;
-            // The customer's ledger goes with it.
-            if tenant.customers.remove(id).is_none() {
+            if !tenant.customers.contains_key(id) {
                 return Ok(false);
             }
+            tenant.audit_free(audit)?;
+            // The customer's ledger goes with it.
+            tenant.customers.remove(id);
             let theirs = |customer: &Option<CustomerId>| customer.as_ref() == Some(id);
             // Orders stay, without their customer.
             for stored in tenant.orders.values_mut() {
