@@ -160,6 +160,14 @@ impl Default for TestPorts {
 
 /// Each service over the mocks it uses, with the fixed clock and numbered ids.
 impl TestPorts {
+    /// The digest mock answers every secret reversed: distinct secrets, distinct digests,
+    /// and a test can tell which secret a digest is of.
+    pub fn digest_reversed(&mut self) {
+        self.digests
+            .expect_digest()
+            .returning(|secret| secret.chars().rev().collect());
+    }
+
     /// A [`CustomerService`] over the customer and store mocks.
     pub fn customer_service(self) -> CustomerService<MockCustomerRepository, MockStoreRepository> {
         CustomerService::new(Arc::new(self.customers), Arc::new(self.stores), system())

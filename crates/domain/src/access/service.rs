@@ -627,13 +627,6 @@ mod tests {
         });
     }
 
-    fn digest_as_reversed(ports: &mut TestPorts) {
-        ports
-            .digests
-            .expect_digest()
-            .returning(|s| s.chars().rev().collect());
-    }
-
     #[tokio::test]
     async fn malformed_secrets_are_refused_before_any_lookup() {
         let mut ports = TestPorts::new();
@@ -654,7 +647,7 @@ mod tests {
     #[tokio::test]
     async fn a_good_secret_is_found_by_its_digest() {
         let mut ports = TestPorts::new();
-        digest_as_reversed(&mut ports);
+        ports.digest_reversed();
         let expected_digest: String = token().chars().rev().collect();
         ports
             .credentials
@@ -672,7 +665,7 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_revoked_or_expired_secret_is_unauthorized() {
         let mut ports = TestPorts::new();
-        digest_as_reversed(&mut ports);
+        ports.digest_reversed();
         ports
             .credentials
             .expect_find_active()
@@ -787,7 +780,7 @@ mod tests {
         let mut ports = TestPorts::new();
         no_failures(&mut ports);
         the_store_exists(&mut ports);
-        digest_as_reversed(&mut ports);
+        ports.digest_reversed();
         ports
             .users
             .expect_find_by_email()
@@ -1178,7 +1171,7 @@ mod tests {
     async fn a_right_password_forgets_the_attempt_and_the_accounts_failures() {
         let mut ports = TestPorts::new();
         the_store_exists(&mut ports);
-        digest_as_reversed(&mut ports);
+        ports.digest_reversed();
         ports
             .login_failures
             .expect_claim_attempt()
@@ -1260,7 +1253,7 @@ mod tests {
     #[tokio::test]
     async fn api_keys_are_made_by_admins_and_stored_as_digests() {
         let mut ports = TestPorts::new();
-        digest_as_reversed(&mut ports);
+        ports.digest_reversed();
         ports
             .credentials
             .expect_insert()

@@ -175,17 +175,10 @@ mod tests {
     use crate::access::secret::{self, SecretKind};
     use crate::testing::{TestPorts, ready};
 
-    fn digest_as_reversed(ports: &mut TestPorts) {
-        ports
-            .digests
-            .expect_digest()
-            .returning(|s| s.chars().rev().collect());
-    }
-
     #[tokio::test]
     async fn a_new_store_comes_with_its_owner_and_a_token() {
         let mut ports = TestPorts::new();
-        digest_as_reversed(&mut ports);
+        ports.digest_reversed();
         ports.passwords.expect_hash().never();
         ports
             .stores
