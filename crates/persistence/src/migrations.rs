@@ -28,7 +28,14 @@ const MIGRATION_LOCK: i64 = 0x6f72_6465_6c69_7961;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-pub(crate) async fn run(database: &Database) -> Result<(), DatabaseError> {
+impl Database {
+    /// Applies the pending embedded migrations of the live backend.
+    pub async fn migrate(&self) -> Result<(), DatabaseError> {
+        run(self).await
+    }
+}
+
+async fn run(database: &Database) -> Result<(), DatabaseError> {
     let unavailable =
         |error: customers_domain::ports::RepoError| DatabaseError::Unavailable(error.to_string());
     let applied = match &database.pool {

@@ -687,11 +687,6 @@ impl Database {
         Ok(database)
     }
 
-    /// Applies the pending embedded migrations of the live backend.
-    pub async fn migrate(&self) -> Result<(), DatabaseError> {
-        crate::migrations::run(self).await
-    }
-
     /// Whether the database answers a trivial query (for `/readyz`).
     pub async fn ping(&self) -> Result<(), RepoError> {
         with_connection!(self, |conn| {
