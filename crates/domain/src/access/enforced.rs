@@ -98,10 +98,16 @@ async fn forbidden(action: Action, caller: &Principal) -> bool {
                 .await,
             Err(LoyaltyError::Forbidden)
         ),
-        A::CustomerLoyalty => matches!(
-            ports.loyalty_service().ledger(caller, CUSTOMER, page).await,
-            Err(LoyaltyError::Forbidden)
-        ),
+        A::CustomerLoyalty => {
+            let loyalty = ports.loyalty_service();
+            matches!(
+                loyalty.ledger(caller, CUSTOMER, page).await,
+                Err(LoyaltyError::Forbidden)
+            ) && matches!(
+                loyalty.balance(caller, CUSTOMER).await,
+                Err(LoyaltyError::Forbidden)
+            )
+        }
         A::CreateReview => matches!(
             ports
                 .review_service()
