@@ -1,6 +1,14 @@
 //! Per-credential limits: a token bucket (a rate and a burst) and a cap on requests in
-//! progress, for every authenticated request, so that one credential's load cannot crowd out
-//! the others.
+//! progress, for every authenticated request, and a smaller cap on the credential's scans in
+//! progress (the routes marked `scan` in `crate::routes`: lists, searches, aggregates, whose
+//! cost grows with the store's data), so that one credential's load cannot crowd out the
+//! others. A scan past its credential's cap waits a short while for one of them to end (the
+//! waiting scans are requests in progress too, so the concurrency cap bounds them), then gets
+//! 429 like the other refusals.
+//!
+//! Why a scan cap of its own: a search is CPU-bound in the database, and the 16 requests in
+//! progress a credential may have were 16 busy database backends, which on a small machine took
+//! every core from everyone else's reads (docs/performance.md, "Noisy neighbours").
 //!
 //! The state lives in this process's memory: with several replicas each limits on its own, so
 //! a credential may get up to the replicas' number times the rate across all of them. A
@@ -14,12 +22,15 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The name of the one policy in the rate-limit fields.
 pub const POLICY: &str = "credential";
 
-/// Limits of one credential. A rate of 0 means no rate limit, a concurrency of 0 no cap.
+/// Limits of one credential. A rate of 0 means no rate limit, a concurrency or scans of 0 no
+/// cap.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CredentialLimits {
     /// Requests per second a credential's bucket refills with.
@@ -28,12 +39,26 @@ pub struct CredentialLimits {
     pub burst: u32,
     /// Most requests of one credential in progress at once.
     pub concurrency: u32,
+    /// Most scans (routes marked `scan`) of one credential running at once.
+    pub scans: u32,
+    /// How long a scan past `scans` waits for one of its credential's scans to end before it
+    /// is refused. Zero: refused at once.
+    pub scan_wait: Duration,
 }
 
 impl CredentialLimits {
     pub const DEFAULT_RATE_PER_SEC: u32 = 200;
     pub const DEFAULT_BURST: u32 = 400;
     pub const DEFAULT_CONCURRENCY: u32 = 16;
+    pub const DEFAULT_SCAN_WAIT_MS: u64 = 250;
+
+    /// Scans of one credential at once by default: half the cores, at least one. A scan keeps
+    /// a database core busy; whatever the busiest credential does, half the cores are left
+    /// for the others.
+    pub fn default_scans() -> u32 {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        u32::try_from(cores / 2).unwrap_or(u32::MAX).max(1)
+    }
 
     /// No limit at all.
     pub const fn off() -> Self {
@@ -41,11 +66,13 @@ impl CredentialLimits {
             rate_per_sec: 0.0,
             burst: 0,
             concurrency: 0,
+            scans: 0,
+            scan_wait: Duration::ZERO,
         }
     }
 
     fn is_off(&self) -> bool {
-        !self.has_rate() && self.concurrency == 0
+        !self.has_rate() && self.concurrency == 0 && self.scans == 0
     }
 
     fn has_rate(&self) -> bool {
@@ -71,6 +98,8 @@ impl Default for CredentialLimits {
             rate_per_sec: f64::from(Self::DEFAULT_RATE_PER_SEC),
             burst: Self::DEFAULT_BURST,
             concurrency: Self::DEFAULT_CONCURRENCY,
+            scans: Self::default_scans(),
+            scan_wait: Duration::from_millis(Self::DEFAULT_SCAN_WAIT_MS),
         }
     }
 }
@@ -97,6 +126,8 @@ pub enum Refusal {
     Rate,
     /// The credential has as many requests in progress as it may.
     Concurrency,
+    /// The credential's scans did not leave it a slot within the scan wait.
+    Scans,
 }
 
 /// The verdict on one request.
@@ -119,6 +150,9 @@ struct Bucket {
     tokens: f64,
     updated: Instant,
     in_flight: u32,
+    /// The credential's scan slots, made at its first scan. Kept while a request is in
+    /// progress (every scan holds one), so a sweep never forgets a slot in use.
+    scans: Option<Arc<Semaphore>>,
 }
 
 #[derive(Debug, Default)]
@@ -198,6 +232,7 @@ impl Limiter {
                 tokens: self.limits.burst(),
                 updated: now,
                 in_flight: 0,
+                scans: None,
             });
         self.refill(bucket, now);
         let limits = self.limits;
@@ -224,6 +259,7 @@ impl Limiter {
                 permit: Some(Permit {
                     limiter: Arc::clone(self),
                     credential: credential.to_owned(),
+                    scan: None,
                 }),
                 quota: self.quota(bucket),
             }
@@ -246,6 +282,21 @@ impl Limiter {
         buckets.sweep_above = (buckets.by_credential.len() * 2).max(SWEEP_FLOOR);
     }
 
+    /// The scan slots of a credential with a request in progress.
+    fn scan_slots(&self, credential: &str) -> Arc<Semaphore> {
+        let scans = self.limits.scans as usize;
+        let mut buckets = self.lock();
+        match buckets.by_credential.get_mut(credential) {
+            Some(bucket) => Arc::clone(
+                bucket
+                    .scans
+                    .get_or_insert_with(|| Arc::new(Semaphore::new(scans))),
+            ),
+            // Not reached: the permit asking keeps the bucket. A fresh set is as safe.
+            None => Arc::new(Semaphore::new(scans)),
+        }
+    }
+
     fn release(&self, credential: &str) {
         let mut buckets = self.lock();
         if let Some(bucket) = buckets.by_credential.get_mut(credential) {
@@ -259,6 +310,37 @@ impl Limiter {
 pub struct Permit {
     limiter: Arc<Limiter>,
     credential: String,
+    /// The credential's scan slot this request runs in, if it is a scan.
+    scan: Option<OwnedSemaphorePermit>,
+}
+
+impl Permit {
+    /// This request as one of its credential's scans: at once when the credential has a scan
+    /// slot free, else after waiting up to the scan wait for one (first come, first served),
+    /// else [`Refusal::Scans`]. Waiting costs a timer and nothing else; the slot is held until
+    /// the permit is dropped.
+    pub async fn scan(mut self) -> Result<Self, Refusal> {
+        let limits = self.limiter.limits;
+        if limits.scans == 0 || self.scan.is_some() {
+            return Ok(self);
+        }
+        let slots = self.limiter.scan_slots(&self.credential);
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) if limits.scan_wait.is_zero() => return Err(Refusal::Scans),
+            Err(_) => tokio::time::timeout(limits.scan_wait, slots.acquire_owned())
+                .await
+                .map_err(|_elapsed| Refusal::Scans)?
+                .map_err(|_closed| Refusal::Scans)?,
+        };
+        self.scan = Some(slot);
+        Ok(self)
+    }
+
+    /// Whether this request holds a scan slot.
+    pub fn is_scan(&self) -> bool {
+        self.scan.is_some()
+    }
 }
 
 impl Drop for Permit {
@@ -278,7 +360,24 @@ mod tests {
             rate_per_sec: rate,
             burst,
             concurrency,
+            scans: 0,
+            scan_wait: Duration::ZERO,
         })
+    }
+
+    fn scan_limiter(concurrency: u32, scans: u32, scan_wait: Duration) -> Arc<Limiter> {
+        Limiter::new(CredentialLimits {
+            concurrency,
+            scans,
+            scan_wait,
+            ..CredentialLimits::off()
+        })
+    }
+
+    fn permit(limiter: &Arc<Limiter>, credential: &str) -> Permit {
+        admitted(limiter.admit(credential, Instant::now()))
+            .0
+            .expect("a permit")
     }
 
     fn admitted(admission: Admission) -> (Option<Permit>, Option<Quota>) {
@@ -392,5 +491,105 @@ mod tests {
             drop(admitted(limiter.admit(&format!("other_{i}"), now)));
             assert!(limiter.buckets() <= 2 * SWEEP_FLOOR + 2);
         }
+    }
+
+    #[test]
+    fn defaults_cap_scans_at_half_the_cores_and_at_least_one() {
+        let limits = CredentialLimits::default();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+        assert_eq!(limits.scans, (cores / 2).max(1));
+        assert!(limits.scans < limits.concurrency);
+        assert!(!limits.scan_wait.is_zero());
+        assert_eq!(CredentialLimits::off().scans, 0);
+    }
+
+    #[tokio::test]
+    async fn a_scan_past_its_credentials_cap_is_refused_and_other_requests_pass() {
+        let limiter = scan_limiter(0, 1, Duration::ZERO);
+        let first = permit(&limiter, "key_a").scan().await.unwrap();
+        assert!(first.is_scan());
+        assert_eq!(
+            permit(&limiter, "key_a").scan().await.unwrap_err(),
+            Refusal::Scans
+        );
+        // A request of the same credential that is no scan passes, and so does another
+        // credential's scan.
+        let point = permit(&limiter, "key_a");
+        assert!(!point.is_scan());
+        let other = permit(&limiter, "key_b").scan().await.unwrap();
+        // The refused scan gave its request back: only the scan, the read and nothing else.
+        drop(point);
+        // Once the first scan ends, the credential scans again.
+        drop(first);
+        let again = permit(&limiter, "key_a").scan().await.unwrap();
+        drop((again, other));
+    }
+
+    #[tokio::test]
+    async fn a_scan_waits_for_a_slot_within_the_scan_wait() {
+        let limiter = scan_limiter(0, 2, Duration::from_secs(60));
+        let first = permit(&limiter, "key_a").scan().await.unwrap();
+        let second = permit(&limiter, "key_a").scan().await.unwrap();
+        let waiting = tokio::spawn(permit(&limiter, "key_a").scan());
+        // It waits while both slots are taken…
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiting.is_finished());
+        // …and takes the first one given back.
+        drop(first);
+        let third = waiting.await.unwrap().unwrap();
+        assert!(third.is_scan());
+        drop((second, third));
+    }
+
+    #[tokio::test]
+    async fn a_scan_that_waits_too_long_is_refused() {
+        let limiter = scan_limiter(0, 1, Duration::from_millis(20));
+        let first = permit(&limiter, "key_a").scan().await.unwrap();
+        assert_eq!(
+            permit(&limiter, "key_a").scan().await.unwrap_err(),
+            Refusal::Scans
+        );
+        drop(first);
+    }
+
+    #[tokio::test]
+    async fn waiting_scans_are_requests_in_progress_and_bounded_by_the_concurrency_cap() {
+        let limiter = scan_limiter(3, 1, Duration::from_secs(60));
+        let first = permit(&limiter, "key_a").scan().await.unwrap();
+        let waiting: Vec<_> = (0..2)
+            .map(|_| tokio::spawn(permit(&limiter, "key_a").scan()))
+            .collect();
+        // One scan and two waiting: the third request of the credential is refused at once.
+        assert!(matches!(
+            limiter.admit("key_a", Instant::now()),
+            Admission::Refused {
+                why: Refusal::Concurrency,
+                ..
+            }
+        ));
+        // The waiting ones are served in turn.
+        drop(first);
+        for scan in waiting {
+            drop(scan.await.unwrap().unwrap());
+        }
+        assert!(permit(&limiter, "key_a").scan().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_swept_bucket_never_frees_a_scan_slot_in_use() {
+        let limiter = scan_limiter(0, 1, Duration::ZERO);
+        let scan = permit(&limiter, "key_busy").scan().await.unwrap();
+        // Enough one-off credentials to sweep.
+        for i in 0..2 * SWEEP_FLOOR {
+            drop(permit(&limiter, &format!("key_{i}")));
+        }
+        assert_eq!(
+            permit(&limiter, "key_busy").scan().await.unwrap_err(),
+            Refusal::Scans
+        );
+        drop(scan);
+        assert!(permit(&limiter, "key_busy").scan().await.is_ok());
     }
 }

@@ -228,9 +228,10 @@ fn bearer(req: &ServiceRequest) -> Option<&str> {
 /// (401 otherwise) that its access rule allows (403 otherwise). The caller is put in the
 /// request's extensions for [`Caller`]. Protected responses are marked `no-store`.
 ///
-/// An authenticated request is then held to its credential's limits (`crate::limits`):
-/// past them, 429 `RATE_LIMITED` with `Retry-After`; every answer to a credential with a
-/// rate limit carries `RateLimit-Policy` and `RateLimit`.
+/// An authenticated request is then held to its credential's limits (`crate::limits`), a
+/// scan (`routes::Cost::Scan`) also to its credential's scan cap: past them, 429
+/// `RATE_LIMITED` with `Retry-After`; every answer to a credential with a rate limit carries
+/// `RateLimit-Policy` and `RateLimit`.
 pub async fn authorize<P: Stack>(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -273,10 +274,17 @@ pub async fn authorize<P: Stack>(
         (None, _) => Err(ApiError::unauthorized()),
         (Some(_), None) => Err(ApiError::internal()),
     };
-    let mut response = match verdict {
-        Ok(principal) => match limiter
-            .map(|limiter| limiter.admit(principal.credential_id.as_str(), Instant::now()))
-        {
+    let scan = route.is_some_and(|route| route.cost == routes::Cost::Scan);
+    let admission = match verdict {
+        Ok(principal) => {
+            let admission = limiter
+                .map(|limiter| limiter.admit(principal.credential_id.as_str(), Instant::now()));
+            Ok((principal, admit_scan(admission, scan).await))
+        }
+        Err(error) => Err(error),
+    };
+    let mut response = match admission {
+        Ok((principal, admission)) => match admission {
             Some(Admission::Refused {
                 why,
                 retry_after_secs,
@@ -315,6 +323,29 @@ pub async fn authorize<P: Stack>(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// A scan admitted by its credential's limits waits for one of the credential's scan slots
+/// (`crate::limits::Permit::scan`), or is refused like any request past a limit: no database,
+/// no body, no log line of its own.
+async fn admit_scan(admission: Option<Admission>, scan: bool) -> Option<Admission> {
+    match admission {
+        Some(Admission::Admitted {
+            permit: Some(permit),
+            quota,
+        }) if scan => Some(match permit.scan().await {
+            Ok(permit) => Admission::Admitted {
+                permit: Some(permit),
+                quota,
+            },
+            Err(why) => Admission::Refused {
+                why,
+                retry_after_secs: 1,
+                quota,
+            },
+        }),
+        other => other,
+    }
 }
 
 /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers), when the

@@ -1,5 +1,5 @@
 //! The access table: every endpoint, its method, who may call it (docs/api.md §2), whether it
-//! honours `Idempotency-Key` and which query parameters it takes.
+//! honours `Idempotency-Key`, which query parameters it takes and what it costs.
 //!
 //! The router is built from it, the auth middleware enforces it, `405 Allow` is derived from
 //! it, the query parser reads its parameters, the OpenAPI document is made from it, and the
@@ -106,9 +106,31 @@ pub struct Route {
     /// other, the handler reads each of them, and the OpenAPI operation lists them. Exactly the
     /// handlers of rows with parameters take `QueryParams` (checked by `crate::app`).
     pub query: &'static [Param],
+    /// What a request costs the database: the per-credential scan cap
+    /// (`crate::limits::Permit::scan`) holds the rows marked [`Cost::Scan`].
+    pub cost: Cost,
+}
+
+/// What one request of a route costs the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cost {
+    /// Rows found by key: a read by id, a write, a credential. Bounded whatever the store's
+    /// size.
+    Point,
+    /// A list, a search or an aggregate: its cost grows with the store's data (or one
+    /// customer's history), and a slow one keeps a database core busy.
+    Scan,
 }
 
 impl Route {
+    /// This row, marked as a scan ([`Cost::Scan`]).
+    const fn scan(self) -> Self {
+        Self {
+            cost: Cost::Scan,
+            ..self
+        }
+    }
+
     /// This row, marked as honouring `Idempotency-Key`.
     const fn idempotent(self) -> Self {
         Self {
@@ -144,6 +166,7 @@ const fn route(
         summary,
         idempotent: false,
         query: &[],
+        cost: Cost::Point,
     }
 }
 
@@ -153,24 +176,24 @@ use Verb::*;
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
     route(Post, "/customers", Access::Staff(Role::Staff), E::CreateCustomer, "Create a customer profile"),
-    route(Get, "/customers", Access::StaffOrKey(READ_CUSTOMERS), E::ListCustomers, "List customers with filtering and sorting").query(customers::LIST_QUERY),
+    route(Get, "/customers", Access::StaffOrKey(READ_CUSTOMERS), E::ListCustomers, "List customers with filtering and sorting").query(customers::LIST_QUERY).scan(),
     route(Get, "/customers/{id}", Access::StaffOrKey(READ_CUSTOMERS), E::GetCustomer, "Get a customer's full profile"),
     route(Patch, "/customers/{id}", Access::Staff(Role::Manager), E::UpdateCustomer, "Update a customer profile"),
     route(Delete, "/customers/{id}", Access::Staff(Role::Admin), E::DeleteCustomer, "Erase a customer"),
     route(Post, "/customers/{id}/block", Access::Staff(Role::Manager), E::BlockCustomer, "Block a customer from new orders"),
     route(Post, "/customers/{id}/unblock", Access::Staff(Role::Manager), E::UnblockCustomer, "Remove a customer's block"),
-    route(Get, "/customers/{id}/orders", Access::StaffOrKey(READ_CUSTOMER_ORDERS), E::CustomerOrders, "A customer's order history, newest first").query(PAGE_ONLY),
+    route(Get, "/customers/{id}/orders", Access::StaffOrKey(READ_CUSTOMER_ORDERS), E::CustomerOrders, "A customer's order history, newest first").query(PAGE_ONLY).scan(),
     route(Post, "/customers/{id}/loyalty/adjust", Access::Staff(Role::Manager), E::AdjustLoyalty, "Add or deduct loyalty points by hand").idempotent(),
-    route(Get, "/customers/{id}/loyalty", Access::StaffOrKey(READ_CUSTOMERS), E::CustomerLoyalty, "A customer's balance and ledger, newest first").query(PAGE_ONLY),
-    route(Get, "/customers/{id}/analytics", Access::StaffOrKey(READ_CUSTOMER_ANALYTICS), E::CustomerAnalytics, "A customer's purchase analytics"),
-    route(Get, "/customers/{id}/export", Access::Staff(Role::Admin), E::ExportCustomer, "Everything held about a customer, in one document"),
+    route(Get, "/customers/{id}/loyalty", Access::StaffOrKey(READ_CUSTOMERS), E::CustomerLoyalty, "A customer's balance and ledger, newest first").query(PAGE_ONLY).scan(),
+    route(Get, "/customers/{id}/analytics", Access::StaffOrKey(READ_CUSTOMER_ANALYTICS), E::CustomerAnalytics, "A customer's purchase analytics").scan(),
+    route(Get, "/customers/{id}/export", Access::Staff(Role::Admin), E::ExportCustomer, "Everything held about a customer, in one document").scan(),
     route(Post, "/orders", Access::StaffOrKey(WRITE_ORDERS), E::RecordOrder, "Record an order").idempotent(),
     route(Get, "/orders/{id}", Access::StaffOrKey(READ_ORDERS), E::GetOrder, "Get an order"),
     route(Post, "/orders/{id}/cancel", Access::StaffOrKey(WRITE_ORDERS), E::CancelOrder, "Cancel an order once"),
     route(Post, "/reviews", Access::Staff(Role::Staff), E::CreateReview, "Create a review of an order"),
-    route(Get, "/reviews", Access::StaffOrKey(READ_ORDERS), E::ListReviews, "List the store's reviews, newest first").query(reviews::LIST_QUERY),
+    route(Get, "/reviews", Access::StaffOrKey(READ_ORDERS), E::ListReviews, "List the store's reviews, newest first").query(reviews::LIST_QUERY).scan(),
     // Before "/reviews/{id}", which would otherwise take "stats" for an id.
-    route(Get, "/reviews/stats", Access::StaffOrKey(READ_ORDERS), E::ReviewStats, "Aggregate review statistics"),
+    route(Get, "/reviews/stats", Access::StaffOrKey(READ_ORDERS), E::ReviewStats, "Aggregate review statistics").scan(),
     route(Get, "/reviews/{id}", Access::StaffOrKey(READ_ORDERS), E::GetReview, "Get a review"),
     route(Patch, "/reviews/{id}", Access::Staff(Role::Manager), E::ModerateReview, "Approve, hide or feature a review"),
     route(Post, "/reviews/{id}/response", Access::Staff(Role::Manager), E::RespondToReview, "Add or replace the store's response"),
@@ -179,11 +202,11 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/auth/logout", Access::Staff(Role::Staff), E::Logout, "Revoke the staff token in use"),
     route(Get, "/auth/me", Access::AnyCredential, E::Me, "Describe the credential in use"),
     route(Post, "/users", Access::Staff(Role::Admin), E::CreateUser, "Add a staff user"),
-    route(Get, "/users", Access::Staff(Role::Admin), E::ListUsers, "List staff users").query(PAGE_ONLY),
+    route(Get, "/users", Access::Staff(Role::Admin), E::ListUsers, "List staff users").query(PAGE_ONLY).scan(),
     route(Post, "/api-keys", Access::Staff(Role::Admin), E::CreateApiKey, "Create an API key (its secret is shown once)"),
-    route(Get, "/api-keys", Access::Staff(Role::Admin), E::ListApiKeys, "List the store's API keys").query(PAGE_ONLY),
+    route(Get, "/api-keys", Access::Staff(Role::Admin), E::ListApiKeys, "List the store's API keys").query(PAGE_ONLY).scan(),
     route(Delete, "/api-keys/{id}", Access::Staff(Role::Admin), E::RevokeApiKey, "Revoke an API key at once"),
-    route(Get, "/audit", Access::Staff(Role::Admin), E::Audit, "Read the audit trail of customer changes and credential events").query(audit::LIST_QUERY),
+    route(Get, "/audit", Access::Staff(Role::Admin), E::Audit, "Read the audit trail of customer changes and credential events").query(audit::LIST_QUERY).scan(),
     route(Get, "/healthz", Access::Public, E::Health, "Liveness: the process answers"),
     route(Get, "/readyz", Access::Public, E::Ready, "Readiness: the database answers"),
     route(Get, "/metrics", Access::Public, E::Metrics, "Prometheus metrics"),
@@ -351,6 +374,36 @@ mod tests {
         }
         for action in Action::ALL {
             assert!(covered.contains(&action), "{action:?} has no route");
+        }
+    }
+
+    /// Every list (a row with query parameters) and every aggregate is a scan; reads by id,
+    /// writes and public rows are not.
+    #[test]
+    fn lists_and_aggregates_are_scans_and_reads_by_id_are_not() {
+        let scans: Vec<_> = ROUTES
+            .iter()
+            .filter(|route| route.cost == Cost::Scan)
+            .map(|route| route.endpoint)
+            .collect();
+        for route in ROUTES {
+            if !route.query.is_empty() {
+                assert_eq!(route.cost, Cost::Scan, "{}", route.path);
+            }
+            if route.verb != Get || route.access == Access::Public {
+                assert_eq!(route.cost, Cost::Point, "{}", route.path);
+            }
+        }
+        for endpoint in [
+            E::CustomerAnalytics,
+            E::ExportCustomer,
+            E::ReviewStats,
+            E::ListCustomers,
+        ] {
+            assert!(scans.contains(&endpoint), "{endpoint:?}");
+        }
+        for endpoint in [E::GetCustomer, E::GetOrder, E::GetReview, E::Me] {
+            assert_eq!(row(endpoint).cost, Cost::Point, "{endpoint:?}");
         }
     }
 
