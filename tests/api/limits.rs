@@ -300,4 +300,20 @@ async fn a_second_scan_of_a_credential_is_refused_while_its_reads_and_other_scan
     // With its scan done, the owner searches again.
     let again = s.get("/customers?q=ada", &s.owner_token).await;
     assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    // The refusals are counted (they get no log line).
+    let metrics = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for route in ["/customers", "/reviews/stats"] {
+        let series = format!(
+            "customers_http_requests_total{{method=\"GET\",route=\"{route}\",status=\"429\"}} 1\n"
+        );
+        assert!(metrics.contains(&series), "{series} in {metrics}");
+    }
 }

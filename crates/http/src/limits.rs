@@ -10,6 +10,11 @@
 //! progress a credential may have were 16 busy database backends, which on a small machine took
 //! every core from everyone else's reads (docs/performance.md, "Noisy neighbours").
 //!
+//! A credential's state is found by a keyed hash of its secret (one secret per credential), so
+//! that a credential already past its rate or its requests in progress is refused before its
+//! lookup ([`Limiter::refusal`]): a client ignoring its 429s costs no database work. Only a
+//! secret that authenticated gets a bucket; the secret itself is not kept.
+//!
 //! The state lives in this process's memory: with several replicas each limits on its own, so
 //! a credential may get up to the replicas' number times the rate across all of them. A
 //! bucket that is full again and has no request in progress is the same as no bucket, so
@@ -21,6 +26,7 @@
 //! `RateLimit: "credential";r=<requests left now>;t=<seconds until the bucket is full>`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,6 +34,13 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The name of the one policy in the rate-limit fields.
 pub const POLICY: &str = "credential";
+
+/// How long a refusal for the rate or the requests in progress is held before it is answered.
+/// A client that resends at once whatever the answer (as a hot loop ignoring `Retry-After`
+/// does) then makes a few refusals a second per connection instead of tens of thousands, which
+/// took the machine's cores from the other stores' reads (docs/performance.md, "Noisy
+/// neighbours"). Holding one costs a timer; a refused scan has waited its scan wait already.
+pub const REFUSAL_PAUSE: Duration = Duration::from_millis(250);
 
 /// Limits of one credential. A rate of 0 means no rate limit, a concurrency or scans of 0 no
 /// cap.
@@ -130,6 +143,16 @@ pub enum Refusal {
     Scans,
 }
 
+impl Refusal {
+    /// How long to hold this refusal before answering it (see [`REFUSAL_PAUSE`]).
+    pub fn pause(self, limits: &CredentialLimits) -> Duration {
+        match self {
+            Self::Rate | Self::Concurrency => REFUSAL_PAUSE,
+            Self::Scans => REFUSAL_PAUSE.saturating_sub(limits.scan_wait),
+        }
+    }
+}
+
 /// The verdict on one request.
 #[derive(Debug)]
 pub enum Admission {
@@ -157,7 +180,8 @@ struct Bucket {
 
 #[derive(Debug, Default)]
 struct Buckets {
-    by_credential: HashMap<String, Bucket>,
+    /// By the keyed hash of the credential's secret ([`Limiter::key`]).
+    by_credential: HashMap<u64, Bucket>,
     /// Sweep when there are more buckets than this.
     sweep_above: usize,
 }
@@ -170,6 +194,8 @@ const SWEEP_FLOOR: usize = 1024;
 pub struct Limiter {
     limits: CredentialLimits,
     buckets: Mutex<Buckets>,
+    /// Keys the hash of secrets with this process's random key.
+    hasher: RandomState,
 }
 
 impl Limiter {
@@ -180,7 +206,14 @@ impl Limiter {
                 by_credential: HashMap::new(),
                 sweep_above: SWEEP_FLOOR,
             }),
+            hasher: RandomState::new(),
         })
+    }
+
+    /// A credential's key: a keyed hash of its secret. Two secrets sharing one would share a
+    /// bucket (about one chance in 2^64 for a pair).
+    fn key(&self, credential: &str) -> u64 {
+        self.hasher.hash_one(credential)
     }
 
     pub fn limits(&self) -> CredentialLimits {
@@ -224,50 +257,73 @@ impl Limiter {
                 quota: None,
             };
         }
+        let key = self.key(credential);
         let mut buckets = self.lock();
-        let bucket = buckets
-            .by_credential
-            .entry(credential.to_owned())
-            .or_insert_with(|| Bucket {
-                tokens: self.limits.burst(),
-                updated: now,
-                in_flight: 0,
-                scans: None,
-            });
+        let bucket = buckets.by_credential.entry(key).or_insert_with(|| Bucket {
+            tokens: self.limits.burst(),
+            updated: now,
+            in_flight: 0,
+            scans: None,
+        });
         self.refill(bucket, now);
         let limits = self.limits;
-        let admission = if limits.concurrency > 0 && bucket.in_flight >= limits.concurrency {
-            Admission::Refused {
-                why: Refusal::Concurrency,
-                retry_after_secs: 1,
-                quota: self.quota(bucket),
-            }
-        } else if limits.has_rate() && bucket.tokens < 1.0 {
-            Admission::Refused {
-                why: Refusal::Rate,
-                retry_after_secs: ((1.0 - bucket.tokens) / limits.rate_per_sec)
-                    .ceil()
-                    .max(1.0) as u64,
-                quota: self.quota(bucket),
-            }
-        } else {
-            if limits.has_rate() {
-                bucket.tokens -= 1.0;
-            }
-            bucket.in_flight += 1;
-            Admission::Admitted {
-                permit: Some(Permit {
-                    limiter: Arc::clone(self),
-                    credential: credential.to_owned(),
-                    scan: None,
-                }),
-                quota: self.quota(bucket),
+        let admission = match self.refused(bucket) {
+            Some(refused) => refused,
+            None => {
+                if limits.has_rate() {
+                    bucket.tokens -= 1.0;
+                }
+                bucket.in_flight += 1;
+                Admission::Admitted {
+                    permit: Some(Permit {
+                        limiter: Arc::clone(self),
+                        key,
+                        scan: None,
+                    }),
+                    quota: self.quota(bucket),
+                }
             }
         };
         if buckets.by_credential.len() > buckets.sweep_above {
             self.sweep(&mut buckets, now);
         }
         admission
+    }
+
+    /// The refusal [`Limiter::admit`] would answer at `now`, without admitting anything or
+    /// making a bucket: `None` for a credential within its limits or without a bucket (one not
+    /// seen lately, or no credential at all).
+    pub fn refusal(&self, credential: &str, now: Instant) -> Option<Admission> {
+        if self.limits.is_off() {
+            return None;
+        }
+        let key = self.key(credential);
+        let mut buckets = self.lock();
+        let bucket = buckets.by_credential.get_mut(&key)?;
+        self.refill(bucket, now);
+        self.refused(bucket)
+    }
+
+    /// The refusal a bucket (refilled) answers now, if any.
+    fn refused(&self, bucket: &Bucket) -> Option<Admission> {
+        let limits = self.limits;
+        if limits.concurrency > 0 && bucket.in_flight >= limits.concurrency {
+            Some(Admission::Refused {
+                why: Refusal::Concurrency,
+                retry_after_secs: 1,
+                quota: self.quota(bucket),
+            })
+        } else if limits.has_rate() && bucket.tokens < 1.0 {
+            Some(Admission::Refused {
+                why: Refusal::Rate,
+                retry_after_secs: ((1.0 - bucket.tokens) / limits.rate_per_sec)
+                    .ceil()
+                    .max(1.0) as u64,
+                quota: self.quota(bucket),
+            })
+        } else {
+            None
+        }
     }
 
     /// Drops every bucket that is full and has nothing in progress: it is the same as a new
@@ -283,10 +339,10 @@ impl Limiter {
     }
 
     /// The scan slots of a credential with a request in progress.
-    fn scan_slots(&self, credential: &str) -> Arc<Semaphore> {
+    fn scan_slots(&self, key: u64) -> Arc<Semaphore> {
         let scans = self.limits.scans as usize;
         let mut buckets = self.lock();
-        match buckets.by_credential.get_mut(credential) {
+        match buckets.by_credential.get_mut(&key) {
             Some(bucket) => Arc::clone(
                 bucket
                     .scans
@@ -297,9 +353,9 @@ impl Limiter {
         }
     }
 
-    fn release(&self, credential: &str) {
+    fn release(&self, key: u64) {
         let mut buckets = self.lock();
-        if let Some(bucket) = buckets.by_credential.get_mut(credential) {
+        if let Some(bucket) = buckets.by_credential.get_mut(&key) {
             bucket.in_flight = bucket.in_flight.saturating_sub(1);
         }
     }
@@ -309,7 +365,7 @@ impl Limiter {
 #[derive(Debug)]
 pub struct Permit {
     limiter: Arc<Limiter>,
-    credential: String,
+    key: u64,
     /// The credential's scan slot this request runs in, if it is a scan.
     scan: Option<OwnedSemaphorePermit>,
 }
@@ -324,7 +380,7 @@ impl Permit {
         if limits.scans == 0 || self.scan.is_some() {
             return Ok(self);
         }
-        let slots = self.limiter.scan_slots(&self.credential);
+        let slots = self.limiter.scan_slots(self.key);
         let slot = match Arc::clone(&slots).try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) if limits.scan_wait.is_zero() => return Err(Refusal::Scans),
@@ -345,7 +401,7 @@ impl Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        self.limiter.release(&self.credential);
+        self.limiter.release(self.key);
     }
 }
 
@@ -591,5 +647,53 @@ mod tests {
         );
         drop(scan);
         assert!(permit(&limiter, "key_busy").scan().await.is_ok());
+    }
+
+    #[test]
+    fn a_credential_past_its_limits_is_refused_before_it_is_looked_up() {
+        let limiter = limiter(0.01, 2, 1);
+        let now = Instant::now();
+        // Unknown credentials (never admitted) have no bucket: they are looked up first.
+        assert!(limiter.refusal("key_a", now).is_none());
+        assert_eq!(limiter.buckets(), 0);
+        let first = admitted(limiter.admit("key_a", now)).0;
+        assert!(matches!(
+            limiter.refusal("key_a", now),
+            Some(Admission::Refused {
+                why: Refusal::Concurrency,
+                ..
+            })
+        ));
+        drop(first);
+        // One token left: within its limits again.
+        assert!(limiter.refusal("key_a", now).is_none());
+        drop(admitted(limiter.admit("key_a", now)));
+        assert!(matches!(
+            limiter.refusal("key_a", now),
+            Some(Admission::Refused {
+                why: Refusal::Rate,
+                retry_after_secs: 100,
+                ..
+            })
+        ));
+        assert!(limiter.refusal("key_b", now).is_none());
+        assert_eq!(limiter.buckets(), 1, "asking makes no bucket");
+    }
+
+    #[test]
+    fn refusals_are_held_a_moment_and_a_refused_scan_has_waited_already() {
+        let limits = CredentialLimits::default();
+        assert_eq!(Refusal::Rate.pause(&limits), REFUSAL_PAUSE);
+        assert_eq!(Refusal::Concurrency.pause(&limits), REFUSAL_PAUSE);
+        assert!(REFUSAL_PAUSE <= Duration::from_secs(1), "below Retry-After");
+        assert_eq!(
+            Refusal::Scans.pause(&limits),
+            REFUSAL_PAUSE.saturating_sub(limits.scan_wait)
+        );
+        let at_once = CredentialLimits {
+            scan_wait: Duration::ZERO,
+            ..limits
+        };
+        assert_eq!(Refusal::Scans.pause(&at_once), REFUSAL_PAUSE);
     }
 }
