@@ -12,6 +12,7 @@ on_both_backends!(
     a_credential_past_its_rate_gets_429_and_others_do_not,
     a_credential_with_too_many_requests_in_progress_gets_429_and_others_do_not,
     reads_by_id_pass_while_scans_hold_every_main_connection,
+    a_second_scan_of_a_credential_is_refused_while_its_reads_and_other_scans_pass,
 );
 
 async fn serve(database: TestDatabase, limits: CredentialLimits) -> TestServer {
@@ -38,7 +39,7 @@ async fn a_credential_past_its_rate_gets_429_and_others_do_not(database: TestDat
         CredentialLimits {
             rate_per_sec: 0.01,
             burst: 5,
-            concurrency: 0,
+            ..CredentialLimits::off()
         },
     )
     .await;
@@ -99,9 +100,8 @@ async fn a_credential_with_too_many_requests_in_progress_gets_429_and_others_do_
     let s = serve(
         database,
         CredentialLimits {
-            rate_per_sec: 0.0,
-            burst: 0,
             concurrency: 2,
+            ..CredentialLimits::off()
         },
     )
     .await;
@@ -222,4 +222,98 @@ async fn reads_by_id_pass_while_scans_hold_every_main_connection(database: TestD
     drop(held);
     let list = s.get("/customers", &s.owner_token).await;
     assert_eq!(list.status, StatusCode::OK);
+}
+
+/// With a cap of one scan per credential: while the owner's search runs (it waits for a main
+/// connection the test holds), the owner's second search waits its short while and gets 429,
+/// but the owner's read by id passes, and so does another store's search.
+async fn a_second_scan_of_a_credential_is_refused_while_its_reads_and_other_scans_pass(
+    database: TestDatabase,
+) {
+    let s = TestServer::start_with(database, |options| {
+        options.limits = CredentialLimits {
+            rate_per_sec: 1000.0,
+            burst: 1000,
+            concurrency: 8,
+            scans: 1,
+            scan_wait: Duration::from_millis(50),
+        };
+        options.database.max_connections = 2;
+        options.database.point_read_connections = 1;
+        // The held scans wait for a connection until the test gives them back.
+        options.database.wait_timeout = Duration::from_secs(20);
+    })
+    .await;
+    let (_, other_owner) = s.other_store().await;
+    let id = s.customer(json!({"firstName": "Ada"})).await;
+
+    let held = customers_tests::testing::hold_main_pool(s.served_database()).await;
+    let waiting_for_connections = |at_least: usize| {
+        let database = s.served_database();
+        async move {
+            for _ in 0..800 {
+                if database.pool_status().waiting >= at_least {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            panic!("{at_least} requests never waited for a connection");
+        }
+    };
+    let search = |token: String| {
+        let remote = s.remote();
+        tokio::spawn(async move {
+            remote
+                .send(reqwest::Method::GET, "/customers?q=ada", Some(&token), None)
+                .await
+        })
+    };
+    // The owner's search is admitted: it waits for a main connection.
+    let first = search(s.owner_token.clone());
+    waiting_for_connections(1).await;
+    // A second search of the owner has no scan slot: 429 with the rate-limit fields.
+    let refused = s.get("/customers?q=ada", &s.owner_token).await;
+    assert_limited(&refused, "1");
+    assert_eq!(
+        refused.header("ratelimit-policy"),
+        Some("\"credential\";q=1000;w=1")
+    );
+    assert!(refused.header("ratelimit").is_some());
+    // Statistics are scans too.
+    let stats = s.get("/reviews/stats", &s.owner_token).await;
+    assert_limited(&stats, "1");
+    // The owner's read by id is no scan: it passes, on the connection kept for point reads.
+    let read = s.get(&format!("/customers/{id}"), &s.owner_token).await;
+    assert_eq!(read.status, StatusCode::OK, "{:?}", read.body);
+    assert_eq!(read.data()["firstName"], "Ada");
+    // Another store's search is admitted too: it waits for a connection beside the first.
+    let other = search(other_owner.clone());
+    waiting_for_connections(2).await;
+    assert!(!first.is_finished() && !other.is_finished());
+    drop(held);
+    let first = first.await.unwrap();
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    assert_eq!(first.body["meta"]["total"], 1);
+    let other = other.await.unwrap();
+    assert_eq!(other.status, StatusCode::OK, "{:?}", other.body);
+    assert_eq!(other.body["meta"]["total"], 0);
+    // With its scan done, the owner searches again.
+    let again = s.get("/customers?q=ada", &s.owner_token).await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    // The refusals are counted (they get no log line).
+    let metrics = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for route in ["/customers", "/reviews/stats"] {
+        let series = format!(
+            "customers_http_requests_total{{method=\"GET\",route=\"{route}\",status=\"429\"}} 1\n"
+        );
+        assert!(metrics.contains(&series), "{series} in {metrics}");
+    }
 }

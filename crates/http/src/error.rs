@@ -185,6 +185,9 @@ impl ApiError {
             crate::limits::Refusal::Concurrency => {
                 "This credential has too many requests in progress; wait for some to finish"
             }
+            crate::limits::Refusal::Scans => {
+                "This credential has too many lists, searches or statistics in progress; wait for some to finish"
+            }
         };
         Self {
             retry_after: Some(retry_after_secs),

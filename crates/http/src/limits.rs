@@ -1,6 +1,19 @@
 //! Per-credential limits: a token bucket (a rate and a burst) and a cap on requests in
-//! progress, for every authenticated request, so that one credential's load cannot crowd out
-//! the others.
+//! progress, for every authenticated request, and a smaller cap on the credential's scans in
+//! progress (the routes marked `scan` in `crate::routes`: lists, searches, aggregates, whose
+//! cost grows with the store's data), so that one credential's load cannot crowd out the
+//! others. A scan past its credential's cap waits a short while for one of them to end (the
+//! waiting scans are requests in progress too, so the concurrency cap bounds them), then gets
+//! 429 like the other refusals.
+//!
+//! Why a scan cap of its own: a search is CPU-bound in the database, and the 16 requests in
+//! progress a credential may have were 16 busy database backends, which on a small machine took
+//! every core from everyone else's reads (docs/performance.md, "Noisy neighbours").
+//!
+//! A credential's state is found by a keyed hash of its secret (one secret per credential), so
+//! that a credential already past its rate or its requests in progress is refused before its
+//! lookup ([`Limiter::refusal`]): a client ignoring its 429s costs no database work. Only a
+//! secret that authenticated gets a bucket; the secret itself is not kept.
 //!
 //! The state lives in this process's memory: with several replicas each limits on its own, so
 //! a credential may get up to the replicas' number times the rate across all of them. A
@@ -13,13 +26,24 @@
 //! `RateLimit: "credential";r=<requests left now>;t=<seconds until the bucket is full>`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The name of the one policy in the rate-limit fields.
 pub const POLICY: &str = "credential";
 
-/// Limits of one credential. A rate of 0 means no rate limit, a concurrency of 0 no cap.
+/// How long a refusal for the rate or the requests in progress is held before it is answered.
+/// A client that resends at once whatever the answer (as a hot loop ignoring `Retry-After`
+/// does) then makes a few refusals a second per connection instead of tens of thousands, which
+/// took the machine's cores from the other stores' reads (docs/performance.md, "Noisy
+/// neighbours"). Holding one costs a timer; a refused scan has waited its scan wait already.
+pub const REFUSAL_PAUSE: Duration = Duration::from_millis(250);
+
+/// Limits of one credential. A rate of 0 means no rate limit, a concurrency or scans of 0 no
+/// cap.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CredentialLimits {
     /// Requests per second a credential's bucket refills with.
@@ -28,12 +52,26 @@ pub struct CredentialLimits {
     pub burst: u32,
     /// Most requests of one credential in progress at once.
     pub concurrency: u32,
+    /// Most scans (routes marked `scan`) of one credential running at once.
+    pub scans: u32,
+    /// How long a scan past `scans` waits for one of its credential's scans to end before it
+    /// is refused. Zero: refused at once.
+    pub scan_wait: Duration,
 }
 
 impl CredentialLimits {
     pub const DEFAULT_RATE_PER_SEC: u32 = 200;
     pub const DEFAULT_BURST: u32 = 400;
     pub const DEFAULT_CONCURRENCY: u32 = 16;
+    pub const DEFAULT_SCAN_WAIT_MS: u64 = 250;
+
+    /// Scans of one credential at once by default: half the cores, at least one. A scan keeps
+    /// a database core busy; whatever the busiest credential does, half the cores are left
+    /// for the others.
+    pub fn default_scans() -> u32 {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        u32::try_from(cores / 2).unwrap_or(u32::MAX).max(1)
+    }
 
     /// No limit at all.
     pub const fn off() -> Self {
@@ -41,11 +79,13 @@ impl CredentialLimits {
             rate_per_sec: 0.0,
             burst: 0,
             concurrency: 0,
+            scans: 0,
+            scan_wait: Duration::ZERO,
         }
     }
 
     fn is_off(&self) -> bool {
-        !self.has_rate() && self.concurrency == 0
+        !self.has_rate() && self.concurrency == 0 && self.scans == 0
     }
 
     fn has_rate(&self) -> bool {
@@ -71,6 +111,8 @@ impl Default for CredentialLimits {
             rate_per_sec: f64::from(Self::DEFAULT_RATE_PER_SEC),
             burst: Self::DEFAULT_BURST,
             concurrency: Self::DEFAULT_CONCURRENCY,
+            scans: Self::default_scans(),
+            scan_wait: Duration::from_millis(Self::DEFAULT_SCAN_WAIT_MS),
         }
     }
 }
@@ -97,6 +139,18 @@ pub enum Refusal {
     Rate,
     /// The credential has as many requests in progress as it may.
     Concurrency,
+    /// The credential's scans did not leave it a slot within the scan wait.
+    Scans,
+}
+
+impl Refusal {
+    /// How long to hold this refusal before answering it (see [`REFUSAL_PAUSE`]).
+    pub fn pause(self, limits: &CredentialLimits) -> Duration {
+        match self {
+            Self::Rate | Self::Concurrency => REFUSAL_PAUSE,
+            Self::Scans => REFUSAL_PAUSE.saturating_sub(limits.scan_wait),
+        }
+    }
 }
 
 /// The verdict on one request.
@@ -119,11 +173,15 @@ struct Bucket {
     tokens: f64,
     updated: Instant,
     in_flight: u32,
+    /// The credential's scan slots, made at its first scan. Kept while a request is in
+    /// progress (every scan holds one), so a sweep never forgets a slot in use.
+    scans: Option<Arc<Semaphore>>,
 }
 
 #[derive(Debug, Default)]
 struct Buckets {
-    by_credential: HashMap<String, Bucket>,
+    /// By the keyed hash of the credential's secret ([`Limiter::key`]).
+    by_credential: HashMap<u64, Bucket>,
     /// Sweep when there are more buckets than this.
     sweep_above: usize,
 }
@@ -136,6 +194,8 @@ const SWEEP_FLOOR: usize = 1024;
 pub struct Limiter {
     limits: CredentialLimits,
     buckets: Mutex<Buckets>,
+    /// Keys the hash of secrets with this process's random key.
+    hasher: RandomState,
 }
 
 impl Limiter {
@@ -146,7 +206,14 @@ impl Limiter {
                 by_credential: HashMap::new(),
                 sweep_above: SWEEP_FLOOR,
             }),
+            hasher: RandomState::new(),
         })
+    }
+
+    /// A credential's key: a keyed hash of its secret. Two secrets sharing one would share a
+    /// bucket (about one chance in 2^64 for a pair).
+    fn key(&self, credential: &str) -> u64 {
+        self.hasher.hash_one(credential)
     }
 
     pub fn limits(&self) -> CredentialLimits {
@@ -190,48 +257,73 @@ impl Limiter {
                 quota: None,
             };
         }
+        let key = self.key(credential);
         let mut buckets = self.lock();
-        let bucket = buckets
-            .by_credential
-            .entry(credential.to_owned())
-            .or_insert_with(|| Bucket {
-                tokens: self.limits.burst(),
-                updated: now,
-                in_flight: 0,
-            });
+        let bucket = buckets.by_credential.entry(key).or_insert_with(|| Bucket {
+            tokens: self.limits.burst(),
+            updated: now,
+            in_flight: 0,
+            scans: None,
+        });
         self.refill(bucket, now);
         let limits = self.limits;
-        let admission = if limits.concurrency > 0 && bucket.in_flight >= limits.concurrency {
-            Admission::Refused {
-                why: Refusal::Concurrency,
-                retry_after_secs: 1,
-                quota: self.quota(bucket),
-            }
-        } else if limits.has_rate() && bucket.tokens < 1.0 {
-            Admission::Refused {
-                why: Refusal::Rate,
-                retry_after_secs: ((1.0 - bucket.tokens) / limits.rate_per_sec)
-                    .ceil()
-                    .max(1.0) as u64,
-                quota: self.quota(bucket),
-            }
-        } else {
-            if limits.has_rate() {
-                bucket.tokens -= 1.0;
-            }
-            bucket.in_flight += 1;
-            Admission::Admitted {
-                permit: Some(Permit {
-                    limiter: Arc::clone(self),
-                    credential: credential.to_owned(),
-                }),
-                quota: self.quota(bucket),
+        let admission = match self.refused(bucket) {
+            Some(refused) => refused,
+            None => {
+                if limits.has_rate() {
+                    bucket.tokens -= 1.0;
+                }
+                bucket.in_flight += 1;
+                Admission::Admitted {
+                    permit: Some(Permit {
+                        limiter: Arc::clone(self),
+                        key,
+                        scan: None,
+                    }),
+                    quota: self.quota(bucket),
+                }
             }
         };
         if buckets.by_credential.len() > buckets.sweep_above {
             self.sweep(&mut buckets, now);
         }
         admission
+    }
+
+    /// The refusal [`Limiter::admit`] would answer at `now`, without admitting anything or
+    /// making a bucket: `None` for a credential within its limits or without a bucket (one not
+    /// seen lately, or no credential at all).
+    pub fn refusal(&self, credential: &str, now: Instant) -> Option<Admission> {
+        if self.limits.is_off() {
+            return None;
+        }
+        let key = self.key(credential);
+        let mut buckets = self.lock();
+        let bucket = buckets.by_credential.get_mut(&key)?;
+        self.refill(bucket, now);
+        self.refused(bucket)
+    }
+
+    /// The refusal a bucket (refilled) answers now, if any.
+    fn refused(&self, bucket: &Bucket) -> Option<Admission> {
+        let limits = self.limits;
+        if limits.concurrency > 0 && bucket.in_flight >= limits.concurrency {
+            Some(Admission::Refused {
+                why: Refusal::Concurrency,
+                retry_after_secs: 1,
+                quota: self.quota(bucket),
+            })
+        } else if limits.has_rate() && bucket.tokens < 1.0 {
+            Some(Admission::Refused {
+                why: Refusal::Rate,
+                retry_after_secs: ((1.0 - bucket.tokens) / limits.rate_per_sec)
+                    .ceil()
+                    .max(1.0) as u64,
+                quota: self.quota(bucket),
+            })
+        } else {
+            None
+        }
     }
 
     /// Drops every bucket that is full and has nothing in progress: it is the same as a new
@@ -246,9 +338,24 @@ impl Limiter {
         buckets.sweep_above = (buckets.by_credential.len() * 2).max(SWEEP_FLOOR);
     }
 
-    fn release(&self, credential: &str) {
+    /// The scan slots of a credential with a request in progress.
+    fn scan_slots(&self, key: u64) -> Arc<Semaphore> {
+        let scans = self.limits.scans as usize;
         let mut buckets = self.lock();
-        if let Some(bucket) = buckets.by_credential.get_mut(credential) {
+        match buckets.by_credential.get_mut(&key) {
+            Some(bucket) => Arc::clone(
+                bucket
+                    .scans
+                    .get_or_insert_with(|| Arc::new(Semaphore::new(scans))),
+            ),
+            // Not reached: the permit asking keeps the bucket. A fresh set is as safe.
+            None => Arc::new(Semaphore::new(scans)),
+        }
+    }
+
+    fn release(&self, key: u64) {
+        let mut buckets = self.lock();
+        if let Some(bucket) = buckets.by_credential.get_mut(&key) {
             bucket.in_flight = bucket.in_flight.saturating_sub(1);
         }
     }
@@ -258,12 +365,43 @@ impl Limiter {
 #[derive(Debug)]
 pub struct Permit {
     limiter: Arc<Limiter>,
-    credential: String,
+    key: u64,
+    /// The credential's scan slot this request runs in, if it is a scan.
+    scan: Option<OwnedSemaphorePermit>,
+}
+
+impl Permit {
+    /// This request as one of its credential's scans: at once when the credential has a scan
+    /// slot free, else after waiting up to the scan wait for one (first come, first served),
+    /// else [`Refusal::Scans`]. Waiting costs a timer and nothing else; the slot is held until
+    /// the permit is dropped.
+    pub async fn scan(mut self) -> Result<Self, Refusal> {
+        let limits = self.limiter.limits;
+        if limits.scans == 0 || self.scan.is_some() {
+            return Ok(self);
+        }
+        let slots = self.limiter.scan_slots(self.key);
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) if limits.scan_wait.is_zero() => return Err(Refusal::Scans),
+            Err(_) => tokio::time::timeout(limits.scan_wait, slots.acquire_owned())
+                .await
+                .map_err(|_elapsed| Refusal::Scans)?
+                .map_err(|_closed| Refusal::Scans)?,
+        };
+        self.scan = Some(slot);
+        Ok(self)
+    }
+
+    /// Whether this request holds a scan slot.
+    pub fn is_scan(&self) -> bool {
+        self.scan.is_some()
+    }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        self.limiter.release(&self.credential);
+        self.limiter.release(self.key);
     }
 }
 
@@ -278,7 +416,24 @@ mod tests {
             rate_per_sec: rate,
             burst,
             concurrency,
+            scans: 0,
+            scan_wait: Duration::ZERO,
         })
+    }
+
+    fn scan_limiter(concurrency: u32, scans: u32, scan_wait: Duration) -> Arc<Limiter> {
+        Limiter::new(CredentialLimits {
+            concurrency,
+            scans,
+            scan_wait,
+            ..CredentialLimits::off()
+        })
+    }
+
+    fn permit(limiter: &Arc<Limiter>, credential: &str) -> Permit {
+        admitted(limiter.admit(credential, Instant::now()))
+            .0
+            .expect("a permit")
     }
 
     fn admitted(admission: Admission) -> (Option<Permit>, Option<Quota>) {
@@ -392,5 +547,153 @@ mod tests {
             drop(admitted(limiter.admit(&format!("other_{i}"), now)));
             assert!(limiter.buckets() <= 2 * SWEEP_FLOOR + 2);
         }
+    }
+
+    #[test]
+    fn defaults_cap_scans_at_half_the_cores_and_at_least_one() {
+        let limits = CredentialLimits::default();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+        assert_eq!(limits.scans, (cores / 2).max(1));
+        assert!(limits.scans < limits.concurrency);
+        assert!(!limits.scan_wait.is_zero());
+        assert_eq!(CredentialLimits::off().scans, 0);
+    }
+
+    #[tokio::test]
+    async fn a_scan_past_its_credentials_cap_is_refused_and_other_requests_pass() {
+        let limiter = scan_limiter(0, 1, Duration::ZERO);
+        let first = permit(&limiter, "key_a").scan().await.unwrap();
+        assert!(first.is_scan());
+        assert_eq!(
+            permit(&limiter, "key_a").scan().await.unwrap_err(),
+            Refusal::Scans
+        );
+        // A request of the same credential that is no scan passes, and so does another
+        // credential's scan.
+        let point = permit(&limiter, "key_a");
+        assert!(!point.is_scan());
+        let other = permit(&limiter, "key_b").scan().await.unwrap();
+        // The refused scan gave its request back: only the scan, the read and nothing else.
+        drop(point);
+        // Once the first scan ends, the credential scans again.
+        drop(first);
+        let again = permit(&limiter, "key_a").scan().await.unwrap();
+        drop((again, other));
+    }
+
+    #[tokio::test]
+    async fn a_scan_waits_for_a_slot_within_the_scan_wait() {
+        let limiter = scan_limiter(0, 2, Duration::from_secs(60));
+        let first = permit(&limiter, "key_a").scan().await.unwrap();
+        let second = permit(&limiter, "key_a").scan().await.unwrap();
+        let waiting = tokio::spawn(permit(&limiter, "key_a").scan());
+        // It waits while both slots are taken…
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiting.is_finished());
+        // …and takes the first one given back.
+        drop(first);
+        let third = waiting.await.unwrap().unwrap();
+        assert!(third.is_scan());
+        drop((second, third));
+    }
+
+    #[tokio::test]
+    async fn a_scan_that_waits_too_long_is_refused() {
+        let limiter = scan_limiter(0, 1, Duration::from_millis(20));
+        let first = permit(&limiter, "key_a").scan().await.unwrap();
+        assert_eq!(
+            permit(&limiter, "key_a").scan().await.unwrap_err(),
+            Refusal::Scans
+        );
+        drop(first);
+    }
+
+    #[tokio::test]
+    async fn waiting_scans_are_requests_in_progress_and_bounded_by_the_concurrency_cap() {
+        let limiter = scan_limiter(3, 1, Duration::from_secs(60));
+        let first = permit(&limiter, "key_a").scan().await.unwrap();
+        let waiting: Vec<_> = (0..2)
+            .map(|_| tokio::spawn(permit(&limiter, "key_a").scan()))
+            .collect();
+        // One scan and two waiting: the third request of the credential is refused at once.
+        assert!(matches!(
+            limiter.admit("key_a", Instant::now()),
+            Admission::Refused {
+                why: Refusal::Concurrency,
+                ..
+            }
+        ));
+        // The waiting ones are served in turn.
+        drop(first);
+        for scan in waiting {
+            drop(scan.await.unwrap().unwrap());
+        }
+        assert!(permit(&limiter, "key_a").scan().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_swept_bucket_never_frees_a_scan_slot_in_use() {
+        let limiter = scan_limiter(0, 1, Duration::ZERO);
+        let scan = permit(&limiter, "key_busy").scan().await.unwrap();
+        // Enough one-off credentials to sweep.
+        for i in 0..2 * SWEEP_FLOOR {
+            drop(permit(&limiter, &format!("key_{i}")));
+        }
+        assert_eq!(
+            permit(&limiter, "key_busy").scan().await.unwrap_err(),
+            Refusal::Scans
+        );
+        drop(scan);
+        assert!(permit(&limiter, "key_busy").scan().await.is_ok());
+    }
+
+    #[test]
+    fn a_credential_past_its_limits_is_refused_before_it_is_looked_up() {
+        let limiter = limiter(0.01, 2, 1);
+        let now = Instant::now();
+        // Unknown credentials (never admitted) have no bucket: they are looked up first.
+        assert!(limiter.refusal("key_a", now).is_none());
+        assert_eq!(limiter.buckets(), 0);
+        let first = admitted(limiter.admit("key_a", now)).0;
+        assert!(matches!(
+            limiter.refusal("key_a", now),
+            Some(Admission::Refused {
+                why: Refusal::Concurrency,
+                ..
+            })
+        ));
+        drop(first);
+        // One token left: within its limits again.
+        assert!(limiter.refusal("key_a", now).is_none());
+        drop(admitted(limiter.admit("key_a", now)));
+        assert!(matches!(
+            limiter.refusal("key_a", now),
+            Some(Admission::Refused {
+                why: Refusal::Rate,
+                retry_after_secs: 100,
+                ..
+            })
+        ));
+        assert!(limiter.refusal("key_b", now).is_none());
+        assert_eq!(limiter.buckets(), 1, "asking makes no bucket");
+    }
+
+    #[test]
+    fn refusals_are_held_a_moment_and_a_refused_scan_has_waited_already() {
+        let limits = CredentialLimits::default();
+        assert_eq!(Refusal::Rate.pause(&limits), REFUSAL_PAUSE);
+        assert_eq!(Refusal::Concurrency.pause(&limits), REFUSAL_PAUSE);
+        assert!(REFUSAL_PAUSE <= Duration::from_secs(1), "below Retry-After");
+        assert_eq!(
+            Refusal::Scans.pause(&limits),
+            REFUSAL_PAUSE.saturating_sub(limits.scan_wait)
+        );
+        let at_once = CredentialLimits {
+            scan_wait: Duration::ZERO,
+            ..limits
+        };
+        assert_eq!(Refusal::Scans.pause(&at_once), REFUSAL_PAUSE);
     }
 }

@@ -147,7 +147,8 @@ pub fn loggable_method(method: &str) -> &str {
 
 /// Gives the request an id (echoed in `X-Request-Id` and in error bodies), adds
 /// `X-Content-Type-Options: nosniff`, and logs one line: method, route pattern, status,
-/// latency, request id and store — never bodies, credentials or personal data.
+/// latency, request id and store — never bodies, credentials or personal data. A request
+/// refused by its credential's limits is counted in the metrics but not logged.
 ///
 /// A method longer than [`MAX_METHOD_BYTES`] is refused with 400 `BAD_REQUEST` before any
 /// route, credential or handler sees the request; its log line and metrics say `OTHER`. The
@@ -204,6 +205,14 @@ pub async fn request_context(
             seconds,
         );
     }
+    if response
+        .request()
+        .extensions()
+        .get::<LimitRefusal>()
+        .is_some()
+    {
+        return Ok(response);
+    }
     tracing::info!(
         target: "customers::http",
         method = %method,
@@ -228,9 +237,11 @@ fn bearer(req: &ServiceRequest) -> Option<&str> {
 /// (401 otherwise) that its access rule allows (403 otherwise). The caller is put in the
 /// request's extensions for [`Caller`]. Protected responses are marked `no-store`.
 ///
-/// An authenticated request is then held to its credential's limits (`crate::limits`):
-/// past them, 429 `RATE_LIMITED` with `Retry-After`; every answer to a credential with a
-/// rate limit carries `RateLimit-Policy` and `RateLimit`.
+/// An authenticated request is then held to its credential's limits (`crate::limits`), a
+/// scan (`routes::Cost::Scan`) also to its credential's scan cap: past them, 429
+/// `RATE_LIMITED` with `Retry-After`, answered after a short pause
+/// (`crate::limits::REFUSAL_PAUSE`); every answer to a credential with a rate limit carries
+/// `RateLimit-Policy` and `RateLimit`.
 pub async fn authorize<P: Stack>(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -249,64 +260,92 @@ pub async fn authorize<P: Stack>(
     let policy = limiter
         .as_ref()
         .and_then(|limiter| limiter.limits().policy_field());
-    let verdict = match (bearer(&req), req.app_data::<web::Data<AppState<P>>>()) {
-        (Some(secret), Some(state)) => {
-            // In a task of its own, like the handler (see `deadline`): a client that hangs up
-            // does not cancel the credential lookup halfway.
-            let (state, secret) = (state.clone(), secret.to_owned());
-            spawn_in_request(async move { state.sessions.authenticate(&secret).await })
-                .await
-                .unwrap_or_else(|_panicked| {
-                    Err(customers_domain::ports::RepoError::Internal(
-                        "the credential lookup panicked".into(),
-                    )
-                    .into())
-                })
-                .map_err(ApiError::from)
-                .and_then(|principal| {
-                    principal
-                        .authorize(access)
-                        .map(|()| principal)
-                        .map_err(|_| ApiError::forbidden())
-                })
-        }
-        (None, _) => Err(ApiError::unauthorized()),
-        (Some(_), None) => Err(ApiError::internal()),
+    let limiter_for_pause = limiter.clone();
+    let secret = bearer(&req).map(str::to_owned);
+    // A credential already past its rate or its requests in progress is refused before its
+    // lookup: a client that ignores its 429s costs no database work.
+    let early = match (&limiter, &secret) {
+        (Some(limiter), Some(secret)) => limiter.refusal(secret, Instant::now()),
+        _ => None,
     };
-    let mut response = match verdict {
-        Ok(principal) => match limiter
-            .map(|limiter| limiter.admit(principal.credential_id.as_str(), Instant::now()))
-        {
+    let admission = match early {
+        Some(refused) => Ok((None, Some(refused))),
+        None => {
+            let verdict = match (secret.as_deref(), req.app_data::<web::Data<AppState<P>>>()) {
+                (Some(secret), Some(state)) => {
+                    // In a task of its own, like the handler (see `deadline`): a client that
+                    // hangs up does not cancel the credential lookup halfway.
+                    let (state, secret) = (state.clone(), secret.to_owned());
+                    spawn_in_request(async move { state.sessions.authenticate(&secret).await })
+                        .await
+                        .unwrap_or_else(|_panicked| {
+                            Err(customers_domain::ports::RepoError::Internal(
+                                "the credential lookup panicked".into(),
+                            )
+                            .into())
+                        })
+                        .map_err(ApiError::from)
+                        .and_then(|principal| {
+                            principal
+                                .authorize(access)
+                                .map(|()| principal)
+                                .map_err(|_| ApiError::forbidden())
+                        })
+                }
+                (None, _) => Err(ApiError::unauthorized()),
+                (Some(_), None) => Err(ApiError::internal()),
+            };
+            match (verdict, secret.as_deref()) {
+                (Ok(principal), Some(secret)) => {
+                    let scan = route.is_some_and(|route| route.cost == routes::Cost::Scan);
+                    let admission = limiter.map(|limiter| limiter.admit(secret, Instant::now()));
+                    Ok((Some(principal), admit_scan(admission, scan).await))
+                }
+                (Ok(_), None) => Err(ApiError::unauthorized()),
+                (Err(error), _) => Err(error),
+            }
+        }
+    };
+    let mut response = match admission {
+        Ok((
+            _,
             Some(Admission::Refused {
                 why,
                 retry_after_secs,
                 quota,
-            }) => {
-                let error = ApiError::credential_limited(why, retry_after_secs);
-                let mut response = req
-                    .into_response(error.error_response())
-                    .map_into_right_body();
-                rate_limit_fields(response.headers_mut(), policy.as_deref(), quota);
-                response
+            }),
+        )) => {
+            if let Some(limiter) = &limiter_for_pause {
+                tokio::time::sleep(why.pause(&limiter.limits())).await;
             }
-            admitted => {
-                let quota = match admitted {
-                    Some(Admission::Admitted { permit, quota }) => {
-                        // Held by the request until its last handle is dropped: a handler
-                        // that runs on past the deadline (see `deadline`) still counts.
-                        if let Some(permit) = permit {
-                            req.extensions_mut().insert(permit);
-                        }
-                        quota
+            let error = ApiError::credential_limited(why, retry_after_secs);
+            req.extensions_mut().insert(LimitRefusal);
+            let mut response = req
+                .into_response(error.error_response())
+                .map_into_right_body();
+            rate_limit_fields(response.headers_mut(), policy.as_deref(), quota);
+            response
+        }
+        Ok((Some(principal), admitted)) => {
+            let quota = match admitted {
+                Some(Admission::Admitted { permit, quota }) => {
+                    // Held by the request until its last handle is dropped: a handler that
+                    // runs on past the deadline (see `deadline`) still counts.
+                    if let Some(permit) = permit {
+                        req.extensions_mut().insert(permit);
                     }
-                    _ => None,
-                };
-                req.extensions_mut().insert(principal);
-                let mut response = next.call(req).await?.map_into_left_body();
-                rate_limit_fields(response.headers_mut(), policy.as_deref(), quota);
-                response
-            }
-        },
+                    quota
+                }
+                _ => None,
+            };
+            req.extensions_mut().insert(principal);
+            let mut response = next.call(req).await?.map_into_left_body();
+            rate_limit_fields(response.headers_mut(), policy.as_deref(), quota);
+            response
+        }
+        Ok((None, _)) => req
+            .into_response(ApiError::unauthorized().error_response())
+            .map_into_right_body(),
         Err(error) => req
             .into_response(error.error_response())
             .map_into_right_body(),
@@ -315,6 +354,34 @@ pub async fn authorize<P: Stack>(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// Marks a request refused by its credential's limits: it is counted in the metrics (429 on
+/// its route) but gets no log line, so a client that ignores its 429s cannot flood the log.
+#[derive(Clone, Copy, Debug)]
+struct LimitRefusal;
+
+/// A scan admitted by its credential's limits waits for one of the credential's scan slots
+/// (`crate::limits::Permit::scan`), or is refused like any request past a limit: no database,
+/// no body, no log line of its own.
+async fn admit_scan(admission: Option<Admission>, scan: bool) -> Option<Admission> {
+    match admission {
+        Some(Admission::Admitted {
+            permit: Some(permit),
+            quota,
+        }) if scan => Some(match permit.scan().await {
+            Ok(permit) => Admission::Admitted {
+                permit: Some(permit),
+                quota,
+            },
+            Err(why) => Admission::Refused {
+                why,
+                retry_after_secs: 1,
+                quota,
+            },
+        }),
+        other => other,
+    }
 }
 
 /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers), when the

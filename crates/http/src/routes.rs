@@ -1,5 +1,5 @@
 //! The access table: every endpoint, its method, who may call it (docs/api.md §2), whether it
-//! honours `Idempotency-Key` and which query parameters it takes.
+//! honours `Idempotency-Key`, which query parameters it takes and what it costs.
 //!
 //! The router is built from it, the auth middleware enforces it, `405 Allow` is derived from
 //! it, the query parser reads its parameters, the OpenAPI document is made from it, and the
@@ -109,9 +109,31 @@ pub struct Route {
     /// other, the handler reads each of them, and the OpenAPI operation lists them. Exactly the
     /// handlers of rows with parameters take `QueryParams` (checked by `crate::app`).
     pub query: &'static [Param],
+    /// What a request costs the database: the per-credential scan cap
+    /// (`crate::limits::Permit::scan`) holds the rows marked [`Cost::Scan`].
+    pub cost: Cost,
+}
+
+/// What one request of a route costs the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cost {
+    /// Rows found by key: a read by id, a write, a credential. Bounded whatever the store's
+    /// size.
+    Point,
+    /// A list, a search or an aggregate: its cost grows with the store's data (or one
+    /// customer's history), and a slow one keeps a database core busy.
+    Scan,
 }
 
 impl Route {
+    /// This row, marked as a scan ([`Cost::Scan`]).
+    const fn scan(self) -> Self {
+        Self {
+            cost: Cost::Scan,
+            ..self
+        }
+    }
+
     /// This row, marked as honouring `Idempotency-Key`.
     const fn idempotent(self) -> Self {
         Self {
@@ -144,6 +166,7 @@ const fn route(
         summary,
         idempotent: false,
         query: &[],
+        cost: Cost::Point,
     }
 }
 
@@ -163,6 +186,7 @@ const fn public(
         summary,
         idempotent: false,
         query: &[],
+        cost: Cost::Point,
     }
 }
 
@@ -172,24 +196,24 @@ use Verb::*;
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
     route(Post, "/customers", Action::CreateCustomer, E::CreateCustomer, "Create a customer profile"),
-    route(Get, "/customers", Action::ListCustomers, E::ListCustomers, "List customers with filtering and sorting").query(customers::LIST_QUERY),
+    route(Get, "/customers", Action::ListCustomers, E::ListCustomers, "List customers with filtering and sorting").query(customers::LIST_QUERY).scan(),
     route(Get, "/customers/{id}", Action::GetCustomer, E::GetCustomer, "Get a customer's full profile"),
     route(Patch, "/customers/{id}", Action::UpdateCustomer, E::UpdateCustomer, "Update a customer profile"),
     route(Delete, "/customers/{id}", Action::DeleteCustomer, E::DeleteCustomer, "Erase a customer"),
     route(Post, "/customers/{id}/block", Action::BlockCustomer, E::BlockCustomer, "Block a customer from new orders"),
     route(Post, "/customers/{id}/unblock", Action::UnblockCustomer, E::UnblockCustomer, "Remove a customer's block"),
-    route(Get, "/customers/{id}/orders", Action::CustomerOrders, E::CustomerOrders, "A customer's order history, newest first").query(PAGE_ONLY),
+    route(Get, "/customers/{id}/orders", Action::CustomerOrders, E::CustomerOrders, "A customer's order history, newest first").query(PAGE_ONLY).scan(),
     route(Post, "/customers/{id}/loyalty/adjust", Action::AdjustLoyalty, E::AdjustLoyalty, "Add or deduct loyalty points by hand").idempotent(),
-    route(Get, "/customers/{id}/loyalty", Action::CustomerLoyalty, E::CustomerLoyalty, "A customer's balance and ledger, newest first").query(PAGE_ONLY),
-    route(Get, "/customers/{id}/analytics", Action::CustomerAnalytics, E::CustomerAnalytics, "A customer's purchase analytics"),
-    route(Get, "/customers/{id}/export", Action::ExportCustomer, E::ExportCustomer, "Everything held about a customer, in one document"),
+    route(Get, "/customers/{id}/loyalty", Action::CustomerLoyalty, E::CustomerLoyalty, "A customer's balance and ledger, newest first").query(PAGE_ONLY).scan(),
+    route(Get, "/customers/{id}/analytics", Action::CustomerAnalytics, E::CustomerAnalytics, "A customer's purchase analytics").scan(),
+    route(Get, "/customers/{id}/export", Action::ExportCustomer, E::ExportCustomer, "Everything held about a customer, in one document").scan(),
     route(Post, "/orders", Action::RecordOrder, E::RecordOrder, "Record an order").idempotent(),
     route(Get, "/orders/{id}", Action::GetOrder, E::GetOrder, "Get an order"),
     route(Post, "/orders/{id}/cancel", Action::CancelOrder, E::CancelOrder, "Cancel an order once"),
     route(Post, "/reviews", Action::CreateReview, E::CreateReview, "Create a review of an order"),
-    route(Get, "/reviews", Action::ListReviews, E::ListReviews, "List the store's reviews, newest first").query(reviews::LIST_QUERY),
+    route(Get, "/reviews", Action::ListReviews, E::ListReviews, "List the store's reviews, newest first").query(reviews::LIST_QUERY).scan(),
     // Before "/reviews/{id}", which would otherwise take "stats" for an id.
-    route(Get, "/reviews/stats", Action::ReviewStats, E::ReviewStats, "Aggregate review statistics"),
+    route(Get, "/reviews/stats", Action::ReviewStats, E::ReviewStats, "Aggregate review statistics").scan(),
     route(Get, "/reviews/{id}", Action::GetReview, E::GetReview, "Get a review"),
     route(Patch, "/reviews/{id}", Action::ModerateReview, E::ModerateReview, "Approve, hide or feature a review"),
     route(Post, "/reviews/{id}/response", Action::RespondToReview, E::RespondToReview, "Add or replace the store's response"),
@@ -198,11 +222,11 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/auth/logout", Action::Logout, E::Logout, "Revoke the staff token in use"),
     route(Get, "/auth/me", Action::Me, E::Me, "Describe the credential in use"),
     route(Post, "/users", Action::CreateUser, E::CreateUser, "Add a staff user"),
-    route(Get, "/users", Action::ListUsers, E::ListUsers, "List staff users").query(PAGE_ONLY),
+    route(Get, "/users", Action::ListUsers, E::ListUsers, "List staff users").query(PAGE_ONLY).scan(),
     route(Post, "/api-keys", Action::CreateApiKey, E::CreateApiKey, "Create an API key (its secret is shown once)"),
-    route(Get, "/api-keys", Action::ListApiKeys, E::ListApiKeys, "List the store's API keys").query(PAGE_ONLY),
+    route(Get, "/api-keys", Action::ListApiKeys, E::ListApiKeys, "List the store's API keys").query(PAGE_ONLY).scan(),
     route(Delete, "/api-keys/{id}", Action::RevokeApiKey, E::RevokeApiKey, "Revoke an API key at once"),
-    route(Get, "/audit", Action::ReadAudit, E::Audit, "Read the audit trail of customer changes and credential events").query(audit::LIST_QUERY),
+    route(Get, "/audit", Action::ReadAudit, E::Audit, "Read the audit trail of customer changes and credential events").query(audit::LIST_QUERY).scan(),
     public(Get, "/healthz", E::Health, "Liveness: the process answers"),
     public(Get, "/readyz", E::Ready, "Readiness: the database answers"),
     public(Get, "/metrics", E::Metrics, "Prometheus metrics"),
@@ -332,6 +356,36 @@ mod tests {
             find(&Method::POST, "/auth/login").map(|r| r.action),
             Some(None)
         ));
+    }
+
+    /// Every list (a row with query parameters) and every aggregate is a scan; reads by id,
+    /// writes and public rows are not.
+    #[test]
+    fn lists_and_aggregates_are_scans_and_reads_by_id_are_not() {
+        let scans: Vec<_> = ROUTES
+            .iter()
+            .filter(|route| route.cost == Cost::Scan)
+            .map(|route| route.endpoint)
+            .collect();
+        for route in ROUTES {
+            if !route.query.is_empty() {
+                assert_eq!(route.cost, Cost::Scan, "{}", route.path);
+            }
+            if route.verb != Get || route.access == Access::Public {
+                assert_eq!(route.cost, Cost::Point, "{}", route.path);
+            }
+        }
+        for endpoint in [
+            E::CustomerAnalytics,
+            E::ExportCustomer,
+            E::ReviewStats,
+            E::ListCustomers,
+        ] {
+            assert!(scans.contains(&endpoint), "{endpoint:?}");
+        }
+        for endpoint in [E::GetCustomer, E::GetOrder, E::GetReview, E::Me] {
+            assert_eq!(row(endpoint).cost, Cost::Point, "{endpoint:?}");
+        }
     }
 
     #[test]

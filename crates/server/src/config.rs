@@ -164,6 +164,17 @@ pub struct ServeArgs {
     #[arg(long, env = "CUSTOMERS_CREDENTIAL_CONCURRENCY", default_value_t = CredentialLimits::DEFAULT_CONCURRENCY, global = true)]
     pub credential_concurrency: u32,
 
+    /// Lists, searches and statistics of one credential running at once; past it a scan
+    /// waits up to `--credential-scan-wait-ms` for one to end, then gets 429. 0: no cap
+    /// [default: half the cores, at least 1].
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_SCANS", global = true)]
+    pub credential_scans: Option<u32>,
+
+    /// Milliseconds a scan past `--credential-scans` waits for one of its credential's scans
+    /// to end before it gets 429. 0: refused at once.
+    #[arg(long, env = "CUSTOMERS_CREDENTIAL_SCAN_WAIT_MS", default_value_t = CredentialLimits::DEFAULT_SCAN_WAIT_MS, global = true)]
+    pub credential_scan_wait_ms: u64,
+
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(
         long,
@@ -229,6 +240,10 @@ impl ServeArgs {
             // A burst below one would refuse everything.
             burst: self.credential_burst.max(1),
             concurrency: self.credential_concurrency,
+            scans: self
+                .credential_scans
+                .unwrap_or_else(CredentialLimits::default_scans),
+            scan_wait: std::time::Duration::from_millis(self.credential_scan_wait_ms),
         }
     }
 }
@@ -427,6 +442,10 @@ mod tests {
             "0",
             "--credential-concurrency",
             "4",
+            "--credential-scans",
+            "3",
+            "--credential-scan-wait-ms",
+            "0",
         ])
         .unwrap();
         assert_eq!(
@@ -434,9 +453,16 @@ mod tests {
             CredentialLimits {
                 rate_per_sec: 0.0,
                 burst: 1,
-                concurrency: 4
+                concurrency: 4,
+                scans: 3,
+                scan_wait: std::time::Duration::ZERO,
             }
         );
+        let no_scan_cap = Cli::try_parse_from(["customers", "serve", "--credential-scans", "0"])
+            .unwrap()
+            .serve
+            .limits();
+        assert_eq!(no_scan_cap.scans, 0);
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub struct ServeOptions {
     /// Longest a request may take before it answers 503.
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
-    /// Per-credential rate and concurrency limits.
+    /// Per-credential rate, concurrency and scan limits.
     pub limits: CredentialLimits,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<Cidr>,
