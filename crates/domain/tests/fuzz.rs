@@ -50,14 +50,17 @@ fn maybe_text() -> impl Strategy<Value = Option<String>> {
     proptest::option::of(text())
 }
 
+/// Boxed: a dozen unboxed field strategies nested in tuples come close to overflowing a test
+/// thread's stack (one more profile field does).
 fn patch<T: std::fmt::Debug + Clone + 'static>(
     value: impl Strategy<Value = T> + 'static,
-) -> impl Strategy<Value = Patch<T>> {
+) -> BoxedStrategy<Patch<T>> {
     prop_oneof![
         Just(Patch::Unchanged),
         Just(Patch::Clear),
         value.prop_map(Patch::Set),
     ]
+    .boxed()
 }
 
 fn profile_input() -> impl Strategy<Value = ProfileInput> {
