@@ -237,6 +237,9 @@ async fn a_second_scan_of_a_credential_is_refused_while_its_reads_and_other_scan
             concurrency: 8,
             scans: 1,
             scan_wait: Duration::from_millis(50),
+            // The held search takes seconds: no rest after it, so that the owner searches
+            // again at once (the rest is the limiter's own test).
+            scan_rest_percent: 0,
         };
         options.database.max_connections = 2;
         options.database.point_read_connections = 1;

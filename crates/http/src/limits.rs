@@ -57,6 +57,10 @@ pub struct CredentialLimits {
     /// How long a scan past `scans` waits for one of its credential's scans to end before it
     /// is refused. Zero: refused at once.
     pub scan_wait: Duration,
+    /// After a scan ends, its slot rests for this share (in percent) of the time the scan
+    /// took before another scan of the credential takes it: at 100, one credential's scans
+    /// keep a database core busy at most half the time. Zero: no rest.
+    pub scan_rest_percent: u32,
 }
 
 impl CredentialLimits {
@@ -64,6 +68,9 @@ impl CredentialLimits {
     pub const DEFAULT_BURST: u32 = 400;
     pub const DEFAULT_CONCURRENCY: u32 = 16;
     pub const DEFAULT_SCAN_WAIT_MS: u64 = 250;
+    pub const DEFAULT_SCAN_REST_PERCENT: u32 = 100;
+    /// The longest a slot rests after one scan, however long the scan took.
+    pub const MAX_SCAN_REST: Duration = Duration::from_secs(1);
 
     /// Scans of one credential at once by default: half the cores, at least one. A scan keeps
     /// a database core busy; whatever the busiest credential does, half the cores are left
@@ -81,7 +88,13 @@ impl CredentialLimits {
             concurrency: 0,
             scans: 0,
             scan_wait: Duration::ZERO,
+            scan_rest_percent: 0,
         }
+    }
+
+    /// How long a scan slot rests after a scan that took `took`.
+    fn scan_rest(&self, took: Duration) -> Duration {
+        (took * self.scan_rest_percent / 100).min(Self::MAX_SCAN_REST)
     }
 
     fn is_off(&self) -> bool {
@@ -113,6 +126,7 @@ impl Default for CredentialLimits {
             concurrency: Self::DEFAULT_CONCURRENCY,
             scans: Self::default_scans(),
             scan_wait: Duration::from_millis(Self::DEFAULT_SCAN_WAIT_MS),
+            scan_rest_percent: Self::DEFAULT_SCAN_REST_PERCENT,
         }
     }
 }
@@ -366,8 +380,8 @@ impl Limiter {
 pub struct Permit {
     limiter: Arc<Limiter>,
     key: u64,
-    /// The credential's scan slot this request runs in, if it is a scan.
-    scan: Option<OwnedSemaphorePermit>,
+    /// The credential's scan slot this request runs in, if it is a scan, and when it took it.
+    scan: Option<(OwnedSemaphorePermit, tokio::time::Instant)>,
 }
 
 impl Permit {
@@ -389,7 +403,7 @@ impl Permit {
                 .map_err(|_elapsed| Refusal::Scans)?
                 .map_err(|_closed| Refusal::Scans)?,
         };
-        self.scan = Some(slot);
+        self.scan = Some((slot, tokio::time::Instant::now()));
         Ok(self)
     }
 
@@ -400,8 +414,24 @@ impl Permit {
 }
 
 impl Drop for Permit {
+    /// Ends the request. A scan's slot goes back after its rest (see
+    /// [`CredentialLimits::scan_rest_percent`]): a timer holds it meanwhile.
     fn drop(&mut self) {
         self.limiter.release(self.key);
+        if let Some((slot, started)) = self.scan.take() {
+            let rest = self.limiter.limits.scan_rest(started.elapsed());
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) if !rest.is_zero() => {
+                    // From now, not from when the task first runs.
+                    let until = tokio::time::Instant::now() + rest;
+                    runtime.spawn(async move {
+                        tokio::time::sleep_until(until).await;
+                        drop(slot);
+                    });
+                }
+                _ => drop(slot),
+            }
+        }
     }
 }
 
@@ -418,6 +448,7 @@ mod tests {
             concurrency,
             scans: 0,
             scan_wait: Duration::ZERO,
+            scan_rest_percent: 0,
         })
     }
 
@@ -579,6 +610,50 @@ mod tests {
         drop(first);
         let again = permit(&limiter, "key_a").scan().await.unwrap();
         drop((again, other));
+    }
+
+    /// A scan's slot rests after it for as long as the scan took (at 100 %), so a credential
+    /// sending scans back to back keeps the database busy half the time at most.
+    #[tokio::test(start_paused = true)]
+    async fn a_scan_slot_rests_after_a_scan_for_its_share_of_the_scans_time() {
+        let limiter = Limiter::new(CredentialLimits {
+            scans: 1,
+            scan_rest_percent: 100,
+            ..CredentialLimits::off()
+        });
+        let first = permit(&limiter, "key_a").scan().await.unwrap();
+        tokio::time::advance(Duration::from_millis(40)).await;
+        drop(first);
+        let refused = permit(&limiter, "key_a").scan().await;
+        assert_eq!(refused.unwrap_err(), Refusal::Scans, "resting");
+        tokio::time::advance(Duration::from_millis(39)).await;
+        let refused = permit(&limiter, "key_a").scan().await;
+        assert_eq!(refused.unwrap_err(), Refusal::Scans, "still resting");
+        // Another credential's scans are not held by it.
+        drop(permit(&limiter, "key_b").scan().await.unwrap());
+        // Past the rest (the paused clock moves on while this test sleeps), the slot is back.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        assert!(permit(&limiter, "key_a").scan().await.unwrap().is_scan());
+    }
+
+    #[test]
+    fn the_rest_is_a_share_of_the_scans_time_and_at_most_a_second() {
+        let limits = CredentialLimits {
+            scan_rest_percent: 50,
+            ..CredentialLimits::off()
+        };
+        assert_eq!(
+            limits.scan_rest(Duration::from_millis(80)),
+            Duration::from_millis(40)
+        );
+        assert_eq!(
+            limits.scan_rest(Duration::from_secs(10)),
+            CredentialLimits::MAX_SCAN_REST
+        );
+        assert_eq!(
+            CredentialLimits::off().scan_rest(Duration::from_secs(1)),
+            Duration::ZERO
+        );
     }
 
     #[tokio::test]
