@@ -1,5 +1,7 @@
-//! The embedded migrations (`migrations/sqlite`, `migrations/postgres` at the workspace root)
-//! and how they are applied.
+//! The embedded migrations and how they are applied. `migrations/shared` (at the workspace root)
+//! holds the migrations whose SQL is the same on both backends, such as adding a plain column;
+//! `migrations/sqlite` and `migrations/postgres` hold the twins that differ. Each backend
+//! applies its own directory and the shared one, in the order of their versions.
 //!
 //! diesel's migration harness is synchronous, so it runs on a blocking thread. Two processes
 //! starting at once do not race: on SQLite the whole run is one `BEGIN IMMEDIATE`
@@ -11,6 +13,8 @@ use diesel::connection::SimpleConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 #[cfg(feature = "postgres")]
 use diesel_async::pooled_connection::deadpool::Object;
+use diesel::backend::Backend;
+use diesel::migration::{Migration, MigrationSource};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::DatabaseError;
@@ -18,9 +22,22 @@ use crate::error::DatabaseError;
 use crate::pool::PgConnection;
 use crate::pool::{Database, Pool, checkout};
 
-const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const SHARED: EmbeddedMigrations = embed_migrations!("../../migrations/shared");
+const SQLITE: Migrations = Migrations(embed_migrations!("../../migrations/sqlite"));
 #[cfg(feature = "postgres")]
-const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const POSTGRES: Migrations = Migrations(embed_migrations!("../../migrations/postgres"));
+
+/// One backend's migrations: its own directory and the shared one.
+struct Migrations(EmbeddedMigrations);
+
+impl<DB: Backend> MigrationSource<DB> for Migrations {
+    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn Migration<DB>>>> {
+        let mut all = MigrationSource::<DB>::migrations(&self.0)?;
+        all.extend(MigrationSource::<DB>::migrations(&SHARED)?);
+        all.sort_by(|a, b| a.name().version().cmp(&b.name().version()));
+        Ok(all)
+    }
+}
 
 /// The advisory lock key migrations hold on PostgreSQL ("ordeliya" in ASCII).
 #[cfg(feature = "postgres")]
@@ -87,4 +104,32 @@ fn versions(
     result: Result<Vec<diesel::migration::MigrationVersion<'_>>, BoxError>,
 ) -> Result<Vec<String>, BoxError> {
     result.map(|applied| applied.iter().map(ToString::to_string).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::sqlite::Sqlite;
+
+    fn versions_of(source: &dyn MigrationSource<Sqlite>) -> Vec<String> {
+        source
+            .migrations()
+            .unwrap()
+            .iter()
+            .map(|migration| migration.name().version().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn each_backend_applies_the_shared_migrations_in_version_order() {
+        let sqlite = versions_of(&SQLITE);
+        let shared = versions_of(&SHARED);
+        assert!(shared.iter().all(|version| sqlite.contains(version)));
+        let mut sorted = sqlite.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sqlite, sorted, "versions are unique and in order");
+        #[cfg(feature = "postgres")]
+        assert_eq!(versions_of(&POSTGRES), sqlite, "the twins have the same versions");
+    }
 }
