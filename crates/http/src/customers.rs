@@ -17,74 +17,74 @@ use crate::views::{
     AnalyticsView, BlockView, CustomerSummaryView, CustomerView, ExportView, OrderView,
 };
 
-/// The profile fields of create and PATCH. Absent, `null` and a value are told apart: on PATCH
-/// an absent field is unchanged and `null` clears it.
-#[derive(Deserialize, Debug, Default, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = ProfileInput, example = json!({
-    "firstName": "Maria", "lastName": "Nielsen", "email": "maria@example.dk",
-    "phone": "+4520123456", "acceptsMarketing": true, "locale": "da-DK",
-    "birthDate": "1990-05-15", "allergens": ["GLUTEN", "DAIRY"]
-}))]
-pub struct ProfileBody {
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::person_name)]
-    first_name: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::person_name)]
-    last_name: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::customer_email)]
-    email: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::phone)]
-    phone: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::accepts_marketing)]
-    accepts_marketing: Patch<bool>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::locale)]
-    locale: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::address_line)]
-    default_address_line: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::zipcode)]
-    default_zipcode: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::city)]
-    default_city: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::admin_notes)]
-    admin_notes: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::birth_date)]
-    birth_date: Patch<String>,
-    #[serde(default, deserialize_with = "patch::field")]
-    #[schema(schema_with = schemas::allergens_input)]
-    allergens: Patch<Vec<String>>,
+/// Builds [`ProfileBody`] from the domain's table of plain profile fields.
+macro_rules! profile_body {
+    ($( $(#[doc = $doc:literal])* $field:ident : $ty:ty = $api:literal, )*) => {
+        /// The profile fields of create and PATCH. Absent, `null` and a value are told apart: on
+        /// PATCH an absent field is unchanged and `null` clears it.
+        #[derive(Deserialize, Debug, Default, ToSchema)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[schema(as = ProfileInput, example = json!({
+            "firstName": "Maria", "lastName": "Nielsen", "email": "maria@example.dk",
+            "phone": "+4520123456", "acceptsMarketing": true, "locale": "da-DK",
+            "birthDate": "1990-05-15", "allergens": ["GLUTEN", "DAIRY"]
+        }))]
+        pub struct ProfileBody {
+            $(
+                #[serde(rename = $api, default, deserialize_with = "patch::field")]
+                #[schema(schema_with = plain_schemas::$field)]
+                $field: Patch<String>,
+            )*
+            #[serde(default, deserialize_with = "patch::field")]
+            #[schema(schema_with = schemas::accepts_marketing)]
+            accepts_marketing: Patch<bool>,
+            #[serde(default, deserialize_with = "patch::field")]
+            #[schema(schema_with = schemas::locale)]
+            locale: Patch<String>,
+            #[serde(default, deserialize_with = "patch::field")]
+            #[schema(schema_with = schemas::address_line)]
+            default_address_line: Patch<String>,
+            #[serde(default, deserialize_with = "patch::field")]
+            #[schema(schema_with = schemas::zipcode)]
+            default_zipcode: Patch<String>,
+            #[serde(default, deserialize_with = "patch::field")]
+            #[schema(schema_with = schemas::city)]
+            default_city: Patch<String>,
+            #[serde(default, deserialize_with = "patch::field")]
+            #[schema(schema_with = schemas::allergens_input)]
+            allergens: Patch<Vec<String>>,
+        }
+
+        /// The schemas of the plain fields as sent.
+        mod plain_schemas {
+            use utoipa::openapi::schema::Object;
+
+            $(
+                pub fn $field() -> Object {
+                    crate::openapi::schemas::sent::<$ty>(concat!($($doc, "\n"),*))
+                }
+            )*
+        }
+
+        impl From<ProfileBody> for ProfileInput {
+            fn from(b: ProfileBody) -> Self {
+                Self {
+                    $( $field: b.$field, )*
+                    accepts_marketing: b.accepts_marketing,
+                    locale: b.locale,
+                    default_address_line: b.default_address_line,
+                    default_zipcode: b.default_zipcode,
+                    default_city: b.default_city,
+                    allergens: b.allergens,
+                }
+            }
+        }
+    };
 }
+
+customers_domain::plain_profile_fields!(profile_body);
 
 impl Body for ProfileBody {}
-
-impl From<ProfileBody> for ProfileInput {
-    fn from(b: ProfileBody) -> Self {
-        Self {
-            first_name: b.first_name,
-            last_name: b.last_name,
-            email: b.email,
-            phone: b.phone,
-            accepts_marketing: b.accepts_marketing,
-            locale: b.locale,
-            default_address_line: b.default_address_line,
-            default_zipcode: b.default_zipcode,
-            default_city: b.default_city,
-            admin_notes: b.admin_notes,
-            birth_date: b.birth_date,
-            allergens: b.allergens,
-        }
-    }
-}
 
 /// Query parameters of `GET /customers`.
 pub const LIST_QUERY: &[Param] = &[

@@ -32,87 +32,98 @@ pub struct AddressView {
     pub is_default: bool,
 }
 
-/// A customer in full (create, get, patch).
-#[derive(Serialize, Debug, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerView {
-    pub id: String,
-    pub store_id: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub accepts_marketing: bool,
-    pub locale: String,
-    pub is_blocked: bool,
-    pub blocked_reason: Option<String>,
-    #[schema(format = DateTime)]
-    pub blocked_at: Option<String>,
-    pub total_spent_minor: i64,
-    pub total_orders: i64,
-    #[schema(format = DateTime)]
-    pub last_order_at: Option<String>,
-    pub loyalty_points: i64,
-    pub default_address_line: Option<String>,
-    pub default_zipcode: Option<String>,
-    pub default_city: Option<String>,
-    pub addresses: Vec<AddressView>,
-    pub admin_notes: Option<String>,
-    #[schema(format = Date)]
-    pub birth_date: Option<String>,
-    #[schema(schema_with = schemas::allergens)]
-    pub allergens: Vec<&'static str>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+/// Builds [`CustomerView`] from the domain's table of plain profile fields.
+macro_rules! customer_view {
+    ($( $(#[doc = $doc:literal])* $field:ident : $ty:ty = $api:literal, )*) => {
+        /// A customer in full (create, get, patch).
+        #[derive(Serialize, Debug, ToSchema)]
+        #[serde(rename_all = "camelCase")]
+        pub struct CustomerView {
+            pub id: String,
+            pub store_id: String,
+            $(
+                #[serde(rename = $api)]
+                #[schema(schema_with = shown_schemas::$field)]
+                pub $field: Option<String>,
+            )*
+            pub accepts_marketing: bool,
+            pub locale: String,
+            pub is_blocked: bool,
+            pub blocked_reason: Option<String>,
+            #[schema(format = DateTime)]
+            pub blocked_at: Option<String>,
+            pub total_spent_minor: i64,
+            pub total_orders: i64,
+            #[schema(format = DateTime)]
+            pub last_order_at: Option<String>,
+            pub loyalty_points: i64,
+            pub default_address_line: Option<String>,
+            pub default_zipcode: Option<String>,
+            pub default_city: Option<String>,
+            pub addresses: Vec<AddressView>,
+            #[schema(schema_with = schemas::allergens)]
+            pub allergens: Vec<&'static str>,
+            #[schema(format = DateTime)]
+            pub created_at: String,
+            #[schema(format = DateTime)]
+            pub updated_at: String,
+        }
+
+        /// The schemas of the plain fields as shown.
+        mod shown_schemas {
+            use utoipa::openapi::schema::Object;
+
+            $(
+                pub fn $field() -> Object {
+                    crate::openapi::schemas::shown::<$ty>(concat!($($doc, "\n"),*))
+                }
+            )*
+        }
+
+        impl From<&Customer> for CustomerView {
+            fn from(c: &Customer) -> Self {
+                let p = &c.profile;
+                let address = p.default_address.as_ref();
+                Self {
+                    id: c.id.to_string(),
+                    store_id: c.store_id.to_string(),
+                    $( $field: p.$field.as_ref().map(ToString::to_string), )*
+                    accepts_marketing: p.accepts_marketing,
+                    locale: p.locale.to_string(),
+                    is_blocked: c.is_blocked(),
+                    blocked_reason: c
+                        .block
+                        .as_ref()
+                        .and_then(|b| b.reason.as_ref())
+                        .map(ToString::to_string),
+                    blocked_at: timestamp_opt(c.block.as_ref().map(|b| b.at)),
+                    total_spent_minor: c.activity.total_spent_minor,
+                    total_orders: c.activity.total_orders,
+                    last_order_at: timestamp_opt(c.activity.last_order_at),
+                    loyalty_points: c.activity.loyalty_points,
+                    default_address_line: address.and_then(|a| a.line.clone()),
+                    default_zipcode: address.and_then(|a| a.zipcode.clone()),
+                    default_city: address.and_then(|a| a.city.clone()),
+                    addresses: address
+                        .map(|a| AddressView {
+                            id: a.id.to_string(),
+                            line: a.line.clone(),
+                            zipcode: a.zipcode.clone(),
+                            city: a.city.clone(),
+                            is_default: true,
+                        })
+                        .into_iter()
+                        .collect(),
+                    allergens: p.allergens.codes(),
+                    created_at: timestamp(c.created_at),
+                    updated_at: timestamp(c.updated_at),
+                }
+            }
+        }
+    };
 }
 
-impl From<&Customer> for CustomerView {
-    fn from(c: &Customer) -> Self {
-        let p = &c.profile;
-        let address = p.default_address.as_ref();
-        Self {
-            id: c.id.to_string(),
-            store_id: c.store_id.to_string(),
-            first_name: p.first_name.as_ref().map(ToString::to_string),
-            last_name: p.last_name.as_ref().map(ToString::to_string),
-            email: p.email.as_ref().map(ToString::to_string),
-            phone: p.phone.as_ref().map(ToString::to_string),
-            accepts_marketing: p.accepts_marketing,
-            locale: p.locale.to_string(),
-            is_blocked: c.is_blocked(),
-            blocked_reason: c
-                .block
-                .as_ref()
-                .and_then(|b| b.reason.as_ref())
-                .map(ToString::to_string),
-            blocked_at: timestamp_opt(c.block.as_ref().map(|b| b.at)),
-            total_spent_minor: c.activity.total_spent_minor,
-            total_orders: c.activity.total_orders,
-            last_order_at: timestamp_opt(c.activity.last_order_at),
-            loyalty_points: c.activity.loyalty_points,
-            default_address_line: address.and_then(|a| a.line.clone()),
-            default_zipcode: address.and_then(|a| a.zipcode.clone()),
-            default_city: address.and_then(|a| a.city.clone()),
-            addresses: address
-                .map(|a| AddressView {
-                    id: a.id.to_string(),
-                    line: a.line.clone(),
-                    zipcode: a.zipcode.clone(),
-                    city: a.city.clone(),
-                    is_default: true,
-                })
-                .into_iter()
-                .collect(),
-            admin_notes: p.admin_notes.as_ref().map(ToString::to_string),
-            birth_date: p.birth_date.map(|d| d.to_string()),
-            allergens: p.allergens.codes(),
-            created_at: timestamp(c.created_at),
-            updated_at: timestamp(c.updated_at),
-        }
-    }
-}
+customers_domain::plain_profile_fields!(customer_view);
 
 /// A row of the customer list (docs/api.md §4, "The list").
 #[derive(Serialize, Debug, ToSchema)]

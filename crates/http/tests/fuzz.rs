@@ -4,6 +4,7 @@
 //! `cargo test` runs a few hundred cases per property; `.ci/fuzz` runs them with
 //! `PROPTEST_CASES=100000` in release mode.
 
+use customers_domain::customer::Profile;
 use customers_http::body::{Body, JsonObject, parse_object};
 use customers_http::error::ApiError;
 use customers_http::query::QueryParams;
@@ -23,15 +24,14 @@ fn is_client_error(error: &ApiError) -> bool {
 /// JSON values, nested a few levels, with keys the bodies know and keys they do not.
 fn json() -> impl Strategy<Value = Value> {
     let key = prop_oneof![
-        3 => prop::sample::select(vec![
-            "firstName", "lastName", "email", "phone", "acceptsMarketing", "locale",
-            "defaultAddressLine", "defaultZipcode", "defaultCity", "adminNotes", "birthDate",
+        3 => prop::sample::select([Profile::PLAIN_FIELDS, &[
+            "acceptsMarketing", "locale", "defaultAddressLine", "defaultZipcode", "defaultCity",
             "allergens", "reason", "delta", "customerId", "externalId", "placedAt", "items",
             "totalMinor", "productId", "productName", "categoryId", "categoryName", "quantity",
             "unitPriceMinor", "orderId", "rating", "foodRating", "deliveryRating",
             "packagingRating", "comment", "isApproved", "isPublic", "isFeatured",
             "responseText", "storeId", "password", "role", "name", "scopes",
-        ])
+        ]].concat())
         .prop_map(str::to_owned),
         1 => any::<String>(),
     ];

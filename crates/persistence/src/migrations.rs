@@ -7,14 +7,14 @@
 //! starting at once do not race: on SQLite the whole run is one `BEGIN IMMEDIATE`
 //! transaction, on PostgreSQL it holds a session advisory lock.
 
+use diesel::backend::Backend;
 #[cfg(feature = "postgres")]
 use diesel::connection::SimpleConnection;
+use diesel::migration::{Migration, MigrationSource};
 #[cfg(feature = "postgres")]
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 #[cfg(feature = "postgres")]
 use diesel_async::pooled_connection::deadpool::Object;
-use diesel::backend::Backend;
-use diesel::migration::{Migration, MigrationSource};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::DatabaseError;
@@ -130,6 +130,10 @@ mod tests {
         sorted.dedup();
         assert_eq!(sqlite, sorted, "versions are unique and in order");
         #[cfg(feature = "postgres")]
-        assert_eq!(versions_of(&POSTGRES), sqlite, "the twins have the same versions");
+        assert_eq!(
+            versions_of(&POSTGRES),
+            sqlite,
+            "the twins have the same versions"
+        );
     }
 }

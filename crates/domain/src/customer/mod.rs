@@ -1,5 +1,6 @@
 //! The customer profile: its values, its rules, listing, and the customer use cases.
 
+mod fields;
 mod model;
 pub mod ports;
 mod query;
@@ -17,5 +18,5 @@ pub use query::{
 pub use service::{CustomerError, CustomerService};
 pub use values::{
     AddressPart, AdminNotes, Allergen, Allergens, BirthDate, BlockReason, Email, Locale,
-    PersonName, Phone,
+    PersonName, Phone, ProfileValue,
 };

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::customer::values::{
-    AddressPart, AdminNotes, Allergens, BirthDate, BlockReason, Email, Locale, PersonName, Phone,
+    AddressPart, Allergens, BlockReason, Email, Locale, PersonName, Phone, ProfileValue,
 };
 use crate::ids::{AddressId, CustomerId, StoreId};
 use crate::validation::ValidationErrors;
@@ -49,31 +49,100 @@ pub struct Address {
     pub city: Option<String>,
 }
 
-/// Everything about a customer that create and PATCH may write.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Profile {
-    /// `firstName`; `None` when absent or blank.
-    pub first_name: Option<PersonName>,
-    /// `lastName`; `None` when absent or blank.
-    pub last_name: Option<PersonName>,
-    /// `email`, unique per store compared case-insensitively.
-    pub email: Option<Email>,
-    /// `phone` in E.164, unique per store.
-    pub phone: Option<Phone>,
-    /// `acceptsMarketing`; `false` unless the customer said yes.
-    pub accepts_marketing: bool,
-    /// `locale`, `da-DK` unless given.
-    pub locale: Locale,
-    /// The default address, made of `defaultAddressLine`, `defaultZipcode` and `defaultCity`;
-    /// `None` while all three are empty.
-    pub default_address: Option<Address>,
-    /// `adminNotes`: staff notes, never shown to the customer.
-    pub admin_notes: Option<AdminNotes>,
-    /// `birthDate`.
-    pub birth_date: Option<BirthDate>,
-    /// `allergens`; empty when none are known.
-    pub allergens: Allergens,
+/// Builds the profile's types from the table of plain fields in `fields.rs`.
+macro_rules! profile_types {
+    ($( $(#[doc = $doc:literal])* $field:ident : $ty:ty = $api:literal, )*) => {
+        /// Everything about a customer that create and PATCH may write.
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct Profile {
+            $(
+                #[doc = concat!("`", $api, "`:")]
+                $(#[doc = $doc])*
+                pub $field: Option<$ty>,
+            )*
+            /// `acceptsMarketing`; `false` unless the customer said yes.
+            pub accepts_marketing: bool,
+            /// `locale`, `da-DK` unless given.
+            pub locale: Locale,
+            /// The default address, made of `defaultAddressLine`, `defaultZipcode` and
+            /// `defaultCity`; `None` while all three are empty.
+            pub default_address: Option<Address>,
+            /// `allergens`; empty when none are known.
+            pub allergens: Allergens,
+        }
+
+        /// Profile fields as they arrive, before validation: for create, `Clear` counts as
+        /// absent.
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct ProfileInput {
+            $(
+                #[doc = concat!("`", $api, "`.")]
+                pub $field: Patch<String>,
+            )*
+            /// `acceptsMarketing`; `null` is refused, as the field cannot be empty.
+            pub accepts_marketing: Patch<bool>,
+            /// `locale`; `null` is refused, as the field cannot be empty.
+            pub locale: Patch<String>,
+            /// `defaultAddressLine`.
+            pub default_address_line: Patch<String>,
+            /// `defaultZipcode`.
+            pub default_zipcode: Patch<String>,
+            /// `defaultCity`.
+            pub default_city: Patch<String>,
+            /// `allergens`, as codes (`GLUTEN`, `NUTS`, …); `null` empties the list.
+            pub allergens: Patch<Vec<String>>,
+        }
+
+        /// The validated plain fields of an update.
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        struct PlainChanges {
+            $( $field: Patch<Option<$ty>>, )*
+        }
+
+        impl PlainChanges {
+            fn validate(input: &ProfileInput, today: NaiveDate, errors: &mut ValidationErrors) -> Self {
+                Self {
+                    $(
+                        $field: keep(
+                            errors,
+                            $api,
+                            input.$field.try_map(|s| <$ty as ProfileValue>::parse_input(s, today)),
+                        ),
+                    )*
+                }
+            }
+
+            fn apply(self, profile: &mut Profile) {
+                $( apply(&mut profile.$field, set(self.$field)); )*
+            }
+        }
+
+        impl Profile {
+            /// The API names of the plain fields (see `plain_profile_fields!`), in table order.
+            pub const PLAIN_FIELDS: &'static [&'static str] = &[$($api),*];
+
+            /// The plain fields whose value differs in `after`, by API name.
+            fn plain_changes(&self, after: &Profile) -> Vec<&'static str> {
+                let mut changed = Vec::new();
+                $( if self.$field != after.$field { changed.push($api); } )*
+                changed
+            }
+        }
+
+        impl ProfileInput {
+            /// The input of the plain field the API calls `name` (one of
+            /// [`Profile::PLAIN_FIELDS`]), for callers that go by name such as a form.
+            pub fn plain_mut(&mut self, name: &str) -> Option<&mut Patch<String>> {
+                match name {
+                    $( $api => Some(&mut self.$field), )*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
+
+crate::plain_profile_fields!(profile_types);
 
 /// What the customer's orders add up to; written only by order recording.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -162,49 +231,15 @@ pub struct CustomerSummary {
     pub created_at: DateTime<Utc>,
 }
 
-/// Profile fields as they arrive, before validation: for create, `Clear` counts as absent.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProfileInput {
-    /// `firstName`.
-    pub first_name: Patch<String>,
-    /// `lastName`.
-    pub last_name: Patch<String>,
-    /// `email`.
-    pub email: Patch<String>,
-    /// `phone`.
-    pub phone: Patch<String>,
-    /// `acceptsMarketing`; `null` is refused, as the field cannot be empty.
-    pub accepts_marketing: Patch<bool>,
-    /// `locale`; `null` is refused, as the field cannot be empty.
-    pub locale: Patch<String>,
-    /// `defaultAddressLine`.
-    pub default_address_line: Patch<String>,
-    /// `defaultZipcode`.
-    pub default_zipcode: Patch<String>,
-    /// `defaultCity`.
-    pub default_city: Patch<String>,
-    /// `adminNotes`.
-    pub admin_notes: Patch<String>,
-    /// `birthDate`, as `YYYY-MM-DD`.
-    pub birth_date: Patch<String>,
-    /// `allergens`, as codes (`GLUTEN`, `NUTS`, …); `null` empties the list.
-    pub allergens: Patch<Vec<String>>,
-}
-
 /// A validated change to a profile.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct ProfileChanges {
-    first_name: Patch<Option<PersonName>>,
-    last_name: Patch<Option<PersonName>>,
-    email: Patch<Email>,
-    phone: Patch<Phone>,
+    plain: PlainChanges,
     accepts_marketing: Patch<bool>,
     locale: Patch<Locale>,
     address_line: Patch<Option<String>>,
     zipcode: Patch<Option<String>>,
     city: Patch<Option<String>>,
-    admin_notes: Patch<Option<AdminNotes>>,
-    birth_date: Patch<BirthDate>,
     allergens: Patch<Allergens>,
 }
 
@@ -229,42 +264,29 @@ fn apply<T>(field: &mut Option<T>, patch: Patch<T>) {
     }
 }
 
+/// The validated allergen codes; an unknown code is reported with its index.
+fn allergens(input: &Patch<Vec<String>>, errors: &mut ValidationErrors) -> Patch<Allergens> {
+    match input {
+        Patch::Unchanged => Patch::Unchanged,
+        Patch::Clear => Patch::Clear,
+        Patch::Set(codes) => match Allergens::parse(codes) {
+            Ok(allergens) => Patch::Set(allergens),
+            Err((index, message)) => {
+                errors.add(format!("allergens[{index}]"), message);
+                Patch::Unchanged
+            }
+        },
+    }
+}
+
 impl ProfileInput {
-    /// Checks every field against docs/api.md §4, reporting all broken rules at once.
+    /// Checks every field against docs/api.md §4, reporting all broken rules at once: the
+    /// plain fields in table order, then the others.
     fn validate(&self, today: NaiveDate) -> Result<ProfileChanges, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let allergens = match &self.allergens {
-            Patch::Unchanged => Patch::Unchanged,
-            Patch::Clear => Patch::Clear,
-            Patch::Set(codes) => match Allergens::parse(codes) {
-                Ok(allergens) => Patch::Set(allergens),
-                Err((index, message)) => {
-                    errors.add(format!("allergens[{index}]"), message);
-                    Patch::Unchanged
-                }
-            },
-        };
+        let plain = PlainChanges::validate(self, today, &mut errors);
         let changes = ProfileChanges {
-            first_name: keep(
-                &mut errors,
-                "firstName",
-                self.first_name.try_map(|s| PersonName::parse(s)),
-            ),
-            last_name: keep(
-                &mut errors,
-                "lastName",
-                self.last_name.try_map(|s| PersonName::parse(s)),
-            ),
-            email: keep(
-                &mut errors,
-                "email",
-                self.email.try_map(|s| Email::parse(s)),
-            ),
-            phone: keep(
-                &mut errors,
-                "phone",
-                self.phone.try_map(|s| Phone::parse(s)),
-            ),
+            plain,
             accepts_marketing: keep(
                 &mut errors,
                 "acceptsMarketing",
@@ -298,58 +320,46 @@ impl ProfileInput {
                 "defaultCity",
                 self.default_city.try_map(|s| AddressPart::City.parse(s)),
             ),
-            admin_notes: keep(
-                &mut errors,
-                "adminNotes",
-                self.admin_notes.try_map(|s| AdminNotes::parse(s)),
-            ),
-            birth_date: keep(
-                &mut errors,
-                "birthDate",
-                self.birth_date.try_map(|s| BirthDate::parse(s, today)),
-            ),
-            allergens,
+            allergens: allergens(&self.allergens, &mut errors),
         };
         errors.into_result(|| changes)
     }
 }
 
 impl Profile {
-    /// The API names of the fields that differ in `after`, in API order (for the audit trail,
-    /// which records which fields changed, never their values).
+    /// The API names of the fields that differ in `after`: the plain fields in table order,
+    /// then the others (for the audit trail, which records which fields changed, never their
+    /// values).
     pub fn changed_fields(&self, after: &Profile) -> Vec<&'static str> {
         let address = |p: &Profile, part: fn(&Address) -> &Option<String>| {
             p.default_address.as_ref().and_then(|a| part(a).clone())
         };
-        [
-            ("firstName", self.first_name != after.first_name),
-            ("lastName", self.last_name != after.last_name),
-            ("email", self.email != after.email),
-            ("phone", self.phone != after.phone),
-            (
-                "acceptsMarketing",
-                self.accepts_marketing != after.accepts_marketing,
-            ),
-            ("locale", self.locale != after.locale),
-            (
-                "defaultAddressLine",
-                address(self, |a| &a.line) != address(after, |a| &a.line),
-            ),
-            (
-                "defaultZipcode",
-                address(self, |a| &a.zipcode) != address(after, |a| &a.zipcode),
-            ),
-            (
-                "defaultCity",
-                address(self, |a| &a.city) != address(after, |a| &a.city),
-            ),
-            ("adminNotes", self.admin_notes != after.admin_notes),
-            ("birthDate", self.birth_date != after.birth_date),
-            ("allergens", self.allergens != after.allergens),
-        ]
-        .into_iter()
-        .filter_map(|(name, changed)| changed.then_some(name))
-        .collect()
+        let mut changed = self.plain_changes(after);
+        changed.extend(
+            [
+                (
+                    "acceptsMarketing",
+                    self.accepts_marketing != after.accepts_marketing,
+                ),
+                ("locale", self.locale != after.locale),
+                (
+                    "defaultAddressLine",
+                    address(self, |a| &a.line) != address(after, |a| &a.line),
+                ),
+                (
+                    "defaultZipcode",
+                    address(self, |a| &a.zipcode) != address(after, |a| &a.zipcode),
+                ),
+                (
+                    "defaultCity",
+                    address(self, |a| &a.city) != address(after, |a| &a.city),
+                ),
+                ("allergens", self.allergens != after.allergens),
+            ]
+            .into_iter()
+            .filter_map(|(name, changed)| changed.then_some(name)),
+        );
+        changed
     }
 
     /// The profile of a new customer: defaults, then the input. `null` counts as absent.
@@ -376,18 +386,13 @@ impl Profile {
     }
 
     fn apply(&mut self, changes: ProfileChanges, new_address_id: impl FnOnce() -> AddressId) {
-        apply(&mut self.first_name, set(changes.first_name));
-        apply(&mut self.last_name, set(changes.last_name));
-        apply(&mut self.email, changes.email);
-        apply(&mut self.phone, changes.phone);
+        changes.plain.apply(self);
         if let Patch::Set(accepts) = changes.accepts_marketing {
             self.accepts_marketing = accepts;
         }
         if let Patch::Set(locale) = changes.locale {
             self.locale = locale;
         }
-        apply(&mut self.admin_notes, set(changes.admin_notes));
-        apply(&mut self.birth_date, changes.birth_date);
         match changes.allergens {
             Patch::Unchanged => {}
             Patch::Clear => self.allergens = Allergens::default(),
@@ -576,6 +581,30 @@ mod tests {
     }
 
     #[test]
+    fn plain_fields_are_reachable_by_their_api_name() {
+        let mut input = ProfileInput::default();
+        for name in Profile::PLAIN_FIELDS {
+            assert_eq!(input.plain_mut(name), Some(&mut Patch::Unchanged), "{name}");
+        }
+        assert_eq!(input.plain_mut("locale"), None, "not a plain field");
+        *input.plain_mut("lastName").unwrap() = Patch::Set(" Holm ".into());
+        *input.plain_mut("phone").unwrap() = Patch::Set("+4520123456".into());
+        let profile = Profile::create(&input, today(), addr).unwrap();
+        assert_eq!(
+            profile.last_name.as_ref().map(PersonName::as_str),
+            Some("Holm")
+        );
+        assert_eq!(
+            profile.phone.as_ref().map(Phone::as_str),
+            Some("+4520123456")
+        );
+        assert_eq!(
+            Profile::default().changed_fields(&profile),
+            ["lastName", "phone"]
+        );
+    }
+
+    #[test]
     fn every_broken_rule_is_reported_with_its_field() {
         let input = ProfileInput {
             first_name: Patch::Set("x".repeat(101)),
@@ -592,13 +621,13 @@ mod tests {
         assert_eq!(
             fields,
             [
-                "allergens[1]",
                 "firstName",
                 "email",
                 "phone",
-                "locale",
                 "adminNotes",
-                "birthDate"
+                "birthDate",
+                "locale",
+                "allergens[1]"
             ]
         );
     }

@@ -35,6 +35,44 @@ macro_rules! text_value {
     };
 }
 
+/// The value of a plain profile field (see [`plain_profile_fields!`](crate::plain_profile_fields)):
+/// how the API's text becomes the value. [`fmt::Display`] writes it back as the API shows it.
+pub trait ProfileValue: Clone + fmt::Debug + PartialEq + Eq + fmt::Display + Sized {
+    /// Validates the API's text against docs/api.md §4; `Ok(None)` when the text means "no
+    /// value" (a blank name). The error is the message for the field.
+    fn parse_input(text: &str, today: NaiveDate) -> Result<Option<Self>, String>;
+}
+
+impl ProfileValue for PersonName {
+    fn parse_input(text: &str, _today: NaiveDate) -> Result<Option<Self>, String> {
+        Self::parse(text)
+    }
+}
+
+impl ProfileValue for Email {
+    fn parse_input(text: &str, _today: NaiveDate) -> Result<Option<Self>, String> {
+        Self::parse(text).map(Some)
+    }
+}
+
+impl ProfileValue for Phone {
+    fn parse_input(text: &str, _today: NaiveDate) -> Result<Option<Self>, String> {
+        Self::parse(text).map(Some)
+    }
+}
+
+impl ProfileValue for AdminNotes {
+    fn parse_input(text: &str, _today: NaiveDate) -> Result<Option<Self>, String> {
+        Self::parse(text)
+    }
+}
+
+impl ProfileValue for BirthDate {
+    fn parse_input(text: &str, today: NaiveDate) -> Result<Option<Self>, String> {
+        Self::parse(text, today).map(Some)
+    }
+}
+
 /// Trims, then checks length and control characters of a one-line text.
 /// An empty (or all-blank) text is `None`: it means "no value".
 fn one_line(s: &str, max: usize) -> Result<Option<String>, String> {

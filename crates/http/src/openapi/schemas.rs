@@ -4,7 +4,7 @@
 use customers_domain::access::{NewApiKeyInput, Password, Role, Scope};
 use customers_domain::audit::AuditAction;
 use customers_domain::customer::{
-    AddressPart, AdminNotes, Allergen, BirthDate, BlockReason, Email, Locale, PersonName,
+    AddressPart, AdminNotes, Allergen, BirthDate, BlockReason, Email, Locale, PersonName, Phone,
 };
 use customers_domain::ids::{self, CredentialId, CustomerId, LedgerEntryId, OrderId, UserId};
 use customers_domain::review::Rating;
@@ -76,6 +76,88 @@ pub fn person_name() -> Object {
     line(PersonName::MAX, "Trimmed; blank means no value.")
 }
 
+/// The schema of a plain profile field's value type (the domain's `plain_profile_fields!`
+/// table): `null` or a string that keeps the type's rules. The description is the field's, from
+/// the table, followed by [`ValueSchema::rule`].
+pub trait ValueSchema {
+    /// The value as a client sends it.
+    fn sent() -> ObjectBuilder;
+
+    /// The value as the service shows it: what was stored after validation.
+    fn shown() -> ObjectBuilder {
+        text(true)
+    }
+
+    /// A sentence on the rule, where the field's description does not say it.
+    fn rule() -> Option<String> {
+        None
+    }
+}
+
+impl ValueSchema for PersonName {
+    fn sent() -> ObjectBuilder {
+        text(true).pattern(Some(one_line(PersonName::MAX, false)))
+    }
+}
+
+impl ValueSchema for Email {
+    fn sent() -> ObjectBuilder {
+        email_text(true)
+    }
+}
+
+impl ValueSchema for Phone {
+    fn sent() -> ObjectBuilder {
+        text(true).pattern(Some(e164()))
+    }
+}
+
+impl ValueSchema for AdminNotes {
+    fn sent() -> ObjectBuilder {
+        text(true)
+            .max_length(Some(AdminNotes::MAX))
+            .pattern(Some(free_text()))
+    }
+}
+
+impl ValueSchema for BirthDate {
+    fn sent() -> ObjectBuilder {
+        text(true)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .pattern(Some(DATE))
+    }
+
+    fn shown() -> ObjectBuilder {
+        text(true).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+    }
+
+    fn rule() -> Option<String> {
+        Some(format!(
+            "A real date, year {} or later, not in the future.",
+            BirthDate::MIN_YEAR
+        ))
+    }
+}
+
+/// The description of a plain field: its doc lines from the table, joined, then the rule.
+fn described<T: ValueSchema>(schema: ObjectBuilder, doc: &str) -> Object {
+    let mut description = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(rule) = T::rule() {
+        description = format!("{description} {rule}");
+    }
+    schema.description(Some(description)).build()
+}
+
+/// A plain profile field as a client sends it.
+pub fn sent<T: ValueSchema>(doc: &str) -> Object {
+    described::<T>(T::sent(), doc)
+}
+
+/// A plain profile field as the service shows it.
+pub fn shown<T: ValueSchema>(doc: &str) -> Object {
+    described::<T>(T::shown(), doc)
+}
+
 pub fn address_line() -> Object {
     line(
         AddressPart::Line.max(),
@@ -94,25 +176,18 @@ pub fn city() -> Object {
     line(AddressPart::City.max(), "City of the default address.")
 }
 
-pub fn email(nullable: bool) -> Object {
+fn email_text(nullable: bool) -> ObjectBuilder {
     text(nullable)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
         .pattern(Some(identifier_text()))
         .max_length(Some(Email::MAX))
+}
+
+pub fn email(nullable: bool) -> Object {
+    email_text(nullable)
         .description(Some(
             "Unique per store, compared case-insensitively; kept as written.",
         ))
-        .build()
-}
-
-pub fn customer_email() -> Object {
-    email(true)
-}
-
-pub fn phone() -> Object {
-    text(true)
-        .pattern(Some(e164()))
-        .description(Some("E.164, unique per store, e.g. +4520123456."))
         .build()
 }
 
@@ -131,25 +206,6 @@ pub fn locale() -> Object {
             "BCP 47 language tag, stored in canonical case; `null` is refused.",
         ))
         .default(Some(Locale::default_locale().as_str().into()))
-        .build()
-}
-
-pub fn admin_notes() -> Object {
-    text(true)
-        .max_length(Some(AdminNotes::MAX))
-        .pattern(Some(free_text()))
-        .description(Some("Internal notes, never shown to the customer."))
-        .build()
-}
-
-pub fn birth_date() -> Object {
-    text(true)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-        .pattern(Some(DATE))
-        .description(Some(format!(
-            "A real date, year {} or later, not in the future.",
-            BirthDate::MIN_YEAR
-        )))
         .build()
 }
 
