@@ -181,6 +181,13 @@ pub struct ServeArgs {
     #[arg(long, env = "CUSTOMERS_CREDENTIAL_SCAN_REST", default_value_t = CredentialLimits::DEFAULT_SCAN_REST_PERCENT, global = true)]
     pub credential_scan_rest: u32,
 
+    /// Seconds between SIGTERM (or SIGINT) and closing the listener, during which `/readyz`
+    /// answers 503 while requests are still served: a balancer's health check takes the
+    /// replica out of rotation before it stops accepting. Set it above the balancer's check
+    /// interval times its failure count. 0: stop accepting at once.
+    #[arg(long, env = "CUSTOMERS_DRAIN_SECS", default_value_t = 0, global = true)]
+    pub drain_secs: u64,
+
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(
         long,

@@ -31,6 +31,7 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<(), String> {
         workers: args.workers,
         request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        drain: Duration::from_secs(args.drain_secs),
         limits: args.limits(),
         trusted_proxies: args.trusted_proxies.clone(),
         login_max_failures_per_address: args.login_max_failures_per_address.max(1),

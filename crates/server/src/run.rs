@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::HttpServer;
@@ -49,6 +50,8 @@ pub struct ServeOptions {
     /// Longest a request may take before it answers 503.
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// After SIGTERM or SIGINT, how long `/readyz` answers 503 before the listener closes.
+    pub drain: Duration,
     /// Per-credential rate, concurrency and scan limits.
     pub limits: CredentialLimits,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
@@ -68,6 +71,7 @@ impl ServeOptions {
             workers: None,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
+            drain: Duration::ZERO,
             limits: CredentialLimits::default(),
             trusted_proxies: Vec::new(),
             login_max_failures_per_address: throttle::DEFAULT_MAX_FAILURES_PER_ADDRESS,
@@ -92,6 +96,8 @@ pub struct RunningServer {
     handle: ServerHandle,
     task: JoinHandle<std::io::Result<()>>,
     sweep: JoinHandle<()>,
+    draining: Arc<AtomicBool>,
+    drain: Duration,
 }
 
 impl RunningServer {
@@ -108,15 +114,52 @@ impl RunningServer {
         self.database.close();
     }
 
-    /// Serves until the server stops (SIGTERM or SIGINT), then closes the pool.
-    pub async fn wait(self) -> std::io::Result<()> {
-        let result = match self.task.await {
+    /// Serves until SIGTERM or SIGINT, then drains: `/readyz` answers 503 for the drain
+    /// period while requests are still served, the listener closes, in-flight requests get
+    /// the grace period, and the pool closes.
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        tokio::select! {
+            result = &mut self.task => return self.finish(result),
+            signal = stop_signal() => signal?,
+        }
+        self.draining.store(true, Ordering::SeqCst);
+        tracing::info!(drain_secs = self.drain.as_secs(), "stopping: draining");
+        tokio::time::sleep(self.drain).await;
+        self.handle.stop(true).await;
+        let result = (&mut self.task).await;
+        self.finish(result)
+    }
+
+    fn finish(
+        self,
+        result: Result<std::io::Result<()>, tokio::task::JoinError>,
+    ) -> std::io::Result<()> {
+        let result = match result {
             Ok(result) => result,
             Err(e) => Err(std::io::Error::other(e)),
         };
         self.sweep.abort();
         self.database.close();
         result
+    }
+}
+
+/// The first SIGTERM or SIGINT.
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
     }
 }
 
@@ -195,9 +238,12 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
         })
     };
     let ready_db = database.clone();
+    let draining = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::clone(&draining);
     let ready: ReadinessCheck = Arc::new(move || {
         let db = ready_db.clone();
-        Box::pin(async move { db.ping().await.is_ok() })
+        let stopping = stopping.load(Ordering::SeqCst);
+        Box::pin(async move { !stopping && db.ping().await.is_ok() })
     });
     let pool_db = database.clone();
     let pool: PoolProbe = Arc::new(move || {
@@ -217,7 +263,9 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
         max_failures_per_address: options.login_max_failures_per_address.max(1),
     });
     let mut server = HttpServer::new(move || customers_http::app(state.clone()))
-        .shutdown_timeout(options.shutdown_grace.as_secs());
+        .shutdown_timeout(options.shutdown_grace.as_secs())
+        // `RunningServer::wait` handles the signals, to drain first.
+        .disable_signals();
     if let Some(workers) = options.workers {
         server = server.workers(workers.max(1));
     }
@@ -246,6 +294,8 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, RunError> {
         handle,
         task,
         sweep,
+        draining,
+        drain: options.drain,
     })
 }
 

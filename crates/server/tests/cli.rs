@@ -69,6 +69,10 @@ struct Served {
 
 impl Served {
     fn start(database_url: &str, expect_token: bool) -> Self {
+        Self::start_with(database_url, expect_token, &[])
+    }
+
+    fn start_with(database_url: &str, expect_token: bool, flags: &[&str]) -> Self {
         let port = free_port();
         let mut child = customers(database_url)
             .args([
@@ -78,6 +82,7 @@ impl Served {
                 "--workers",
                 "1",
             ])
+            .args(flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -117,11 +122,20 @@ impl Served {
             .map(str::to_owned)
     }
 
-    /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
+    fn signal_terminate(&self) {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(sent.success());
+    }
+
+    /// SIGTERM, then the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        self.signal_terminate();
+        self.exit_status()
+    }
+
+    /// The exit status, once the process has stopped.
+    fn exit_status(&mut self) -> std::process::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(25);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -193,6 +207,47 @@ async fn the_first_start_prints_a_token_that_lists_customers() {
     assert_eq!(status, 200, "the first token still works after a restart");
     let status = again.terminate();
     assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_sigterm_the_service_drains_then_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let mut served = Served::start_with(&url, true, &["--drain-secs", "2"]);
+    let token = served
+        .token()
+        .expect("the first start prints the owner token");
+    let client = reqwest::Client::new();
+    let ready = |base: String| {
+        let client = client.clone();
+        async move {
+            let reply = client.get(format!("{base}/readyz")).send().await.unwrap();
+            reply.status().as_u16()
+        }
+    };
+    assert_eq!(ready(served.base.clone()).await, 200);
+
+    served.signal_terminate();
+    // Draining: not ready, so a balancer stops sending, but every request is still served.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while ready(served.base.clone()).await == 200 {
+        assert!(Instant::now() < deadline, "/readyz still answers 200");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(ready(served.base.clone()).await, 503);
+    let (status, _) = get_customers(&served.base, &token).await;
+    assert_eq!(status, 200, "requests are served while draining");
+    assert!(
+        served.child.try_wait().unwrap().is_none(),
+        "still running while draining"
+    );
+
+    let status = served.exit_status();
+    assert!(status.success(), "a drained stop is clean: {status:?}");
+    assert!(
+        std::net::TcpStream::connect(served.base.trim_start_matches("http://")).is_err(),
+        "the listener is closed"
+    );
 }
 
 #[test]
