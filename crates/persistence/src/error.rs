@@ -18,6 +18,9 @@ pub enum DatabaseError {
     /// A migration failed; the database keeps the migrations applied before it.
     #[error("the database migrations failed: {0}")]
     Migration(String),
+    /// Placing the schema on a Citus cluster failed or cannot start.
+    #[error("cannot distribute the schema: {0}")]
+    Distribution(String),
 }
 
 /// Each uniqueness rule the domain knows, by its PostgreSQL index name and by the columns

@@ -18,6 +18,7 @@
 //!   transaction.
 //! - `login_failures`: failed logins per throttle key (not per store), for slowing down
 //!   password guessing.
+//! - `citus`: the placement of every table on a Citus cluster, by store.
 //! - `error`: [`DatabaseError`], and how storage failures become the domain's `RepoError`.
 //! - `testing` (feature `testing`): fresh, migrated databases for the tests of this and other
 //!   crates, on SQLite and PostgreSQL.
@@ -27,6 +28,8 @@
 //! module; only tests enable it.
 
 mod audit;
+#[cfg(feature = "postgres")]
+mod citus;
 mod config;
 mod credentials;
 mod customers;
@@ -47,6 +50,8 @@ mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(feature = "postgres")]
+pub use citus::{Placement, Step};
 pub use config::{
     DEFAULT_POINT_READ_CONNECTIONS, DatabaseConfig, default_max_connections, redact_url,
 };

@@ -189,6 +189,9 @@ impl Pool {
 #[derive(Clone)]
 pub struct Database {
     pub(crate) pool: Pool,
+    /// Whether the database is a Citus coordinator (the `citus` extension is installed): a
+    /// snapshot exported on it does not cover the workers, so nothing relies on sharing one.
+    pub(crate) distributed: bool,
 }
 
 impl fmt::Debug for Database {
@@ -676,15 +679,41 @@ impl Database {
                 ));
             }
         };
-        let database = Database { pool };
+        let mut database = Database {
+            pool,
+            distributed: false,
+        };
         database.ping().await.map_err(|error| match error {
             RepoError::Unavailable(message) | RepoError::Internal(message) => {
                 DatabaseError::Unavailable(message)
             }
             RepoError::Conflict(_) => DatabaseError::Unavailable(error.to_string()),
         })?;
-        tracing::debug!(backend = database.backend().as_str(), "database connected");
+        database.distributed = database.has_citus().await?;
+        tracing::debug!(
+            backend = database.backend().as_str(),
+            distributed = database.distributed,
+            "database connected"
+        );
         Ok(database)
+    }
+
+    /// Whether this is a PostgreSQL database with the `citus` extension.
+    async fn has_citus(&self) -> Result<bool, DatabaseError> {
+        #[cfg(feature = "postgres")]
+        if let Pool::Postgres(_) = &self.pool {
+            use diesel::dsl::sql;
+            use diesel::sql_types::Bool;
+            return with_connection!(self, |conn| {
+                diesel::select(sql::<Bool>(
+                    "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+                ))
+                .get_result::<bool>(conn)
+                .await
+            })
+            .map_err(|error| DatabaseError::Unavailable(error.to_string()));
+        }
+        Ok(false)
     }
 
     /// Whether the database answers a trivial query (for `/readyz`).
@@ -709,7 +738,10 @@ impl Database {
     pub(crate) fn point_reads(&self) -> Database {
         let mut pool = self.pool.clone();
         pool.lanes_mut().set_point_read();
-        Database { pool }
+        Database {
+            pool,
+            distributed: self.distributed,
+        }
     }
 
     /// The main pool's occupancy.

@@ -115,6 +115,19 @@ pub enum Command {
     /// Manage stores.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Place the schema on a Citus cluster, by store (docs/scale-out.md).
+    #[command(subcommand)]
+    Citus(CitusCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CitusCommand {
+    /// Print, one JSON line per table, where each table goes and the statement that puts it
+    /// there; changes nothing.
+    Plan,
+    /// Migrate, then distribute every table not yet placed (run on the coordinator, with the
+    /// `citus` extension created); idempotent. Prints one JSON line per table.
+    Distribute,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,11 +1,14 @@
-//! `customers`: serve (default), migrate, store create.
+//! `customers`: serve (default), migrate, store create and update, citus plan and distribute.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use customers_server::config::{Cli, Command, GlobalArgs, LogFormat, ServeArgs, StoreCommand};
+use customers_persistence::Placement;
+use customers_server::config::{
+    CitusCommand, Cli, Command, GlobalArgs, LogFormat, ServeArgs, StoreCommand,
+};
 use customers_server::run::{
     ServeOptions, create_store, describe, open_database, set_max_order_minor, start,
 };
@@ -84,6 +87,38 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "token": outcome.token,
             });
             println!("{json}");
+            Ok(())
+        }
+        Some(Command::Citus(command)) => {
+            let database = open_database(&global.database())
+                .await
+                .map_err(|e| e.to_string())?;
+            let steps = match command {
+                CitusCommand::Plan => database
+                    .citus_plan()
+                    .await
+                    .map(|plan| plan.into_iter().map(|step| (step, None)).collect()),
+                CitusCommand::Distribute => database.citus_distribute().await.map(|done| {
+                    done.into_iter()
+                        .map(|(step, applied)| (step, Some(applied)))
+                        .collect::<Vec<_>>()
+                }),
+            };
+            database.close();
+            for (step, applied) in steps.map_err(|e| e.to_string())? {
+                let mut line = serde_json::json!({
+                    "table": step.table,
+                    "placement": match step.placement {
+                        Placement::Reference => "reference",
+                        Placement::Distributed { .. } => "distributed",
+                    },
+                    "sql": step.sql(),
+                });
+                if let Some(applied) = applied {
+                    line["applied"] = applied.into();
+                }
+                println!("{line}");
+            }
             Ok(())
         }
         Some(Command::Store(StoreCommand::Update(args))) => {

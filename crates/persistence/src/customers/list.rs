@@ -256,7 +256,8 @@ macro_rules! page {
 /// connection is free, the count runs on it at the same time as the page, in a transaction
 /// that imports the page's snapshot, and the answer takes the longer of the two rather than
 /// their sum. For the other filters the page is quick and the pair's two transactions would
-/// cost more than they save.
+/// cost more than they save. On a Citus coordinator an exported snapshot does not cover the
+/// workers, so there both halves are one statement.
 pub(super) async fn list(
     database: &Database,
     store: &StoreId,
@@ -265,7 +266,7 @@ pub(super) async fn list(
     let criteria = Criteria::new(store, query);
     #[cfg(feature = "postgres")]
     let side_by_side = match &database.pool {
-        Pool::Postgres(pool) if criteria.page_reads_every_match() => {
+        Pool::Postgres(pool) if criteria.page_reads_every_match() && !database.distributed => {
             side_by_side(pool, &criteria).await?
         }
         _ => None,
