@@ -160,6 +160,7 @@ macro_rules! on_sql_backends {
             database::ping_and_pool_status,
             database::closed_database_is_unavailable,
             database::point_reads_pass_a_full_main_pool,
+            access::secrets_without_a_store_are_found_through_the_stores_the_migration_recorded,
         );
     };
 }
