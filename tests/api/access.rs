@@ -50,7 +50,7 @@ async fn login_gives_a_token_that_works_until_logout(s: TestServer) {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     let token = reply.data()["token"].as_str().unwrap().to_owned();
-    assert!(token.starts_with("ord_live_sk_"));
+    assert!(token.starts_with(&format!("ord_live_sk_{}_", s.store_id)));
     assert_eq!(reply.data()["user"]["role"], "manager");
     assert_eq!(reply.data()["user"]["email"], "Chef@Example.dk");
     assert!(reply.data()["expiresAt"].as_str().unwrap().ends_with('Z'));

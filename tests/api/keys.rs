@@ -7,7 +7,58 @@ on_both_databases!(
     an_api_key_is_shown_once_and_works_until_revoked,
     api_keys_are_for_admins_and_validated,
     repeated_failed_logins_are_slowed_down,
+    a_key_issued_before_secrets_named_their_store_keeps_working,
 );
+
+/// An API key secret in the format used before secrets named their store (prefix, 43 random
+/// characters, checksum; the domain's `secret` tests build it from 32 bytes of 9), and its
+/// SHA-256.
+const OLD_FORMAT_KEY: &str = "ord_live_ak_28pwpFvXuOCuClQJSgvJUKf8mA3ApwedogOvpU3VfJJ1hadHZ";
+const OLD_FORMAT_KEY_DIGEST: &str =
+    "94529035040c001cd56b1188d39147c89b45dc09da5d51b659afa8c8202c6926";
+/// A staff token in the old format whose digest was never recorded.
+const UNRECORDED_OLD_TOKEN: &str = "ord_live_sk_1fJjkkpe9PiTw9KSulA8Ghct30vZz4HpdQ5c5b9cPF13RjxU2";
+
+/// A key whose secret names no store is found through the store the migration recorded for
+/// its digest, and is revoked like any other; an old-format secret nobody recorded is 401.
+async fn a_key_issued_before_secrets_named_their_store_keeps_working(s: TestServer) {
+    let (id, secret) = s.api_key(&["read:customers"]).await;
+    assert!(
+        secret.starts_with(&format!("ord_live_ak_{}_", s.store_id)),
+        "{secret}"
+    );
+    // As the migration leaves a key issued before: its digest is that of an old-format
+    // secret, recorded with its store.
+    s.database()
+        .execute_sql(&format!(
+            "UPDATE credentials SET digest = '{OLD_FORMAT_KEY_DIGEST}'
+                 WHERE store_id = '{store}' AND id = '{id}';
+             INSERT INTO legacy_secret_stores (digest, store_id)
+                 VALUES ('{OLD_FORMAT_KEY_DIGEST}', '{store}');",
+            store = s.store_id
+        ))
+        .await;
+
+    let me = s.get("/auth/me", OLD_FORMAT_KEY).await;
+    assert_eq!(me.status, StatusCode::OK, "{:?}", me.body);
+    assert_eq!(me.data()["storeId"], s.store_id.as_str());
+    assert_eq!(me.data()["apiKey"]["id"], id.as_str());
+    assert_eq!(
+        s.get("/customers", OLD_FORMAT_KEY).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.get("/auth/me", UNRECORDED_OLD_TOKEN).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let revoked = s.delete(&format!("/api-keys/{id}"), &s.owner_token).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{:?}", revoked.body);
+    assert_eq!(
+        s.get("/customers", OLD_FORMAT_KEY).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
 
 async fn an_api_key_is_shown_once_and_works_until_revoked(s: TestServer) {
     let created = s
@@ -21,7 +72,7 @@ async fn an_api_key_is_shown_once_and_works_until_revoked(s: TestServer) {
     let key = created.data();
     let secret = key["key"].as_str().unwrap().to_owned();
     let id = key["id"].as_str().unwrap().to_owned();
-    assert!(secret.starts_with("ord_live_ak_"));
+    assert!(secret.starts_with(&format!("ord_live_ak_{}_", s.store_id)));
     assert!(id.starts_with("key_"));
     assert_eq!(key["scopes"], json!(["read:customers", "read:orders"]));
     assert_eq!(s.get("/customers", &secret).await.status, StatusCode::OK);

@@ -1,5 +1,8 @@
-//! Staff tokens and API keys ([`CredentialRepository`]), found by the digest of their secret;
-//! a store's API keys listed newest first and revoked by id.
+//! Staff tokens and API keys ([`CredentialRepository`]), found within their store by the
+//! digest of their secret; a store's API keys listed newest first and revoked by id.
+//!
+//! A secret issued before secrets named their store finds its store in
+//! `legacy_secret_stores` first (see the migration `credentials_by_store`).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use customers_domain::access::CredentialRepository;
@@ -18,7 +21,7 @@ use diesel_async::RunQueryDsl;
 use crate::audit::{AuditRow, insert_audit};
 use crate::error::corrupt;
 use crate::pool::{Database, read_snapshot, with_connection, write_transaction};
-use crate::schema::{credentials, users};
+use crate::schema::{credentials, legacy_secret_stores, users};
 use crate::time::{from_db, to_db};
 
 #[derive(Insertable)]
@@ -144,18 +147,38 @@ impl CredentialRepository for Database {
 
     async fn find_active(
         &self,
+        store: Option<StoreId>,
         digest: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>, RepoError> {
         let now = to_db(now);
+        let store = store.map(StoreId::into_string);
         // A point read (see `pool::Lanes`): authenticating never queues behind scans.
         let row = with_connection!(self.point_reads(), |conn| {
+            let store = match &store {
+                Some(store) => store.clone(),
+                // Issued before secrets named their store: its store was recorded then.
+                None => {
+                    let recorded = legacy_secret_stores::table
+                        .find(digest)
+                        .select(legacy_secret_stores::store_id)
+                        .first::<String>(conn)
+                        .await
+                        .optional()?;
+                    match recorded {
+                        Some(store) => store,
+                        None => return Ok(None),
+                    }
+                }
+            };
+            // `credentials_store_digest_unique`: one row of one store.
             credentials::table
                 .left_join(
                     users::table.on(users::store_id
                         .eq(credentials::store_id)
                         .and(users::id.nullable().eq(credentials::user_id))),
                 )
+                .filter(credentials::store_id.eq(&store))
                 .filter(credentials::digest.eq(digest))
                 .filter(credentials::revoked_at.is_null())
                 .filter(

@@ -24,7 +24,9 @@ pub enum DatabaseError {
 }
 
 /// Each uniqueness rule the domain knows, by its PostgreSQL index name and by the columns
-/// SQLite names in "UNIQUE constraint failed: …".
+/// SQLite names in "UNIQUE constraint failed: …". On a Citus cluster the index of each shard
+/// carries the shard's number after the name (`customers_email_key_unique_102086`), and a
+/// violation names that: see [`names_index`].
 const UNIQUE_RULES: [(Unique, &str, &str); 3] = [
     (
         Unique::CustomerEmail,
@@ -49,9 +51,24 @@ fn broken_rule(info: &dyn DatabaseErrorInformation) -> Option<Unique> {
     UNIQUE_RULES
         .iter()
         .find(|(_, index, columns)| {
-            info.constraint_name() == Some(*index) || sqlite_columns == Some(*columns)
+            info.constraint_name()
+                .is_some_and(|name| names_index(name, index))
+                || sqlite_columns == Some(*columns)
         })
         .map(|(rule, _, _)| *rule)
+}
+
+/// Whether the constraint a PostgreSQL error names is the index `index`: the name itself, or
+/// (on a Citus cluster, where each shard has its own copy of the index) the name followed by
+/// `_` and the shard's number.
+fn names_index(constraint: &str, index: &str) -> bool {
+    match constraint.strip_prefix(index) {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('_')
+            .is_some_and(|shard| !shard.is_empty() && shard.bytes().all(|b| b.is_ascii_digit())),
+        None => false,
+    }
 }
 
 /// A failed query: unreachable database → `Unavailable`, known unique rule → `Conflict`,
@@ -97,7 +114,8 @@ pub(crate) fn is_unique_violation(error: &DieselError) -> bool {
 pub(crate) fn breaks_unique_index(error: &DieselError, index: &str, sqlite_columns: &str) -> bool {
     match error {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            info.constraint_name() == Some(index)
+            info.constraint_name()
+                .is_some_and(|name| names_index(name, index))
                 || info.message().strip_prefix("UNIQUE constraint failed: ") == Some(sqlite_columns)
         }
         _ => false,
@@ -215,6 +233,53 @@ mod tests {
     }
 
     #[test]
+    fn citus_shard_indexes_are_recognised_by_their_name_and_shard_number() {
+        let message = "duplicate key value violates unique constraint";
+        let email = unique(message, Some("customers_email_key_unique_102086"));
+        assert_eq!(email, RepoError::Conflict(Unique::CustomerEmail));
+        let phone = unique(message, Some("customers_phone_unique_102090"));
+        assert_eq!(phone, RepoError::Conflict(Unique::CustomerPhone));
+        let user = unique(message, Some("users_email_key_unique_7"));
+        assert_eq!(user, RepoError::Conflict(Unique::UserEmail));
+        // Only a shard number may follow the name: another index sharing its start is not it.
+        for other in [
+            "customers_email_key_unique_",
+            "customers_email_key_unique_102086x",
+            "customers_email_key_unique_old",
+            "customers_email_key_uniqueness",
+            "customers_email_key",
+            "customers_pkey_102086",
+        ] {
+            assert!(
+                matches!(unique(message, Some(other)), RepoError::Internal(_)),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_index_takes_the_name_or_the_name_and_a_shard_number() {
+        assert!(names_index("reviews_order_unique", "reviews_order_unique"));
+        assert!(names_index(
+            "reviews_order_unique_102008",
+            "reviews_order_unique"
+        ));
+        assert!(!names_index(
+            "reviews_order_unique_",
+            "reviews_order_unique"
+        ));
+        assert!(!names_index(
+            "reviews_order_unique_1a",
+            "reviews_order_unique"
+        ));
+        assert!(!names_index("reviews_order", "reviews_order_unique"));
+        assert!(!names_index(
+            "reviews_order_unique",
+            "reviews_order_unique_1"
+        ));
+    }
+
+    #[test]
     fn a_unique_index_is_recognised_on_both_backends() {
         let violation = |message, constraint| {
             DieselError::DatabaseError(
@@ -233,6 +298,8 @@ mod tests {
         assert!(breaks_unique_index(&sqlite, index, columns));
         let postgres = violation("duplicate key value", Some("reviews_order_unique"));
         assert!(breaks_unique_index(&postgres, index, columns));
+        let shard = violation("duplicate key value", Some("reviews_order_unique_102240"));
+        assert!(breaks_unique_index(&shard, index, columns));
         let primary_key = violation(
             "UNIQUE constraint failed: reviews.store_id, reviews.id",
             None,

@@ -45,6 +45,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The store of each secret issued before secrets named their store, by its digest:
+    /// written once, by the migration that made credentials found within their store.
+    legacy_secret_stores (digest) {
+        digest -> Text,
+        store_id -> Text,
+    }
+}
+
+diesel::table! {
     customers (store_id, id) {
         store_id -> Text,
         id -> Text,

@@ -95,15 +95,18 @@ impl<R: CredentialRepository> CredentialRepository for CachedCredentials<R> {
         self.inner.insert(credential, audit).await
     }
 
+    /// Keyed by the digest alone: a secret's digest covers the store it names, so one digest
+    /// is always asked with the same store.
     async fn find_active(
         &self,
+        store: Option<StoreId>,
         digest: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>, RepoError> {
         if let Some(principal) = self.cached(digest) {
             return Ok(Some(principal));
         }
-        let found = self.inner.find_active(digest, now).await?;
+        let found = self.inner.find_active(store, digest, now).await?;
         if let Some(principal) = &found {
             self.remember(digest, principal);
         }
@@ -165,6 +168,11 @@ mod tests {
         }
     }
 
+    /// The store the tests' secrets name.
+    fn secret_store() -> Option<StoreId> {
+        Some(StoreId::from_stored("store_aaaaaaaaaaaa".into()))
+    }
+
     /// Knows one digest ("good", credential `key_good00000000`) until it is revoked.
     #[derive(Default)]
     struct Counting {
@@ -179,6 +187,7 @@ mod tests {
 
         async fn find_active(
             &self,
+            _: Option<StoreId>,
             digest: &str,
             _: DateTime<Utc>,
         ) -> Result<Option<Principal>, RepoError> {
@@ -236,7 +245,10 @@ mod tests {
     async fn an_active_credential_is_looked_up_once_per_ttl() {
         let cache = CachedCredentials::new(Counting::default());
         for _ in 0..5 {
-            let found = cache.find_active("good", Utc::now()).await.unwrap();
+            let found = cache
+                .find_active(secret_store(), "good", Utc::now())
+                .await
+                .unwrap();
             assert_eq!(found, Some(principal("key_good00000000")));
         }
         assert_eq!(lookups(&cache), 1);
@@ -246,7 +258,13 @@ mod tests {
     async fn unknown_secrets_are_never_cached() {
         let cache = CachedCredentials::new(Counting::default());
         for _ in 0..3 {
-            assert_eq!(cache.find_active("bad", Utc::now()).await.unwrap(), None);
+            assert_eq!(
+                cache
+                    .find_active(secret_store(), "bad", Utc::now())
+                    .await
+                    .unwrap(),
+                None
+            );
         }
         assert_eq!(lookups(&cache), 3);
     }
@@ -254,9 +272,15 @@ mod tests {
     #[tokio::test]
     async fn entries_expire_after_the_ttl() {
         let cache = CachedCredentials::with_ttl(Counting::default(), Duration::from_millis(20));
-        cache.find_active("good", Utc::now()).await.unwrap();
+        cache
+            .find_active(secret_store(), "good", Utc::now())
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(40)).await;
-        cache.find_active("good", Utc::now()).await.unwrap();
+        cache
+            .find_active(secret_store(), "good", Utc::now())
+            .await
+            .unwrap();
         assert_eq!(lookups(&cache), 2);
     }
 
@@ -266,7 +290,7 @@ mod tests {
             let cache = CachedCredentials::new(Counting::default());
             assert!(
                 cache
-                    .find_active("good", Utc::now())
+                    .find_active(secret_store(), "good", Utc::now())
                     .await
                     .unwrap()
                     .is_some()
@@ -283,7 +307,13 @@ mod tests {
                 cache.revoke(&store, &id, Utc::now(), &audit()).await
             };
             assert_eq!(revoked, Ok(true));
-            assert_eq!(cache.find_active("good", Utc::now()).await.unwrap(), None);
+            assert_eq!(
+                cache
+                    .find_active(secret_store(), "good", Utc::now())
+                    .await
+                    .unwrap(),
+                None
+            );
         }
     }
 }

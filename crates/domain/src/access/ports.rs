@@ -39,7 +39,7 @@ pub trait UserRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(Vec<StaffUser>, u64), RepoError>> + Send;
 }
 
-/// Where staff tokens and API keys are kept, by the digest of their secret.
+/// Where staff tokens and API keys are kept, each in its store by the digest of its secret.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait CredentialRepository: Send + Sync + 'static {
     /// Stores a new credential with its audit entry (`auth.login`, `api_key.created`, …) in one
@@ -50,10 +50,15 @@ pub trait CredentialRepository: Send + Sync + 'static {
         audit: &AuditEntry,
     ) -> impl Future<Output = Result<(), RepoError>> + Send;
 
-    /// The holder of the credential with this digest, if it is neither revoked nor expired at
-    /// `now`: one indexed lookup.
+    /// The holder of the credential of `store` with this digest, if it is neither revoked nor
+    /// expired at `now`: one indexed lookup within the store.
+    ///
+    /// `store: None` is a secret issued before secrets carried their store: its store is
+    /// found among the digests recorded when they began to (credentials issued since are not
+    /// found that way), then the credential within it.
     fn find_active(
         &self,
+        store: Option<StoreId>,
         digest: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<Principal>, RepoError>> + Send;

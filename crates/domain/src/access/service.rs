@@ -176,16 +176,23 @@ where
     }
 
     /// The principal behind a bearer secret. A malformed secret or a bad checksum is refused
-    /// without touching the database; a good one costs one indexed lookup of its digest.
+    /// without touching the database; a good one costs one indexed lookup of its digest within
+    /// the store it names (a secret older than that, naming none, one more to find its store).
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
-        if secret::recognize(bearer).is_none() {
+        let Some(recognized) = secret::recognize(bearer) else {
             return Err(AuthError::Unauthorized);
-        }
+        };
         let digest = self.digests.digest(bearer);
-        self.credentials
-            .find_active(&digest, self.system.now())
+        let principal = self
+            .credentials
+            .find_active(recognized.store.clone(), &digest, self.system.now())
             .await?
-            .ok_or(AuthError::Unauthorized)
+            .ok_or(AuthError::Unauthorized)?;
+        // The repository looks within the store; a principal of another never passes.
+        match &recognized.store {
+            Some(store) if *store != principal.store_id => Err(AuthError::Unauthorized),
+            _ => Ok(principal),
+        }
     }
 
     /// Exchanges a store id, email and password for a new staff token. Every kind of failure
@@ -470,7 +477,11 @@ impl<C: CredentialRepository> ApiKeyService<C> {
         principal.may(Action::CreateApiKey)?;
         let (name, scopes) = input.validate()?;
         let now = self.system.now();
-        let secret = secret::compose(SecretKind::ApiKey, &self.system.secret_bytes());
+        let secret = secret::compose(
+            SecretKind::ApiKey,
+            &principal.store_id,
+            &self.system.secret_bytes(),
+        );
         let credential = Credential {
             id: CredentialId::from_stored(self.system.new_id(CredentialId::PREFIX)),
             store_id: principal.store_id.clone(),
@@ -552,7 +563,11 @@ pub(crate) fn staff_token(
     now: DateTime<Utc>,
     expires_at: Option<DateTime<Utc>>,
 ) -> (String, Credential) {
-    let token = secret::compose(SecretKind::StaffToken, &system.secret_bytes());
+    let token = secret::compose(
+        SecretKind::StaffToken,
+        &user.store_id,
+        &system.secret_bytes(),
+    );
     let credential = Credential {
         id: CredentialId::from_stored(system.new_id(CredentialId::PREFIX)),
         store_id: user.store_id.clone(),
@@ -586,7 +601,13 @@ mod tests {
     use crate::testing::{TestPorts, now, ready, staff, store_id};
 
     fn token() -> String {
-        secret::compose(SecretKind::StaffToken, &[7; 32])
+        secret::compose(SecretKind::StaffToken, &store_id(), &[7; 32])
+    }
+
+    /// A token issued before secrets carried their store: prefix, 43 random characters and
+    /// their checksum (32 bytes of 7, as `secret`'s tests check).
+    fn token_without_store() -> &'static str {
+        "ord_live_sk_1fJjkkpe9PiTw9KSulA8Ghct30vZz4HpdQ5c5b9cPF13RjxU2"
     }
 
     fn user(role: Role) -> StaffUser {
@@ -645,15 +666,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_good_secret_is_found_by_its_digest() {
+    async fn a_good_secret_is_found_by_its_digest_within_its_store() {
         let mut ports = TestPorts::new();
         ports.digest_reversed();
         let expected_digest: String = token().chars().rev().collect();
         ports
             .credentials
             .expect_find_active()
-            .withf(move |digest, at| digest == expected_digest && *at == now())
-            .returning(|_, _| ready(Ok(Some(staff(Role::Manager)))));
+            .withf(move |store, digest, at| {
+                *store == Some(store_id()) && digest == expected_digest && *at == now()
+            })
+            .returning(|_, _, _| ready(Ok(Some(staff(Role::Manager)))));
         let principal = ports
             .session_service()
             .authenticate(&token())
@@ -663,13 +686,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_secret_without_a_store_is_found_by_its_digest_alone() {
+        assert_eq!(
+            secret::recognize(token_without_store()).map(|r| r.store),
+            Some(None)
+        );
+        let mut ports = TestPorts::new();
+        ports.digest_reversed();
+        let expected_digest: String = token_without_store().chars().rev().collect();
+        ports
+            .credentials
+            .expect_find_active()
+            .withf(move |store, digest, _| store.is_none() && digest == expected_digest)
+            .times(1)
+            .returning(|_, _, _| ready(Ok(Some(staff(Role::Staff)))));
+        let principal = ports
+            .session_service()
+            .authenticate(token_without_store())
+            .await
+            .unwrap();
+        assert_eq!(principal.store_id, store_id());
+    }
+
+    #[tokio::test]
+    async fn a_principal_of_another_store_than_the_secret_names_is_refused() {
+        let mut ports = TestPorts::new();
+        ports.digest_reversed();
+        ports.credentials.expect_find_active().returning(|_, _, _| {
+            let mut elsewhere = staff(Role::Owner);
+            elsewhere.store_id = StoreId::parse("store_bbbbbbbbbbbb").unwrap();
+            ready(Ok(Some(elsewhere)))
+        });
+        assert!(matches!(
+            ports.session_service().authenticate(&token()).await,
+            Err(AuthError::Unauthorized)
+        ));
+    }
+
+    #[tokio::test]
     async fn an_unknown_revoked_or_expired_secret_is_unauthorized() {
         let mut ports = TestPorts::new();
         ports.digest_reversed();
         ports
             .credentials
             .expect_find_active()
-            .returning(|_, _| ready(Ok(None)));
+            .returning(|_, _, _| ready(Ok(None)));
         assert!(matches!(
             ports.session_service().authenticate(&token()).await,
             Err(AuthError::Unauthorized)
@@ -817,7 +878,10 @@ mod tests {
         assert_eq!(outcome.token, token());
         assert_eq!(
             secret::recognize(&outcome.token),
-            Some(SecretKind::StaffToken)
+            Some(secret::Recognized {
+                kind: SecretKind::StaffToken,
+                store: Some(store_id())
+            })
         );
         assert_eq!(
             outcome.expires_at,
@@ -1280,7 +1344,13 @@ mod tests {
             .create_api_key(&staff(Role::Admin), &input)
             .await
             .unwrap();
-        assert_eq!(secret::recognize(&created.secret), Some(SecretKind::ApiKey));
+        assert_eq!(
+            secret::recognize(&created.secret),
+            Some(secret::Recognized {
+                kind: SecretKind::ApiKey,
+                store: Some(store_id())
+            })
+        );
         assert_eq!(created.key.name, "POS");
         assert_eq!(created.key.revoked_at, None);
     }

@@ -14,9 +14,9 @@ use crate::page::PageRequest;
 use crate::ports::{RepoError, Unique};
 use crate::store::{Store, StoreRepository};
 
-/// Refuses a credential whose digest another one has (in any store).
+/// Refuses a credential whose digest another one of its store has.
 fn check_digest(state: &State, credential: &Credential) -> Result<(), RepoError> {
-    let taken = state.tenants.values().any(|tenant| {
+    let taken = state.tenant(&credential.store_id).is_some_and(|tenant| {
         tenant
             .credentials
             .values()
@@ -95,7 +95,12 @@ impl StoreRepository for Memory {
                     owner.id
                 )));
             }
-            check_digest(state, token)?;
+            if token.store_id != store.id || token.user_id.as_ref() != Some(&owner.id) {
+                return Err(RepoError::Internal(format!(
+                    "the token {} is not the owner's",
+                    token.id
+                )));
+            }
             let mut tenant = Tenant::new(store.clone());
             insert_user(&mut tenant, owner, password_hash)?;
             tenant.credentials.insert(
@@ -212,13 +217,18 @@ impl CredentialRepository for Memory {
         })
     }
 
+    /// Nothing here predates secrets carrying their store: `store: None` finds nothing.
     async fn find_active(
         &self,
+        store: Option<StoreId>,
         digest: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>, RepoError> {
+        let Some(store) = store else {
+            return Ok(None);
+        };
         self.read(|state| {
-            state.tenants.values().find_map(|tenant| {
+            state.tenant(&store).and_then(|tenant| {
                 let stored = tenant
                     .credentials
                     .values()

@@ -148,7 +148,7 @@ impl<S: StoreRepository, H: PasswordHasher> StoreService<S, H> {
         let opened = self.create_store(settings, owner_email, None).await?;
         let digest = self.digests.digest(&opened.token);
         credentials
-            .find_active(&digest, self.system.now())
+            .find_active(Some(opened.store.id.clone()), &digest, self.system.now())
             .await?
             .ok_or_else(|| RepoError::Internal("the owner's token is missing".into()).into())
     }
@@ -204,7 +204,10 @@ mod tests {
         assert_eq!(outcome.owner.email.as_str(), "owner@example.dk");
         assert_eq!(
             secret::recognize(&outcome.token),
-            Some(SecretKind::StaffToken)
+            Some(secret::Recognized {
+                kind: SecretKind::StaffToken,
+                store: Some(outcome.store.id.clone())
+            })
         );
         assert!(matches!(outcome.owner.role, Role::Owner));
     }

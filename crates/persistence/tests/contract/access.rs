@@ -11,6 +11,7 @@ use customers_domain::ids::{CredentialId, StoreId, UserId};
 use customers_domain::page::PageRequest;
 use customers_domain::ports::{RepoError, Unique};
 use customers_domain::store::StoreRepository;
+use customers_persistence::testing::TestDatabase;
 
 use crate::support::{at, audit, new_id, new_store, store_fixture};
 
@@ -140,7 +141,10 @@ pub async fn staff_tokens_and_api_keys_are_found_while_active<B: Backend>(t: &B)
     let store = fixture.store.id.clone();
 
     // The owner's token: staff, with role and email.
-    let owner = db.find_active(&fixture.token.digest, at(60)).await.unwrap();
+    let owner = db
+        .find_active(Some(store.clone()), &fixture.token.digest, at(60))
+        .await
+        .unwrap();
     assert_eq!(
         owner,
         Some(Principal {
@@ -161,7 +165,7 @@ pub async fn staff_tokens_and_api_keys_are_found_while_active<B: Backend>(t: &B)
     );
     add_credential(db, &key).await;
     let found = db
-        .find_active("digest-of-key", at(60))
+        .find_active(Some(store.clone()), "digest-of-key", at(60))
         .await
         .unwrap()
         .unwrap();
@@ -176,7 +180,7 @@ pub async fn staff_tokens_and_api_keys_are_found_while_active<B: Backend>(t: &B)
     let bare = api_key(&store, "digest-of-bare-key", &[]);
     add_credential(db, &bare).await;
     let found = db
-        .find_active("digest-of-bare-key", at(60))
+        .find_active(Some(store.clone()), "digest-of-bare-key", at(60))
         .await
         .unwrap()
         .unwrap();
@@ -194,20 +198,32 @@ pub async fn staff_tokens_and_api_keys_are_found_while_active<B: Backend>(t: &B)
     let login = staff_token(&manager, "digest-of-login", Some(120));
     add_credential(db, &login).await;
     let active = db
-        .find_active("digest-of-login", at(119))
+        .find_active(Some(store.clone()), "digest-of-login", at(119))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(active.role(), Some(Role::Manager));
-    assert_eq!(db.find_active("digest-of-login", at(120)).await, Ok(None));
-    assert_eq!(db.find_active("digest-of-login", at(121)).await, Ok(None));
+    assert_eq!(
+        db.find_active(Some(store.clone()), "digest-of-login", at(120))
+            .await,
+        Ok(None)
+    );
+    assert_eq!(
+        db.find_active(Some(store.clone()), "digest-of-login", at(121))
+            .await,
+        Ok(None)
+    );
 
     // Revoked: gone for good.
     assert_eq!(
         db.revoke(&store, &key.id, at(70), &audit(&store)).await,
         Ok(true)
     );
-    assert_eq!(db.find_active("digest-of-key", at(71)).await, Ok(None));
+    assert_eq!(
+        db.find_active(Some(store.clone()), "digest-of-key", at(71))
+            .await,
+        Ok(None)
+    );
     assert_eq!(
         db.revoke(&store, &key.id, at(72), &audit(&store)).await,
         Ok(false)
@@ -217,7 +233,24 @@ pub async fn staff_tokens_and_api_keys_are_found_while_active<B: Backend>(t: &B)
         db.revoke(&store, &login.id, at(130), &audit(&store)).await,
         Ok(false)
     );
-    assert_eq!(db.find_active("unknown-digest", at(0)).await, Ok(None));
+    assert_eq!(
+        db.find_active(Some(store.clone()), "unknown-digest", at(0))
+            .await,
+        Ok(None)
+    );
+
+    // Found within its store only; without a store only if issued before secrets named
+    // theirs (none of these was).
+    let other = new_store(db).await;
+    assert_eq!(
+        db.find_active(Some(other), &fixture.token.digest, at(60))
+            .await,
+        Ok(None)
+    );
+    assert_eq!(
+        db.find_active(None, &fixture.token.digest, at(60)).await,
+        Ok(None)
+    );
 }
 
 pub async fn revoking_needs_the_right_store<B: Backend>(t: &B) {
@@ -230,7 +263,7 @@ pub async fn revoking_needs_the_right_store<B: Backend>(t: &B) {
         Ok(false)
     );
     assert!(
-        db.find_active("digest-of-shared-key", at(6))
+        db.find_active(Some(store.clone()), "digest-of-shared-key", at(6))
             .await
             .unwrap()
             .is_some()
@@ -240,10 +273,20 @@ pub async fn revoking_needs_the_right_store<B: Backend>(t: &B) {
         Ok(true)
     );
     assert_eq!(
-        db.find_active("digest-of-shared-key", at(8)).await,
+        db.find_active(Some(store.clone()), "digest-of-shared-key", at(8))
+            .await,
         Ok(None)
     );
-    // Digests are unique across stores: the lookup is by digest alone.
+    // A digest is unique within its store, where it is looked up: another store's
+    // credential with the same digest is another credential.
+    let theirs = api_key(&other, "digest-of-shared-key", &[]);
+    add_credential(db, &theirs).await;
+    let found = db
+        .find_active(Some(other.clone()), "digest-of-shared-key", at(9))
+        .await
+        .unwrap()
+        .map(|principal| (principal.store_id, principal.credential_id));
+    assert_eq!(found, Some((other.clone(), theirs.id.clone())));
     let clash = api_key(&other, "digest-of-shared-key", &[]);
     assert!(matches!(
         CredentialRepository::insert(db, &clash, &audit(&clash.store_id)).await,
@@ -375,7 +418,7 @@ pub async fn only_an_active_api_key_of_the_store_is_revoked<B: Backend>(t: &B) {
         Ok(false)
     );
     assert!(
-        db.find_active(&fixture.token.digest, at(3))
+        db.find_active(Some(store.clone()), &fixture.token.digest, at(3))
             .await
             .unwrap()
             .is_some()
@@ -387,7 +430,7 @@ pub async fn only_an_active_api_key_of_the_store_is_revoked<B: Backend>(t: &B) {
         Ok(false)
     );
     assert!(
-        db.find_active(&theirs.digest, at(3))
+        db.find_active(Some(other.clone()), &theirs.digest, at(3))
             .await
             .unwrap()
             .is_some()
@@ -404,7 +447,11 @@ pub async fn only_an_active_api_key_of_the_store_is_revoked<B: Backend>(t: &B) {
             .await,
         Ok(true)
     );
-    assert_eq!(db.find_active(&key.digest, at(5)).await, Ok(None));
+    assert_eq!(
+        db.find_active(Some(store.clone()), &key.digest, at(5))
+            .await,
+        Ok(None)
+    );
     // Twice: already revoked, and the first revocation time is kept.
     assert_eq!(
         db.revoke_api_key(&store, &key.id, at(6), &audit(&store))
@@ -443,7 +490,7 @@ pub async fn stores_are_created_with_their_owner<B: Backend>(t: &B) {
         Some((fixture.owner.clone(), "argon2id$owner".to_owned()))
     );
     assert!(
-        db.find_active(&fixture.token.digest, at(1))
+        db.find_active(Some(fixture.store.id.clone()), &fixture.token.digest, at(1))
             .await
             .unwrap()
             .is_some()
@@ -498,11 +545,19 @@ pub async fn store_creation_is_all_or_nothing<B: Backend>(t: &B) {
         .is_err()
     );
     assert_eq!(StoreRepository::find(db, &broken.store.id).await, Ok(None));
-    assert_eq!(db.find_active(&broken.token.digest, at(1)).await, Ok(None));
+    assert_eq!(
+        db.find_active(Some(broken.store.id.clone()), &broken.token.digest, at(1))
+            .await,
+        Ok(None)
+    );
 
-    // The token insert fails (a digest in use): neither store nor owner remains.
+    // The token insert fails (its user is not the owner, nor anyone of the store): neither
+    // store nor owner remains.
     let mut clashing = store_fixture();
-    clashing.token.digest = first.token.digest.clone();
+    let owner = clashing
+        .token
+        .user_id
+        .replace(UserId::from_stored(new_id("usr")));
     assert!(
         db.create_with_owner(
             &clashing.store,
@@ -529,7 +584,7 @@ pub async fn store_creation_is_all_or_nothing<B: Backend>(t: &B) {
         StoreRepository::find(db, &first.store.id).await,
         Ok(Some(first.store))
     );
-    clashing.token.digest = format!("{}-2", clashing.token.digest);
+    clashing.token.user_id = owner;
     db.create_with_owner(
         &clashing.store,
         &clashing.owner,
@@ -539,4 +594,103 @@ pub async fn store_creation_is_all_or_nothing<B: Backend>(t: &B) {
     )
     .await
     .unwrap();
+}
+
+/// The migration that made credentials found within their store: (up, down) of the backend.
+fn credentials_by_store_migration(t: &TestDatabase) -> (&'static str, &'static str) {
+    match t.backend() {
+        customers_persistence::Backend::Sqlite => (
+            include_str!(
+                "../../../../migrations/sqlite/2026-12-12-000100_credentials_by_store/up.sql"
+            ),
+            include_str!(
+                "../../../../migrations/sqlite/2026-12-12-000100_credentials_by_store/down.sql"
+            ),
+        ),
+        customers_persistence::Backend::Postgres => (
+            include_str!(
+                "../../../../migrations/postgres/2026-12-12-000100_credentials_by_store/up.sql"
+            ),
+            include_str!(
+                "../../../../migrations/postgres/2026-12-12-000100_credentials_by_store/down.sql"
+            ),
+        ),
+    }
+}
+
+/// The store and id of the active credential `find_active` finds.
+async fn found(
+    db: &impl Repositories,
+    store: Option<StoreId>,
+    digest: &str,
+) -> Option<(StoreId, CredentialId)> {
+    db.find_active(store, digest, at(2))
+        .await
+        .unwrap()
+        .map(|principal| (principal.store_id, principal.credential_id))
+}
+
+/// Credentials issued before secrets named their store keep working: the migration records
+/// the store of each one not revoked, and a secret without a store is found through it. Ones
+/// issued since are found within their store only.
+pub async fn secrets_without_a_store_are_found_through_the_stores_the_migration_recorded(
+    t: &TestDatabase,
+) {
+    let db = t.database();
+    let (up, down) = credentials_by_store_migration(t);
+    // Back to the schema before, and credentials issued then.
+    t.execute_sql(down).await;
+    let fixture = store_fixture();
+    db.create_with_owner(
+        &fixture.store,
+        &fixture.owner,
+        "",
+        &fixture.token,
+        &audit(&fixture.store.id),
+    )
+    .await
+    .unwrap();
+    let store = fixture.store.id.clone();
+    let old_key = api_key(&store, "digest-of-old-key", &[Scope::ReadOrders]);
+    let old_revoked = api_key(&store, "digest-of-old-revoked-key", &[]);
+    add_credential(db, &old_key).await;
+    add_credential(db, &old_revoked).await;
+    assert_eq!(
+        db.revoke(&store, &old_revoked.id, at(1), &audit(&store))
+            .await,
+        Ok(true)
+    );
+    t.execute_sql(up).await;
+    let new_key = api_key(&store, "digest-of-new-key", &[]);
+    add_credential(db, &new_key).await;
+
+    let owner_token = fixture.token.digest.as_str();
+    for (digest, id) in [
+        (owner_token, &fixture.token.id),
+        ("digest-of-old-key", &old_key.id),
+    ] {
+        let expected = Some((store.clone(), id.clone()));
+        assert_eq!(found(db, None, digest).await, expected, "{digest}");
+        assert_eq!(
+            found(db, Some(store.clone()), digest).await,
+            expected,
+            "{digest}"
+        );
+    }
+    assert_eq!(found(db, None, "digest-of-old-revoked-key").await, None);
+    assert_eq!(found(db, None, "digest-of-new-key").await, None);
+    assert_eq!(
+        found(db, Some(store.clone()), "digest-of-new-key").await,
+        Some((store.clone(), new_key.id.clone()))
+    );
+    assert_eq!(found(db, None, "digest-of-no-key").await, None);
+    // Another store's id with an old digest finds nothing: the lookup stays in that store.
+    let other = new_store(db).await;
+    assert_eq!(found(db, Some(other), "digest-of-old-key").await, None);
+    // A revocation after the migration is seen on the credential.
+    assert_eq!(
+        db.revoke(&store, &old_key.id, at(3), &audit(&store)).await,
+        Ok(true)
+    );
+    assert_eq!(found(db, None, "digest-of-old-key").await, None);
 }

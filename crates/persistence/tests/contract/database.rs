@@ -229,7 +229,7 @@ pub async fn point_reads_pass_a_full_main_pool(t: &TestDatabase) {
         Ok(None)
     ));
     let credential = db
-        .find_active("no such digest", crate::support::now())
+        .find_active(Some(store.clone()), "no such digest", crate::support::now())
         .await;
     assert!(matches!(credential, Ok(None)), "{credential:?}");
     // Several point reads at once share the one kept connection.

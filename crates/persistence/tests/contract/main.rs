@@ -26,6 +26,7 @@ mod login_failures;
 mod loyalty;
 mod orders;
 mod reviews;
+mod schema;
 mod support;
 
 /// A fresh, empty instance of a backend, or `None` when the backend is not there (no
@@ -159,6 +160,7 @@ macro_rules! on_sql_backends {
             database::ping_and_pool_status,
             database::closed_database_is_unavailable,
             database::point_reads_pass_a_full_main_pool,
+            access::secrets_without_a_store_are_found_through_the_stores_the_migration_recorded,
         );
     };
 }
@@ -171,6 +173,11 @@ mod sqlite {
 mod postgres {
     on_every_backend!(postgres);
     on_sql_backends!(postgres);
+    // The catalog of a schema a cluster sharded by store can distribute.
+    cases!(postgres:
+        schema::every_key_of_a_stores_table_holds_the_store,
+        schema::keys_without_the_store_are_reported,
+    );
 }
 
 mod memory {
