@@ -1,12 +1,13 @@
 //! Placing the schema on a Citus cluster, by store (docs/scale-out.md).
 //!
 //! The plan is read from the migrated catalog, so a table added by a later migration is placed
-//! without a change here: every table with a `store_id` column is distributed by it and
+//! without a change here: every table of a store is distributed by its `store_id` and
 //! colocated with `stores` (distributed by its `id`), so one store's rows live on one worker
-//! and every query of a request stays there; a table without `store_id` is a reference table,
-//! copied to every worker. Reference tables come first, then `stores`, then each distributed
-//! table after the tables its foreign keys name. Applying it is idempotent: a table Citus
-//! already places is left as it is.
+//! and every query of a request stays there. The few tables that belong to no store are listed
+//! in [`GLOBAL_TABLES`] with their place and reason; any other table without `store_id` stops
+//! the plan. Reference tables come first, then `stores`, then each distributed table after the
+//! tables its foreign keys name. Applying it is idempotent: a table Citus already places is
+//! left as it is.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Text};
@@ -18,10 +19,33 @@ use crate::pool::{Database, Pool, checkout};
 /// The table every distributed table is colocated with, distributed by its own `id`.
 const ANCHOR: &str = "stores";
 
+/// The tables that belong to no store: where each stays on Citus, and why.
+pub const GLOBAL_TABLES: [(&str, Placement, &str); 3] = [
+    (
+        "__diesel_schema_migrations",
+        Placement::Local,
+        "the migrations applied to the database: one list for every store",
+    ),
+    (
+        "login_failures",
+        Placement::Local,
+        "throttle keys of a client address span stores; only the login path reads it, by key, \
+         and it is joined to nothing",
+    ),
+    (
+        "legacy_secret_stores",
+        Placement::Reference,
+        "the store of each secret issued before secrets named their store, found by its \
+         digest alone; written once by a migration",
+    ),
+];
+
 /// Where Citus keeps a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Placement {
-    /// Copied whole to every worker (tables without `store_id`).
+    /// Stays a plain table of the coordinator, which the service talks to.
+    Local,
+    /// Copied whole to every worker.
     Reference,
     /// Sharded by the named column, colocated with `stores`.
     Distributed {
@@ -40,9 +64,10 @@ pub struct Step {
 }
 
 impl Step {
-    /// The statement that places the table.
-    pub fn sql(&self) -> String {
-        match self.placement {
+    /// The statement that places the table; none for a table that stays local.
+    pub fn sql(&self) -> Option<String> {
+        Some(match self.placement {
+            Placement::Local => return None,
             Placement::Reference => format!("SELECT create_reference_table('{}')", self.table),
             Placement::Distributed { column } if self.table == ANCHOR => {
                 format!(
@@ -54,7 +79,7 @@ impl Step {
                 "SELECT create_distributed_table('{}', '{column}', colocate_with => '{ANCHOR}')",
                 self.table
             ),
-        }
+        })
     }
 }
 
@@ -89,15 +114,36 @@ struct Flag {
     value: bool,
 }
 
-/// The order of `tables`: reference tables, then `stores`, then each distributed table after
-/// those it references (alphabetical among equals). A cycle of foreign keys is an error.
-fn order(tables: Vec<(String, bool, Vec<String>)>) -> Result<Vec<Step>, String> {
-    let mut steps: Vec<Step> = tables
+/// The place of a table that belongs to no store.
+fn global(table: &str) -> Option<Placement> {
+    GLOBAL_TABLES
         .iter()
-        .filter(|(name, has_store, _)| !has_store && name != ANCHOR)
-        .map(|(name, _, _)| Step {
-            table: name.clone(),
-            placement: Placement::Reference,
+        .find(|(name, _, _)| *name == table)
+        .map(|(_, placement, _)| *placement)
+}
+
+/// The order of `tables`: the global tables (local, then reference), then `stores`, then each
+/// distributed table after those it references (alphabetical among equals). A cycle of
+/// foreign keys, or a table without `store_id` that is not a global one, is an error.
+fn order(tables: Vec<(String, bool, Vec<String>)>) -> Result<Vec<Step>, String> {
+    if let Some((stray, _, _)) = tables
+        .iter()
+        .find(|(name, has_store, _)| !has_store && name != ANCHOR && global(name).is_none())
+    {
+        return Err(format!(
+            "the table `{stray}` has no store_id and is not one of the global tables"
+        ));
+    }
+    let mut steps: Vec<Step> = [Placement::Local, Placement::Reference]
+        .into_iter()
+        .flat_map(|placement| {
+            tables
+                .iter()
+                .filter(move |(name, _, _)| global(name) == Some(placement))
+                .map(move |(name, _, _)| Step {
+                    table: name.clone(),
+                    placement,
+                })
         })
         .collect();
     if !tables.iter().any(|(name, _, _)| name == ANCHOR) {
@@ -111,7 +157,7 @@ fn order(tables: Vec<(String, bool, Vec<String>)>) -> Result<Vec<Step>, String> 
     });
     let mut pending: Vec<&(String, bool, Vec<String>)> = tables
         .iter()
-        .filter(|(name, has_store, _)| *has_store && name != ANCHOR)
+        .filter(|(name, has_store, _)| *has_store && name != ANCHOR && global(name).is_none())
         .collect();
     while !pending.is_empty() {
         let placed = |table: &String| steps.iter().any(|step| &step.table == table);
@@ -200,13 +246,14 @@ impl Database {
             .get_result::<Flag>(&mut *connection)
             .await
             .map_err(citus_error)?;
-            if !placed.value {
-                diesel::sql_query(step.sql())
+            let statement = step.sql().filter(|_| !placed.value);
+            if let Some(statement) = &statement {
+                diesel::sql_query(statement)
                     .execute(&mut *connection)
                     .await
                     .map_err(|error| citus_error(format!("{}: {error}", step.table)))?;
             }
-            applied.push((step, !placed.value));
+            applied.push((step, statement.is_some()));
         }
         Ok(applied)
     }
@@ -225,11 +272,12 @@ mod tests {
     }
 
     #[test]
-    fn reference_tables_then_the_anchor_then_each_table_after_what_it_references() {
+    fn global_tables_then_the_anchor_then_each_table_after_what_it_references() {
         let plan = order(vec![
             table("audit", true, &["stores"]),
             table("customers", true, &["stores"]),
             table("ledger", true, &["customers", "stores"]),
+            table("legacy_secret_stores", true, &[]),
             table("login_failures", false, &[]),
             table("stores", false, &[]),
         ])
@@ -237,24 +285,34 @@ mod tests {
         let names: Vec<&str> = plan.iter().map(|s| s.table.as_str()).collect();
         assert_eq!(
             names,
-            ["login_failures", "stores", "audit", "customers", "ledger"]
+            [
+                "login_failures",
+                "legacy_secret_stores",
+                "stores",
+                "audit",
+                "customers",
+                "ledger"
+            ]
+        );
+        assert_eq!(plan[0].sql(), None, "stays on the coordinator");
+        assert_eq!(
+            plan[1].sql().as_deref(),
+            Some("SELECT create_reference_table('legacy_secret_stores')")
         );
         assert_eq!(
-            plan[0].sql(),
-            "SELECT create_reference_table('login_failures')"
+            plan[2].sql().as_deref(),
+            Some("SELECT create_distributed_table('stores', 'id')")
         );
         assert_eq!(
-            plan[1].sql(),
-            "SELECT create_distributed_table('stores', 'id')"
-        );
-        assert_eq!(
-            plan[4].sql(),
-            "SELECT create_distributed_table('ledger', 'store_id', colocate_with => 'stores')"
+            plan[5].sql().as_deref(),
+            Some(
+                "SELECT create_distributed_table('ledger', 'store_id', colocate_with => 'stores')"
+            )
         );
     }
 
     #[test]
-    fn a_cycle_or_a_missing_anchor_is_an_error() {
+    fn a_cycle_a_stray_table_or_a_missing_anchor_is_an_error() {
         let cycle = order(vec![
             table("stores", false, &[]),
             table("a", true, &["b"]),
@@ -262,5 +320,10 @@ mod tests {
         ]);
         assert!(cycle.unwrap_err().contains("a, b"));
         assert!(order(vec![table("customers", true, &[])]).is_err());
+        let stray = order(vec![
+            table("stores", false, &[]),
+            table("cache", false, &[]),
+        ]);
+        assert!(stray.unwrap_err().contains("`cache` has no store_id"));
     }
 }

@@ -51,7 +51,7 @@ mod users;
 pub mod testing;
 
 #[cfg(feature = "postgres")]
-pub use citus::{Placement, Step};
+pub use citus::{GLOBAL_TABLES, Placement, Step};
 pub use config::{
     DEFAULT_POINT_READ_CONNECTIONS, DatabaseConfig, default_max_connections, redact_url,
 };

@@ -19,22 +19,20 @@ async fn every_table_is_placed_by_store_after_the_tables_it_references() {
         return;
     };
     let plan = database.database().citus_plan().await.unwrap();
-    let references: Vec<&str> = plan
+    let global: Vec<(&str, Placement)> = plan
         .iter()
-        .filter(|step| step.placement == Placement::Reference)
-        .map(|step| step.table.as_str())
+        .take_while(|step| step.table != "stores")
+        .map(|step| (step.table.as_str(), step.placement))
         .collect();
     assert_eq!(
-        references,
-        ["login_failures"],
-        "only tables without store_id"
+        global,
+        [
+            ("login_failures", Placement::Local),
+            ("legacy_secret_stores", Placement::Reference)
+        ],
+        "the global tables first, then the anchor"
     );
-    assert_eq!(
-        position(&plan, "stores"),
-        references.len(),
-        "the anchor next"
-    );
-    for step in &plan[references.len() + 1..] {
+    for step in &plan[global.len() + 1..] {
         assert_eq!(
             step.placement,
             Placement::Distributed { column: "store_id" },

@@ -109,6 +109,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 let mut line = serde_json::json!({
                     "table": step.table,
                     "placement": match step.placement {
+                        Placement::Local => "local",
                         Placement::Reference => "reference",
                         Placement::Distributed { .. } => "distributed",
                     },

@@ -601,18 +601,18 @@ fn credentials_by_store_migration(t: &TestDatabase) -> (&'static str, &'static s
     match t.backend() {
         customers_persistence::Backend::Sqlite => (
             include_str!(
-                "../../../../migrations/sqlite/2026-12-12-000100_credentials_by_store/up.sql"
+                "../../../../migrations/sqlite/2026-12-07-000200_credentials_by_store/up.sql"
             ),
             include_str!(
-                "../../../../migrations/sqlite/2026-12-12-000100_credentials_by_store/down.sql"
+                "../../../../migrations/sqlite/2026-12-07-000200_credentials_by_store/down.sql"
             ),
         ),
         customers_persistence::Backend::Postgres => (
             include_str!(
-                "../../../../migrations/postgres/2026-12-12-000100_credentials_by_store/up.sql"
+                "../../../../migrations/postgres/2026-12-07-000200_credentials_by_store/up.sql"
             ),
             include_str!(
-                "../../../../migrations/postgres/2026-12-12-000100_credentials_by_store/down.sql"
+                "../../../../migrations/postgres/2026-12-07-000200_credentials_by_store/down.sql"
             ),
         ),
     }

@@ -10,25 +10,8 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Integer, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use customers_persistence::GLOBAL_TABLES;
 use customers_persistence::testing::TestDatabase;
-
-/// The tables that belong to no store, each with why it is kept whole.
-const GLOBAL_TABLES: [(&str, &str); 3] = [
-    (
-        "__diesel_schema_migrations",
-        "the migrations applied to the database: one list for every store",
-    ),
-    (
-        "login_failures",
-        "throttle keys of a client address span stores; only the login path reads it, by key, \
-         and it is joined to nothing (a local table of the coordinator on Citus)",
-    ),
-    (
-        "legacy_secret_stores",
-        "the store of each secret issued before secrets named their store, found by its \
-         digest alone; written once by a migration (a reference table on Citus)",
-    ),
-];
 
 /// Citus names each shard's copy of an index `<index>_<shard id>` (a 64-bit number, up to 19
 /// digits), and cuts a longer name to fit PostgreSQL's 63 bytes with a hash in it: a unique
@@ -41,7 +24,7 @@ fn store_column(table: &str) -> &'static str {
 }
 
 fn is_global(table: &str) -> bool {
-    GLOBAL_TABLES.iter().any(|(name, _)| *name == table)
+    GLOBAL_TABLES.iter().any(|(name, _, _)| *name == table)
 }
 
 #[derive(QueryableByName)]
