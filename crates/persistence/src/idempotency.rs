@@ -221,8 +221,11 @@ impl HolderGone for SqliteConnection {
 
 #[cfg(feature = "postgres")]
 impl HolderGone for PgConnection {
-    /// The holder's lock is free: its session, and so its process, ended. Taken for this
-    /// transaction only, so that of two takers one sees the lock held.
+    /// The holder's lock is free: its session, and so its process, ended. Tried in shared
+    /// mode, for this transaction only: the claims of one dead holder are taken over side by
+    /// side (an exclusive try would see the lock of another taker), while a live holder's
+    /// exclusive lock still refuses it. Of two takers of one claim, the conditional update
+    /// lets one win.
     async fn holder_gone(&mut self, holder: i64) -> diesel::QueryResult<bool> {
         use diesel::sql_types::{Bool, Integer};
         #[derive(diesel::QueryableByName)]
@@ -234,7 +237,7 @@ impl HolderGone for PgConnection {
             // Not a number a PostgreSQL holder draws: no lock could show it alive.
             return Ok(true);
         };
-        diesel::sql_query("SELECT pg_try_advisory_xact_lock($1, $2) AS free")
+        diesel::sql_query("SELECT pg_try_advisory_xact_lock_shared($1, $2) AS free")
             .bind::<Integer, _>(HOLDER_LOCK_CLASS)
             .bind::<Integer, _>(number)
             .get_result::<Free>(self)

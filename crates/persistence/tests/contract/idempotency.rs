@@ -358,8 +358,30 @@ pub async fn a_claim_whose_process_died_is_taken_over_at_once<B: Backend>(t: &B)
     db.complete(&done, "claim-2", &response("kept"))
         .await
         .unwrap();
+    let many: Vec<_> = (0..8)
+        .map(|n| scope(&store, &credential, &format!("k-many-{n}")))
+        .collect();
+    for (n, key) in many.iter().enumerate() {
+        begin(db, key, "digest-a", &format!("claim-many-{n}"), 0).await;
+    }
 
     let after = t.after_a_crash().await;
+    // The dead process's claims are all taken over at once, side by side.
+    let takers: Vec<_> = many
+        .iter()
+        .map(|key| {
+            let (after, key) = (after.clone(), key.clone());
+            tokio::spawn(async move {
+                after
+                    .begin(&key, None, "digest-a", "claim-x", at(0), LEASE, LIFETIME)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for (n, taker) in takers.into_iter().enumerate() {
+        assert_eq!(taker.await.unwrap(), proceed(&format!("claim-many-{n}")));
+    }
     assert_eq!(
         begin(&after, &key, "digest-a", "claim-3", 0).await,
         proceed("claim-1")
