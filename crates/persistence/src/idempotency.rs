@@ -60,8 +60,8 @@ enum HolderKind {
     Sqlite(i64),
     #[cfg(feature = "postgres")]
     Postgres {
-        config: tokio_postgres::Config,
-        session: tokio::sync::Mutex<Option<Session>>,
+        config: Box<tokio_postgres::Config>,
+        session: tokio::sync::Mutex<Option<Box<Session>>>,
     },
 }
 
@@ -104,7 +104,7 @@ impl Holder {
     pub(crate) fn postgres(config: tokio_postgres::Config) -> Holder {
         Holder {
             kind: HolderKind::Postgres {
-                config,
+                config: Box::new(config),
                 session: tokio::sync::Mutex::new(None),
             },
             closed: Default::default(),
@@ -128,7 +128,7 @@ impl Holder {
                 let previous = session.take().map(|cut| cut.number);
                 let open = open_session(config, previous).await?;
                 let number = open.number;
-                *session = Some(open);
+                *session = Some(Box::new(open));
                 Ok(number.into())
             }
         }
