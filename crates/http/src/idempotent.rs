@@ -8,7 +8,9 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
-use customers_domain::idempotency::{Begin, StoredResponse, parse_key};
+use customers_domain::idempotency::{
+    Begin, Idempotency, IdempotencyRepository, IdempotencyScope, StoredResponse, parse_key,
+};
 
 use crate::error::ApiError;
 use crate::middleware::Caller;
@@ -72,11 +74,53 @@ fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         .map_err(|message| ApiError::invalid_field("Idempotency-Key", message))
 }
 
+/// A claim this request runs. Dropped before its end was settled (the request's task
+/// panicked, or the future was dropped), it gives the key up in a task of its own, as a 5xx
+/// does: the next request with the key need not wait for the lease.
+struct Running<I: IdempotencyRepository> {
+    idempotency: Idempotency<I>,
+    scope: IdempotencyScope,
+    claim: String,
+    settled: bool,
+}
+
+impl<I: IdempotencyRepository> Running<I> {
+    /// Gives the key up, keeping the claim (see [`Idempotency::abandon`]).
+    async fn abandon(mut self) {
+        self.settled = true;
+        if let Err(error) = self.idempotency.abandon(&self.scope, &self.claim).await {
+            tracing::warn!(%error, "could not give up an idempotency key");
+        }
+    }
+}
+
+impl<I: IdempotencyRepository> Drop for Running<I> {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (idempotency, scope, claim) = (
+            self.idempotency.clone(),
+            self.scope.clone(),
+            std::mem::take(&mut self.claim),
+        );
+        runtime.spawn(async move {
+            if let Err(error) = idempotency.abandon(&scope, &claim).await {
+                tracing::warn!(%error, "could not give up an idempotency key");
+            }
+        });
+    }
+}
+
 /// Runs `write` once per key. Without a key it simply runs. With one: a replay answers the
-/// stored response; a request still running elsewhere is 409; the key used for another request
-/// is 422; otherwise `write` runs with the claim to attach to what it writes, a success is
-/// stored for replay and a 4xx frees the key. After a 5xx the claim is left to expire, so a
-/// retry either replays the stored answer or finds the write already made under that claim.
+/// stored response; a request still running is 409; the key used for another request is 422;
+/// otherwise `write` runs with the claim to attach to what it writes, a success is stored for
+/// replay and a 4xx frees the key. After a 5xx, or when the response cannot be stored, the
+/// key is given up with its claim kept, so a retry at once either replays the stored answer
+/// or finds the write already made under that claim.
 /// `customer` is the customer id the request names (path or body): erasing that customer
 /// deletes the key with its stored response, so a later request with the key runs afresh.
 pub async fn run_once<P, F, Fut>(
@@ -113,25 +157,48 @@ where
         }
         Begin::InProgress => Err(ApiError::idempotency_in_progress()),
         Begin::Mismatch => Err(ApiError::idempotency_key_reused()),
-        Begin::Proceed { claim } => match write(Some(claim.clone())).await {
-            Ok(rendered) => {
-                let stored = StoredResponse {
-                    status: rendered.status.as_u16(),
-                    body: rendered.body.clone(),
-                };
-                if let Err(error) = state.idempotency.complete(&scope, &claim, &stored).await {
-                    tracing::warn!(%error, "could not store an idempotent response");
+        Begin::Proceed { claim } => {
+            let mut running = Running {
+                idempotency: state.idempotency.clone(),
+                scope,
+                claim,
+                settled: false,
+            };
+            match write(Some(running.claim.clone())).await {
+                Ok(rendered) => {
+                    let stored = StoredResponse {
+                        status: rendered.status.as_u16(),
+                        body: rendered.body.clone(),
+                    };
+                    let completed = state
+                        .idempotency
+                        .complete(&running.scope, &running.claim, &stored)
+                        .await;
+                    match completed {
+                        Ok(()) => running.settled = true,
+                        Err(error) => {
+                            tracing::warn!(%error, "could not store an idempotent response");
+                            running.abandon().await;
+                        }
+                    }
+                    Ok(rendered.response())
                 }
-                Ok(rendered.response())
-            }
-            Err(error) => {
-                if error.status_code().is_client_error()
-                    && let Err(release) = state.idempotency.release(&scope, &claim).await
-                {
-                    tracing::warn!(error = %release, "could not release an idempotency key");
+                Err(error) if error.status_code().is_client_error() => {
+                    running.settled = true;
+                    let released = state
+                        .idempotency
+                        .release(&running.scope, &running.claim)
+                        .await;
+                    if let Err(release) = released {
+                        tracing::warn!(error = %release, "could not release an idempotency key");
+                    }
+                    Err(error)
                 }
-                Err(error)
+                Err(error) => {
+                    running.abandon().await;
+                    Err(error)
+                }
             }
-        },
+        }
     }
 }

@@ -39,6 +39,7 @@ use crate::config::{DatabaseConfig, Target, target};
 #[cfg(feature = "postgres")]
 use crate::error::with_causes;
 use crate::error::{DatabaseError, from_join, from_pool};
+use crate::idempotency::Holder;
 
 /// A SQLite connection usable from async code (each query runs on a blocking thread).
 pub(crate) type SqliteConnection = SyncConnectionWrapper<diesel::SqliteConnection>;
@@ -192,6 +193,8 @@ pub struct Database {
     /// Whether the database is a Citus coordinator (the `citus` extension is installed): a
     /// snapshot exported on it does not cover the workers, so nothing relies on sharing one.
     pub(crate) distributed: bool,
+    /// This process as the holder of idempotency claims (shared by the clones).
+    pub(crate) holder: std::sync::Arc<crate::idempotency::Holder>,
 }
 
 impl fmt::Debug for Database {
@@ -658,17 +661,19 @@ impl Database {
             max_connections: config.point_read_connections.max(1),
             ..config.clone()
         };
-        let pool = match target(&config.url)? {
+        let (pool, holder) = match target(&config.url)? {
             Target::Sqlite(path) => {
                 create_parent_folder(&path).await?;
                 let manager = || sqlite_manager(&path, config.statement_timeout_ms());
-                Pool::Sqlite(Lanes::new(manager, config, &point_config, false)?)
+                let lanes = Lanes::new(manager, config, &point_config, false)?;
+                (Pool::Sqlite(lanes), Holder::sqlite())
             }
             #[cfg(feature = "postgres")]
             Target::Postgres(url) => {
                 let postgres = postgres_config(&url, config)?;
                 let manager = || postgres_manager(&url, postgres.clone());
-                Pool::Postgres(Lanes::new(manager, config, &point_config, true)?)
+                let lanes = Lanes::new(manager, config, &point_config, true)?;
+                (Pool::Postgres(lanes), Holder::postgres(postgres))
             }
             #[cfg(not(feature = "postgres"))]
             Target::Postgres(_) => {
@@ -682,6 +687,7 @@ impl Database {
         let mut database = Database {
             pool,
             distributed: false,
+            holder: std::sync::Arc::new(holder),
         };
         database.ping().await.map_err(|error| match error {
             RepoError::Unavailable(message) | RepoError::Internal(message) => {
@@ -741,6 +747,7 @@ impl Database {
         Database {
             pool,
             distributed: self.distributed,
+            holder: self.holder.clone(),
         }
     }
 
@@ -759,6 +766,7 @@ impl Database {
     /// fail with `Unavailable`.
     pub fn close(&self) {
         self.pool.lanes().close();
+        self.holder.close();
     }
 }
 

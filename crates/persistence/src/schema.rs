@@ -168,6 +168,7 @@ diesel::table! {
         locked_until -> Timestamp,
         created_at -> Timestamp,
         customer_id -> Nullable<Text>,
+        holder -> Nullable<BigInt>,
     }
 }
 

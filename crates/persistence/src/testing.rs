@@ -102,6 +102,13 @@ pub async fn hold_main_pool(database: &Database) -> HeldConnections {
     }
 }
 
+/// The PostgreSQL server process of the session that shows `database`'s idempotency claims
+/// alive (see `crates/persistence/src/idempotency.rs`), once a claim opened it; `None` on
+/// SQLite.
+pub async fn claims_session_pid(database: &Database) -> Option<i32> {
+    database.holder.session_pid().await
+}
+
 /// A database that exists for one test.
 pub struct TestDatabase {
     database: Database,
@@ -227,6 +234,27 @@ impl TestDatabase {
                 HeldLock(Held::Postgres(Box::new(connection)))
             }
         }
+    }
+
+    /// The database as a process started after this one's died would open it: a new handle
+    /// on the same data, whose idempotency claims are its own. On PostgreSQL the session that
+    /// shows this handle's claims alive is ended first (`pg_terminate_backend`, waiting for
+    /// the end), as the server ends it when its process dies.
+    pub async fn after_a_crash(&self) -> Database {
+        if let Some(pid) = claims_session_pid(&self.database).await {
+            self.execute_sql(&format!("SELECT pg_terminate_backend({pid}, 5000)"))
+                .await;
+        }
+        Database::connect(&DatabaseConfig::new(&self.url))
+            .await
+            .expect("the database opens again")
+    }
+
+    /// Another process on the same database, this one still alive.
+    pub async fn another_process(&self) -> Database {
+        Database::connect(&DatabaseConfig::new(&self.url))
+            .await
+            .expect("the database opens twice")
     }
 
     /// Runs SQL statements on a connection of their own (fixtures too large to make through

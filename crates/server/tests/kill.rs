@@ -100,11 +100,12 @@ impl Server {
         }
     }
 
-    /// SIGKILL, then a new process on the same port.
-    async fn kill_and_restart(&mut self) {
+    /// SIGKILL, then a new process on the same port; `started` is set to when it started.
+    async fn kill_and_restart(&mut self, started: &Mutex<Instant>) {
         self.child.kill().expect("SIGKILL is sent");
         self.child.wait().expect("the killed process is reaped");
         tokio::time::sleep(Duration::from_millis(200)).await;
+        *started.lock().unwrap() = Instant::now();
         self.child = Self::spawn(&self.database_url, self.port);
         self.wait_until_healthy().await;
     }
@@ -247,6 +248,9 @@ struct Seen {
     unanswered: usize,
     in_progress: usize,
     other_5xx: Vec<String>,
+    /// For each keyed request an attempt of which was cut off by a kill: from the start of
+    /// the server that answered it for good to that answer.
+    recoveries: Vec<Duration>,
 }
 
 struct Shared {
@@ -255,6 +259,8 @@ struct Shared {
     token: String,
     seen: Mutex<Seen>,
     answered: AtomicUsize,
+    /// When the server now running was started (the last restart).
+    started: Mutex<Instant>,
 }
 
 impl Shared {
@@ -268,6 +274,7 @@ impl Shared {
         body: Option<&Value>,
         began: Instant,
     ) -> (StatusCode, Value) {
+        let mut cut = false;
         loop {
             assert!(began.elapsed() < PATIENCE, "{path} never got an answer");
             let mut request = self
@@ -284,6 +291,7 @@ impl Shared {
             let reply = match request.send().await {
                 Ok(reply) => reply,
                 Err(_) => {
+                    cut = true;
                     self.seen.lock().unwrap().unanswered += 1;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
@@ -292,6 +300,7 @@ impl Shared {
             let status = reply.status();
             let Ok(json) = reply.json::<Value>().await else {
                 // Cut off mid-answer by the kill.
+                cut = true;
                 self.seen.lock().unwrap().unanswered += 1;
                 continue;
             };
@@ -302,7 +311,8 @@ impl Shared {
             }
             if status == StatusCode::CONFLICT && json["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS"
             {
-                // The first attempt died with the server: its claim lapses after its lease.
+                // Another request with the key is still running (a double click), or the
+                // first attempt died with a server whose claim is not yet known as dead.
                 self.seen.lock().unwrap().in_progress += 1;
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 continue;
@@ -313,6 +323,10 @@ impl Shared {
                     .unwrap()
                     .other_5xx
                     .push(format!("{method} {path}: {status} {json}"));
+            }
+            if cut && key.is_some() {
+                let since_start = self.started.lock().unwrap().elapsed();
+                self.seen.lock().unwrap().recoveries.push(since_start);
             }
             self.answered.fetch_add(1, Ordering::Relaxed);
             return (status, json);
@@ -454,6 +468,7 @@ async fn ledger_survives_kills(database_url: &str, run: &str) {
         token,
         seen: Mutex::new(Seen::default()),
         answered: AtomicUsize::new(0),
+        started: Mutex::new(Instant::now()),
     });
 
     let setup = Instant::now();
@@ -499,7 +514,7 @@ async fn ledger_survives_kills(database_url: &str, run: &str) {
     while kills < KILLS {
         let answered = shared.answered.load(Ordering::Relaxed) - before;
         if answered >= operations * (kills + 1) / (KILLS + 1) {
-            server.kill_and_restart().await;
+            server.kill_and_restart(&shared.started).await;
             kills += 1;
         } else if tasks.iter().all(|t| t.is_finished()) {
             break;
@@ -615,7 +630,7 @@ async fn ledger_survives_kills(database_url: &str, run: &str) {
         assert_eq!(unique.len(), take_backs.len(), "a cancel takes back once");
         entries_checked += entries.len();
     }
-    let seen = shared.seen.lock().unwrap();
+    let mut seen = shared.seen.lock().unwrap();
     assert!(
         seen.other_5xx.is_empty(),
         "5xx other than 503: {:?}",
@@ -631,6 +646,26 @@ async fn ledger_survives_kills(database_url: &str, run: &str) {
         seen.unanswered,
         seen.unavailable,
         seen.in_progress,
+    );
+    // A figure, not an assertion (no timed assertions in tests): see docs/reliability.md.
+    seen.recoveries.sort();
+    let quantile = |q: f64| {
+        let last = seen.recoveries.len().saturating_sub(1);
+        seen.recoveries
+            .get((last as f64 * q).round() as usize)
+            .map_or_else(|| "-".to_owned(), |d| format!("{} ms", d.as_millis()))
+    };
+    eprintln!(
+        "{run}: {} keyed requests cut off by a kill; from the restart to their answer: \
+         p50 {}, p99 {}, max {}",
+        seen.recoveries.len(),
+        quantile(0.5),
+        quantile(0.99),
+        quantile(1.0),
+    );
+    assert!(
+        !seen.recoveries.is_empty(),
+        "the kills cut off keyed requests"
     );
     assert_eq!(kills, KILLS, "the load outlasted every kill");
 }

@@ -5,7 +5,12 @@
 //! a write can never happen twice, even when a crashed holder's lease is taken over), and
 //! stores its response. A repeat replays that response; a repeat while the first still runs
 //! is refused; the same key with another request is refused. A failed request (4xx) releases
-//! the key. Keys are kept 24 hours.
+//! the key; one that may have written (5xx) abandons it, keeping its claim.
+//!
+//! A claim is held by its process: when that process dies (a crash, a kill) the next request
+//! with the key takes the claim over at once, as it does after an abandon. The lease
+//! ([`CLAIM_LEASE`]) is the fallback when a holder's death cannot be seen (PostgreSQL: a
+//! session the server still believes open). Keys are kept 24 hours.
 
 use std::sync::Arc;
 
@@ -22,7 +27,8 @@ pub use self::ports::IdempotencyRepository;
 
 /// How long a key is remembered.
 pub const KEY_LIFETIME: Duration = Duration::hours(24);
-/// How long a claim holds a key before another request may take it over (its holder crashed).
+/// How long a claim holds a key before another request may take it over, when its holder is
+/// not known to be gone.
 pub const CLAIM_LEASE: Duration = Duration::seconds(30);
 /// Longest key, in characters (visible ASCII only).
 pub const MAX_KEY_LEN: usize = 255;
@@ -148,6 +154,12 @@ impl<I: IdempotencyRepository> Idempotency<I> {
     /// Frees the key of a request that failed and wrote nothing.
     pub async fn release(&self, scope: &IdempotencyScope, claim: &str) -> Result<(), RepoError> {
         self.idempotency.release(scope, claim).await
+    }
+
+    /// Gives up the key of a request that ended without an answer to store (it failed and
+    /// may have written): the next request with the key takes the claim over at once.
+    pub async fn abandon(&self, scope: &IdempotencyScope, claim: &str) -> Result<(), RepoError> {
+        self.idempotency.abandon(scope, claim).await
     }
 }
 

@@ -52,9 +52,27 @@ use crate::store::{Store, StoreSettings};
 use crate::store::{StoreError, StoreService};
 
 /// Every repository port, in memory. Clones share the data.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Memory {
     state: Arc<Mutex<State>>,
+    /// Who holds the idempotency claims made through this handle and its clones: the process
+    /// it stands for (see [`Memory::restarted`]).
+    holder: u64,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Self {
+            state: Arc::default(),
+            holder: next_holder(),
+        }
+    }
+}
+
+/// A holder of idempotency claims not used before in this process.
+fn next_holder() -> u64 {
+    static HOLDERS: AtomicU64 = AtomicU64::new(1);
+    HOLDERS.fetch_add(1, Ordering::Relaxed)
 }
 
 impl std::fmt::Debug for Memory {
@@ -139,6 +157,9 @@ struct StoredKey {
     claim: String,
     /// `None` while in progress.
     response: Option<StoredResponse>,
+    /// While in progress: the [`Memory::holder`] running the claim; `None` once it gave the key
+    /// up without an answer.
+    holder: Option<u64>,
     locked_until: DateTime<Utc>,
     created_at: DateTime<Utc>,
     customer: Option<CustomerId>,
@@ -174,6 +195,17 @@ impl Memory {
     /// An empty store of every repository: no stores, no customers.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same data as a process started after this one's death would find it: a handle
+    /// whose claims are its own, while the claims in progress of `self` (and its clones) no
+    /// longer hold their keys. Data in memory dies with its process, so this is for tests of
+    /// the repository contract, as a database opened again after a crash.
+    pub fn restarted(&self) -> Memory {
+        Memory {
+            state: Arc::clone(&self.state),
+            holder: next_holder(),
+        }
     }
 
     /// The state, locked for one read or one whole write.

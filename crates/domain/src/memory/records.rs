@@ -93,6 +93,7 @@ impl IdempotencyRepository for Memory {
                         request_digest: request_digest.to_owned(),
                         claim: claim.to_owned(),
                         response: None,
+                        holder: Some(self.holder),
                         locked_until: plus(now, lease),
                         created_at: now,
                         customer,
@@ -108,11 +109,15 @@ impl IdempotencyRepository for Memory {
             if let Some(response) = &held.response {
                 return Ok(Begin::Replay(response.clone()));
             }
-            if held.locked_until > now {
+            // One Memory is one process's data: a claim of another holder was made by a
+            // process that died (see `Memory::restarted`).
+            if held.holder == Some(self.holder) && held.locked_until > now {
                 return Ok(Begin::InProgress);
             }
-            // The holder's lease ran out: the key is taken over with its claim, so that what
-            // the holder did write is recognised as this request's.
+            // The holder is gone, gave the key up or its lease ran out: the key is taken over
+            // with its claim, so that what the holder did write is recognised as this
+            // request's.
+            held.holder = Some(self.holder);
             held.locked_until = plus(now, lease);
             Ok(Begin::Proceed {
                 claim: held.claim.clone(),
@@ -137,6 +142,24 @@ impl IdempotencyRepository for Memory {
                 && held.response.is_none()
             {
                 held.response = Some(response.clone());
+            }
+            Ok(())
+        })
+    }
+
+    async fn abandon(&self, scope: &IdempotencyScope, claim: &str) -> Result<(), RepoError> {
+        self.write(|state| {
+            let held = state.tenants.get_mut(&scope.store_id).and_then(|tenant| {
+                tenant
+                    .keys
+                    .get_mut(&(scope.credential_id.clone(), scope.key.clone()))
+            });
+            if let Some(held) = held
+                && held.claim == claim
+                && held.response.is_none()
+                && held.holder == Some(self.holder)
+            {
+                held.holder = None;
             }
             Ok(())
         })

@@ -53,6 +53,10 @@ pub trait Backend: Send + Sync {
     /// counters against.
     async fn recount_reviews(&self, store: &StoreId) -> Result<ReviewStats, RepoError>;
 
+    /// The same data as a process started after the death of the one behind [`repos`](Self::repos)
+    /// finds it: the idempotency claims in progress of the dead one no longer hold their keys.
+    async fn after_a_crash(&self) -> Self::Repos;
+
     /// The name of the test module the backend's cases run in (`sqlite`, `postgres`, …).
     fn name(&self) -> &'static str;
 }
@@ -84,6 +88,10 @@ impl Backend for TestDatabase {
 
     async fn recount_reviews(&self, store: &StoreId) -> Result<ReviewStats, RepoError> {
         TestDatabase::recount_reviews(self, store).await
+    }
+
+    async fn after_a_crash(&self) -> Database {
+        TestDatabase::after_a_crash(self).await
     }
 
     fn name(&self) -> &'static str {
@@ -121,6 +129,10 @@ impl Backend for Memory {
 
     async fn recount_reviews(&self, store: &StoreId) -> Result<ReviewStats, RepoError> {
         Memory::recount_reviews(self, store).await
+    }
+
+    async fn after_a_crash(&self) -> Memory {
+        self.restarted()
     }
 
     fn name(&self) -> &'static str {

@@ -1,5 +1,5 @@
-//! Idempotency keys: proceed, replay, mismatch, in progress, lease takeover, lifetime,
-//! release, races and scope.
+//! Idempotency keys: proceed, replay, mismatch, in progress, lease takeover, takeover of a
+//! claim whose holder gave it up or died, lifetime, release, races and scope.
 
 use crate::backend::Backend;
 use crate::backend::Repositories;
@@ -9,6 +9,8 @@ use customers_domain::access::{Credential, SecretKind};
 use customers_domain::idempotency::IdempotencyRepository;
 use customers_domain::idempotency::{Begin, IdempotencyScope, StoredResponse};
 use customers_domain::ids::{CredentialId, StoreId};
+
+use customers_persistence::testing::{TestDatabase, claims_session_pid};
 
 use crate::support::{at, audit, new_id, new_store_with_token};
 
@@ -286,4 +288,177 @@ pub async fn keys_belong_to_one_store_and_credential<B: Backend>(t: &B) {
         begin(db, &theirs, "digest-b", "claim-5", 0).await,
         Begin::InProgress
     );
+}
+
+/// A claim holds its key while its holder lives, even past nothing but a second; given up
+/// without an answer (`abandon`, after a 5xx), the next request takes it over at once.
+pub async fn a_live_holder_keeps_its_key_until_it_gives_it_up<B: Backend>(t: &B) {
+    let db = t.repos();
+    let (store, credential) = new_store_with_token(db).await;
+    let key = scope(&store, &credential, "k-live");
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-1", 0).await,
+        proceed("claim-1")
+    );
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-2", 0).await,
+        Begin::InProgress
+    );
+    // Only the holder's claim gives it up.
+    db.abandon(&key, "claim-other").await.unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-3", 0).await,
+        Begin::InProgress
+    );
+    db.abandon(&key, "claim-1").await.unwrap();
+    // Well within the lease, the claim is taken over with its first name.
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-4", 0).await,
+        proceed("claim-1")
+    );
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-5", 0).await,
+        Begin::InProgress,
+        "the taker holds the key"
+    );
+    // A given-up claim still answers to another request with the key as a mismatch.
+    db.abandon(&key, "claim-1").await.unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-b", "claim-6", 0).await,
+        Begin::Mismatch
+    );
+    // A completed key is not given up.
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-7", 0).await,
+        proceed("claim-1")
+    );
+    db.complete(&key, "claim-1", &response("done"))
+        .await
+        .unwrap();
+    db.abandon(&key, "claim-1").await.unwrap();
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-8", 0).await,
+        Begin::Replay(response("done"))
+    );
+}
+
+/// The process holding a claim died: the next process takes the claim over at once, long
+/// before the lease ends, and then holds it itself; the dead process can no longer give it
+/// up.
+pub async fn a_claim_whose_process_died_is_taken_over_at_once<B: Backend>(t: &B) {
+    let db = t.repos();
+    let (store, credential) = new_store_with_token(db).await;
+    let key = scope(&store, &credential, "k-crash");
+    let done = scope(&store, &credential, "k-done");
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-1", 0).await,
+        proceed("claim-1")
+    );
+    begin(db, &done, "digest-a", "claim-2", 0).await;
+    db.complete(&done, "claim-2", &response("kept"))
+        .await
+        .unwrap();
+    let many: Vec<_> = (0..8)
+        .map(|n| scope(&store, &credential, &format!("k-many-{n}")))
+        .collect();
+    for (n, key) in many.iter().enumerate() {
+        begin(db, key, "digest-a", &format!("claim-many-{n}"), 0).await;
+    }
+
+    let after = t.after_a_crash().await;
+    // The dead process's claims are all taken over at once, side by side.
+    let takers: Vec<_> = many
+        .iter()
+        .map(|key| {
+            let (after, key) = (after.clone(), key.clone());
+            tokio::spawn(async move {
+                after
+                    .begin(&key, None, "digest-a", "claim-x", at(0), LEASE, LIFETIME)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for (n, taker) in takers.into_iter().enumerate() {
+        assert_eq!(taker.await.unwrap(), proceed(&format!("claim-many-{n}")));
+    }
+    assert_eq!(
+        begin(&after, &key, "digest-a", "claim-3", 0).await,
+        proceed("claim-1")
+    );
+    assert_eq!(
+        begin(&after, &key, "digest-a", "claim-4", 0).await,
+        Begin::InProgress,
+        "the new process holds the key"
+    );
+    // A completed key is replayed across the restart, a mismatch is still one.
+    assert_eq!(
+        begin(&after, &done, "digest-a", "claim-5", 0).await,
+        Begin::Replay(response("kept"))
+    );
+    assert_eq!(
+        begin(&after, &key, "digest-b", "claim-6", 0).await,
+        Begin::Mismatch
+    );
+    // The dead process's claim (the same name) is no longer its own to give up.
+    db.abandon(&key, "claim-1").await.unwrap();
+    assert_eq!(
+        begin(&after, &key, "digest-a", "claim-7", 0).await,
+        Begin::InProgress
+    );
+    after
+        .complete(&key, "claim-1", &response("done"))
+        .await
+        .unwrap();
+    assert_eq!(
+        begin(&after, &key, "digest-a", "claim-8", 1).await,
+        Begin::Replay(response("done"))
+    );
+}
+
+/// A second process on the same database while the first lives. PostgreSQL: the first's claim
+/// holds its key until the session that shows it alive ends (as when its process dies), then
+/// it is taken over at once. SQLite serves one process at a time: a claim of another process
+/// is one whose process is gone, and is taken over at once.
+pub async fn a_claim_of_another_live_process_holds_until_its_session_ends(t: &TestDatabase) {
+    let db = t.database();
+    let (store, credential) = new_store_with_token(db).await;
+    let key = scope(&store, &credential, "k-other");
+    assert_eq!(
+        begin(db, &key, "digest-a", "claim-1", 0).await,
+        proceed("claim-1")
+    );
+    let other = t.another_process().await;
+    match t.backend() {
+        customers_persistence::Backend::Postgres => {
+            assert_eq!(
+                begin(&other, &key, "digest-a", "claim-2", 0).await,
+                Begin::InProgress,
+                "the first process lives"
+            );
+            let pid = claims_session_pid(db).await.expect("an open session");
+            t.execute_sql(&format!("SELECT pg_terminate_backend({pid}, 5000)"))
+                .await;
+            assert_eq!(
+                begin(&other, &key, "digest-a", "claim-3", 0).await,
+                proceed("claim-1")
+            );
+            // The first process opens a session again, under its number, and still sees the
+            // key held: by the other process now.
+            assert_eq!(
+                begin(db, &key, "digest-a", "claim-4", 0).await,
+                Begin::InProgress
+            );
+            let reopened = claims_session_pid(db).await.expect("a session again");
+            assert_ne!(reopened, pid);
+        }
+        customers_persistence::Backend::Sqlite => {
+            assert_eq!(claims_session_pid(db).await, None);
+            assert_eq!(
+                begin(&other, &key, "digest-a", "claim-2", 0).await,
+                proceed("claim-1")
+            );
+        }
+    }
+    other.close();
 }

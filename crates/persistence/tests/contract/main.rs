@@ -107,6 +107,8 @@ macro_rules! on_every_backend {
             idempotency::a_new_key_proceeds_and_a_repeat_replays,
             idempotency::another_request_with_the_key_is_a_mismatch,
             idempotency::a_running_request_holds_its_key_until_its_lease_ends,
+            idempotency::a_live_holder_keeps_its_key_until_it_gives_it_up,
+            idempotency::a_claim_whose_process_died_is_taken_over_at_once,
             idempotency::keys_are_forgotten_after_their_lifetime,
             idempotency::a_released_key_is_free,
             idempotency::concurrent_first_requests_let_exactly_one_proceed,
@@ -161,6 +163,7 @@ macro_rules! on_sql_backends {
             database::closed_database_is_unavailable,
             database::point_reads_pass_a_full_main_pool,
             access::secrets_without_a_store_are_found_through_the_stores_the_migration_recorded,
+            idempotency::a_claim_of_another_live_process_holds_until_its_session_ends,
         );
     };
 }
