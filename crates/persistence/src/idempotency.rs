@@ -70,6 +70,7 @@ enum HolderKind {
 struct Session {
     number: i32,
     /// The server process of the session (`pg_backend_pid()`), for tests that end it.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pid: i32,
     client: tokio_postgres::Client,
 }
@@ -292,6 +293,15 @@ impl KeyRow {
     }
 }
 
+/// The primary key of a scope's row: store, credential, key.
+fn row_key(scope: &IdempotencyScope) -> (&str, &str, &str) {
+    (
+        scope.store_id.as_str(),
+        scope.credential_id.as_str(),
+        scope.key.as_str(),
+    )
+}
+
 impl IdempotencyRepository for Database {
     async fn begin(
         &self,
@@ -411,11 +421,7 @@ impl IdempotencyRepository for Database {
         claim: &str,
         response: &StoredResponse,
     ) -> Result<(), RepoError> {
-        let key = (
-            scope.store_id.as_str(),
-            scope.credential_id.as_str(),
-            scope.key.as_str(),
-        );
+        let key = row_key(scope);
         with_connection!(self, |conn| {
             diesel::update(idempotency_keys::table.find(key))
                 .filter(idempotency_keys::claim.eq(claim))
@@ -433,11 +439,7 @@ impl IdempotencyRepository for Database {
 
     async fn abandon(&self, scope: &IdempotencyScope, claim: &str) -> Result<(), RepoError> {
         let me = self.holder.number().await?;
-        let key = (
-            scope.store_id.as_str(),
-            scope.credential_id.as_str(),
-            scope.key.as_str(),
-        );
+        let key = row_key(scope);
         with_connection!(self, |conn| {
             diesel::update(idempotency_keys::table.find(key))
                 .filter(idempotency_keys::claim.eq(claim))
@@ -451,11 +453,7 @@ impl IdempotencyRepository for Database {
     }
 
     async fn release(&self, scope: &IdempotencyScope, claim: &str) -> Result<(), RepoError> {
-        let key = (
-            scope.store_id.as_str(),
-            scope.credential_id.as_str(),
-            scope.key.as_str(),
-        );
+        let key = row_key(scope);
         with_connection!(self, |conn| {
             diesel::delete(idempotency_keys::table.find(key))
                 .filter(idempotency_keys::claim.eq(claim))

@@ -1,63 +1,18 @@
 //! The `customers` binary itself: first start, `store create`, `migrate`, SIGTERM.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use customers_persistence::testing::TestDatabase;
 use serde_json::Value;
-
-fn customers(database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_customers"));
-    command
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .env_remove("CUSTOMERS_LISTEN");
-    command
-}
+use support::{created_store, customers, free_port, store_create};
 
 fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}/nested/folder/customers.db", dir.display())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn store_create(database_url: &str, name: &str, email: &str) -> Value {
-    let mut command = customers(database_url);
-    command.args(["store", "create", "--name", name, "--owner-email", email]);
-    created_store(command)
-}
-
-/// Runs a `store create` command and checks its output: one JSON object on one line.
-fn created_store(mut command: Command) -> Value {
-    let output = command.output().expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(
-        stdout.lines().count(),
-        1,
-        "exactly one line on stdout: {stdout:?}"
-    );
-    let json: Value = serde_json::from_str(&stdout).expect("stdout is one JSON object");
-    let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
-    keys.sort();
-    assert_eq!(keys, ["ownerUserId", "storeId", "token"]);
-    assert!(json["storeId"].as_str().unwrap().starts_with("store_"));
-    assert!(json["ownerUserId"].as_str().unwrap().starts_with("usr_"));
-    assert!(json["token"].as_str().unwrap().starts_with("ord_live_sk_"));
-    json
 }
 
 /// A `customers serve` child process and the lines it printed up to its token (if any).

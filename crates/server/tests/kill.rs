@@ -7,15 +7,17 @@
 //! clients, three kills; on SQLite and on PostgreSQL.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use customers_persistence::testing::TestDatabase;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+use support::{free_port, store_create, wait_until_ready};
 
 const CUSTOMERS: usize = 16;
 const START_BALANCE: i64 = 1_000;
@@ -28,14 +30,6 @@ fn setting(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The `customers serve` process, restarted on the same port after each kill.
@@ -86,18 +80,7 @@ impl Server {
     }
 
     async fn wait_until_healthy(&self) {
-        let client = Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let url = format!("{}/readyz", self.base());
-            if let Ok(reply) = client.get(url).send().await
-                && reply.status() == StatusCode::OK
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the server did not come up");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until_ready(&self.base(), Duration::from_secs(60)).await;
     }
 
     /// SIGKILL, then a new process on the same port; `started` is set to when it started.
@@ -116,27 +99,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A store made by `customers store create`; returns its owner's token.
-fn create_store(database_url: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_customers"))
-        .args([
-            "store",
-            "create",
-            "--name",
-            "Kill test",
-            "--owner-email",
-            "owner@example.dk",
-            "--database-url",
-            database_url,
-        ])
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("the binary runs");
-    assert!(output.status.success());
-    let created: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
-    created["token"].as_str().expect("a token").to_owned()
 }
 
 /// One logical operation of a client.
@@ -460,7 +422,10 @@ async fn ledger(shared: &Shared, customer: &str) -> (i64, Vec<Value>) {
 async fn ledger_survives_kills(database_url: &str, run: &str) {
     let operations = setting("KILL_TEST_OPERATIONS", 2_000);
     let clients = setting("KILL_TEST_CLIENTS", 32);
-    let token = create_store(database_url);
+    let token = store_create(database_url, "Kill test", "owner@example.dk")["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
     let mut server = Server::start(database_url).await;
     let shared = Arc::new(Shared {
         client: Client::builder().pool_max_idle_per_host(0).build().unwrap(),

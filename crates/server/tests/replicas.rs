@@ -15,28 +15,22 @@
 //! fails.
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use customers_persistence::testing::TestDatabase;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+use support::{free_port, store_create, wait_until_ready};
 
 /// The credential cache's window (`crates/server/src/credential_cache.rs`), and some slack.
 const CACHE_WINDOW: Duration = Duration::from_millis(2_500);
 const PASSWORD: &str = "correct horse battery staple";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
@@ -102,17 +96,7 @@ impl Replica {
     }
 
     async fn wait_until_ready(&self) {
-        let client = Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(reply) = client.get(format!("{}/readyz", self.base())).send().await
-                && reply.status() == StatusCode::OK
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the replica did not come up");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until_ready(&self.base(), Duration::from_secs(60)).await;
     }
 
     /// SIGTERM, the drain and the exit, then a new process on the same port.
@@ -217,30 +201,6 @@ impl Drop for Balancer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A store made by `customers store create`; returns its id and its owner's token.
-fn create_store(database_url: &str) -> (String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_customers"))
-        .args([
-            "store",
-            "create",
-            "--name",
-            "Replicas",
-            "--owner-email",
-            "owner@example.dk",
-            "--database-url",
-            database_url,
-        ])
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("the binary runs");
-    assert!(output.status.success());
-    let created: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
-    (
-        created["storeId"].as_str().unwrap().to_owned(),
-        created["token"].as_str().unwrap().to_owned(),
-    )
 }
 
 /// One request; `None` when no answer came (the connection failed or was cut).
@@ -653,7 +613,9 @@ async fn three_replicas_behind_haproxy() {
     for _ in 0..3 {
         replicas.push(Replica::start(&url).await);
     }
-    let (store, owner) = create_store(&url);
+    let made = store_create(&url, "Replicas", "owner@example.dk");
+    let store = made["storeId"].as_str().unwrap().to_owned();
+    let owner = made["token"].as_str().unwrap().to_owned();
     replicas_share_credentials_throttling_and_keys(&replicas, &store, &owner).await;
 
     let balancer = Balancer::start(&haproxy, &replicas).await;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Memory, StoredKey, page_of};
+use super::{Memory, State, StoredKey, page_of};
 use crate::audit::{AuditEntry, AuditFilter, AuditRepository};
 use crate::idempotency::{Begin, IdempotencyRepository, IdempotencyScope, StoredResponse};
 use crate::ids::{CustomerId, StoreId};
@@ -132,15 +132,7 @@ impl IdempotencyRepository for Memory {
         response: &StoredResponse,
     ) -> Result<(), RepoError> {
         self.write(|state| {
-            let held = state.tenants.get_mut(&scope.store_id).and_then(|tenant| {
-                tenant
-                    .keys
-                    .get_mut(&(scope.credential_id.clone(), scope.key.clone()))
-            });
-            if let Some(held) = held
-                && held.claim == claim
-                && held.response.is_none()
-            {
+            if let Some(held) = in_progress(state, scope, claim) {
                 held.response = Some(response.clone());
             }
             Ok(())
@@ -149,14 +141,7 @@ impl IdempotencyRepository for Memory {
 
     async fn abandon(&self, scope: &IdempotencyScope, claim: &str) -> Result<(), RepoError> {
         self.write(|state| {
-            let held = state.tenants.get_mut(&scope.store_id).and_then(|tenant| {
-                tenant
-                    .keys
-                    .get_mut(&(scope.credential_id.clone(), scope.key.clone()))
-            });
-            if let Some(held) = held
-                && held.claim == claim
-                && held.response.is_none()
+            if let Some(held) = in_progress(state, scope, claim)
                 && held.holder == Some(self.holder)
             {
                 held.holder = None;
@@ -180,4 +165,18 @@ impl IdempotencyRepository for Memory {
             Ok(())
         })
     }
+}
+
+/// The key of `scope` while `claim` holds it and no answer is stored yet.
+fn in_progress<'a>(
+    state: &'a mut State,
+    scope: &IdempotencyScope,
+    claim: &str,
+) -> Option<&'a mut StoredKey> {
+    state
+        .tenants
+        .get_mut(&scope.store_id)?
+        .keys
+        .get_mut(&(scope.credential_id.clone(), scope.key.clone()))
+        .filter(|held| held.claim == claim && held.response.is_none())
 }
