@@ -68,6 +68,7 @@ pub mod customer;
 pub mod days;
 pub mod idempotency;
 pub mod ids;
+pub mod keyset;
 pub mod loyalty;
 #[cfg(feature = "memory")]
 pub mod memory;

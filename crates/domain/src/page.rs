@@ -43,6 +43,14 @@ impl PageRequest {
         }
     }
 
+    /// Page 1 of `limit` rows (at most [`MAX_LIMIT`]).
+    pub fn first_of(limit: u32) -> Self {
+        Self {
+            page: 1,
+            limit: limit.clamp(1, MAX_LIMIT),
+        }
+    }
+
     /// The page number, from 1.
     pub fn page(&self) -> u32 {
         self.page

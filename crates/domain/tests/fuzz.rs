@@ -223,13 +223,18 @@ proptest! {
     fn list_parameters(
         numbers in proptest::array::uniform4(proptest::option::of(any::<i64>())),
         texts in proptest::array::uniform6(maybe_text()),
+        cursors in proptest::array::uniform3(maybe_text()),
         flags in proptest::array::uniform3(proptest::option::of(any::<bool>())),
     ) {
         let [page, limit, min_spent, max_spent] = numbers;
         let [sort_by, sort_dir, period, q, allergen, customer] = texts;
+        let [after, before, total] = cursors;
         let customers = CustomerListParams {
             page,
             limit,
+            after,
+            before,
+            total,
             sort_by,
             sort_dir,
             accepts_marketing: flags[0],

@@ -1,7 +1,7 @@
 //! `/customers`: create, list, get, update, erase.
 
 use crate::state::Stack;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::customer::{CustomerListParams, Patch, ProfileInput};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -91,6 +91,21 @@ pub const LIST_QUERY: &[Param] = &[
     PAGE,
     LIMIT,
     Param::text(
+        "after",
+        "Cursor mode: the rows after this cursor (`nextCursor` of a page), or the first page when empty. Not with `page` or `before`.",
+        parameters::cursor,
+    ),
+    Param::text(
+        "before",
+        "Cursor mode: the rows before this cursor (`prevCursor` of a page), or the last page when empty. Not with `page` or `after`.",
+        parameters::cursor,
+    ),
+    Param::text(
+        "total",
+        "How matches are counted: `exact` (page numbers' only and default), `bounded` (up to 10,000, with `totalRelation`) or `none` (the default of cursors).",
+        parameters::total,
+    ),
+    Param::text(
         "sortBy",
         "Sort key; ties are broken by id.",
         parameters::sort_by,
@@ -138,6 +153,9 @@ pub fn list_params(mut query: QueryParams) -> Result<CustomerListParams, ApiErro
     let params = CustomerListParams {
         page: query.integer("page"),
         limit: query.integer("limit"),
+        after: query.text("after"),
+        before: query.text("before"),
+        total: query.text("total"),
         sort_by: query.text("sortBy"),
         sort_dir: query.text("sortDir"),
         accepts_marketing: query.boolean("acceptsMarketing"),
@@ -166,10 +184,13 @@ pub async fn list<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     query: QueryParams,
+    request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = list_params(query)?;
-    let page = state.customers.list(&caller, &params).await?;
-    Ok(envelope::page::<_, CustomerSummaryView>(&page))
+    let listing = state.customers.list(&caller, &params).await?;
+    Ok(envelope::listing::<_, CustomerSummaryView>(
+        &request, &listing,
+    ))
 }
 
 pub async fn get<P: Stack>(

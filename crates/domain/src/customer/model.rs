@@ -452,10 +452,13 @@ impl Profile {
     /// What the list sorts `firstName` by: the first name with ASCII letters lower-cased
     /// (compared byte-wise; customers without one come last in either direction).
     pub fn first_name_key(&self) -> Option<String> {
-        self.first_name
-            .as_ref()
-            .map(|name| name.as_str().to_ascii_lowercase())
+        self.first_name.as_ref().map(first_name_key)
     }
+}
+
+/// What the list sorts a first name by: ASCII letters lower-cased, compared byte-wise.
+pub fn first_name_key(name: &PersonName) -> String {
+    name.as_str().to_ascii_lowercase()
 }
 
 impl Customer {

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::AuditEntry;
 use crate::customer::model::{Block, Customer, CustomerSummary, Profile};
-use crate::customer::query::CustomerListQuery;
+use crate::customer::query::{CustomerFilter, CustomerListQuery};
 use crate::ids::{CustomerId, StoreId};
+use crate::keyset::Seek;
 use crate::ports::RepoError;
 
 /// Where customers are kept; every call is scoped to one store.
@@ -33,6 +34,25 @@ pub trait CustomerRepository: Send + Sync + 'static {
         store: &StoreId,
         query: &CustomerListQuery,
     ) -> impl Future<Output = Result<(Vec<CustomerSummary>, u64), RepoError>> + Send;
+
+    /// The customers of a keyset page, in the order `seek` travels (see [`Seek`]): at most
+    /// [`Seek::take`] of them, those after (forward) or before (backward) `seek.from` in the
+    /// order of `query`, with its filters. `query.page` is not read.
+    fn seek(
+        &self,
+        store: &StoreId,
+        query: &CustomerListQuery,
+        seek: &Seek,
+    ) -> impl Future<Output = Result<Vec<CustomerSummary>, RepoError>> + Send;
+
+    /// How many customers match `filter`, counting no further than `limit` when one is given
+    /// (the answer is then at most `limit`).
+    fn count(
+        &self,
+        store: &StoreId,
+        filter: &CustomerFilter,
+        limit: Option<u64>,
+    ) -> impl Future<Output = Result<u64, RepoError>> + Send;
 
     /// Replaces the writable profile if the customer is still at `expected_version`; `false`
     /// when it is gone or was changed meanwhile. Customer row, address and allergens change in

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::customer::model::CustomerSummary;
 use crate::customer::values::Allergen;
+use crate::ids::CustomerId;
+use crate::keyset::{Binding, Paging, PagingParams, Position, Seek, SortValue, TotalMode};
 use crate::page::PageRequest;
 use crate::validation::{ValidationErrors, char_len};
 
@@ -42,6 +45,36 @@ impl CustomerSort {
             Self::LastOrderAt => "lastOrderAt",
             Self::FirstName => "firstName",
         }
+    }
+
+    /// Where `customer` stands in a list in this sort.
+    pub fn position_of(self, customer: &CustomerSummary) -> Position {
+        let value = match self {
+            Self::CreatedAt => SortValue::Time(customer.created_at),
+            Self::TotalSpentMinor => SortValue::Int(customer.total_spent_minor),
+            Self::TotalOrders => SortValue::Int(customer.total_orders),
+            Self::LastOrderAt => SortValue::or_null(customer.last_order_at, SortValue::Time),
+            Self::FirstName => SortValue::or_null(customer.first_name.as_ref(), |name| {
+                SortValue::Text(crate::customer::model::first_name_key(name))
+            }),
+        };
+        Position {
+            value,
+            id: customer.id.as_str().to_owned(),
+        }
+    }
+
+    /// Whether `position` can be a customer's place in this sort: a customer id, and a sort
+    /// value of this sort's kind.
+    fn holds(self, position: &Position) -> bool {
+        let value_fits = matches!(
+            (self, &position.value),
+            (Self::CreatedAt, SortValue::Time(_))
+                | (Self::TotalSpentMinor | Self::TotalOrders, SortValue::Int(_))
+                | (Self::LastOrderAt, SortValue::Time(_) | SortValue::Null)
+                | (Self::FirstName, SortValue::Text(_) | SortValue::Null)
+        );
+        value_fits && CustomerId::parse(&position.id).is_some()
     }
 
     fn parse(s: &str) -> Result<Self, String> {
@@ -120,6 +153,12 @@ pub struct CustomerListParams {
     pub page: Option<i64>,
     /// `limit`, 1–100 (default 20).
     pub limit: Option<i64>,
+    /// `after`: a cursor of this list, or empty for its first page.
+    pub after: Option<String>,
+    /// `before`: a cursor of this list, or empty for its last page.
+    pub before: Option<String>,
+    /// `total`: `exact`, `bounded` or `none`.
+    pub total: Option<String>,
     /// `sortBy`, one of [`CustomerSort`]'s API names.
     pub sort_by: Option<String>,
     /// `sortDir`, `asc` or `desc`.
@@ -174,14 +213,40 @@ impl CustomerFilter {
 /// A validated list request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerListQuery {
-    /// Which page, and how many rows on it.
+    /// Which page, and how many rows on it (page numbers; with a cursor, page 1 of its limit).
     pub page: PageRequest,
+    /// The cursor page asked for, if the list is walked by cursor (see [`crate::keyset`]).
+    pub seek: Option<Seek>,
+    /// How the matches are counted: always [`TotalMode::Exact`] with page numbers.
+    pub total: TotalMode,
+    /// What this list's cursors are bound to: its sort and filters.
+    pub binding: Binding,
     /// The order of the rows.
     pub sort: CustomerSort,
     /// Ascending or descending.
     pub direction: SortDirection,
     /// Which customers are listed.
     pub filter: CustomerFilter,
+}
+
+impl CustomerListParams {
+    /// The binding of this list's cursors: its sort and its filters as given (a period as
+    /// named, so that a cursor of `lastOrderPeriod=7d` stays valid as the days pass; the
+    /// search text as it is matched).
+    fn binding(&self, sort: CustomerSort, direction: SortDirection, text: Option<&str>) -> Binding {
+        Binding::of(&format!(
+            "customers|{}|{direction:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            sort.api_name(),
+            self.accepts_marketing,
+            self.is_blocked,
+            self.has_orders,
+            self.min_spent,
+            self.max_spent,
+            self.last_order_period,
+            text.map(str::to_lowercase),
+            self.allergen,
+        ))
+    }
 }
 
 /// Longest search text accepted in `q`.
@@ -195,15 +260,6 @@ impl CustomerListParams {
         timezone: Tz,
     ) -> Result<CustomerListQuery, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let page = match PageRequest::new(self.page, self.limit) {
-            Ok(page) => page,
-            Err(page_errors) => {
-                for e in page_errors.fields() {
-                    errors.add(e.field.clone(), e.message.clone());
-                }
-                PageRequest::first()
-            }
-        };
         let sort = self
             .sort_by
             .as_deref()
@@ -232,6 +288,19 @@ impl CustomerListParams {
         if text.is_some_and(|q| char_len(q) > MAX_SEARCH_LEN) {
             errors.add("q", format!("must be at most {MAX_SEARCH_LEN} characters"));
         }
+        let binding = self.binding(sort, direction, text);
+        let paging = PagingParams {
+            page: self.page,
+            limit: self.limit,
+            after: self.after.clone(),
+            before: self.before.clone(),
+            total: self.total.clone(),
+        };
+        let (paging, total) = paging.validate(binding, |p| sort.holds(p), &mut errors);
+        let (page, seek) = match paging {
+            Paging::Numbered(page) => (page, None),
+            Paging::Keyset(seek) => (PageRequest::first_of(seek.limit), Some(seek)),
+        };
         let filter = CustomerFilter {
             accepts_marketing: self.accepts_marketing,
             is_blocked: self.is_blocked,
@@ -244,6 +313,9 @@ impl CustomerListParams {
         };
         errors.into_result(|| CustomerListQuery {
             page,
+            seek,
+            total,
+            binding,
             sort,
             direction,
             filter,
@@ -285,7 +357,7 @@ mod tests {
         let fields: Vec<_> = errors.fields().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["limit", "sortBy", "sortDir", "lastOrderPeriod", "allergen"]
+            ["sortBy", "sortDir", "lastOrderPeriod", "allergen", "limit"]
         );
     }
 

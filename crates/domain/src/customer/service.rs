@@ -11,6 +11,7 @@ use crate::customer::ports::CustomerRepository;
 use crate::customer::query::CustomerListParams;
 use crate::customer::values::BlockReason;
 use crate::ids::{AddressId, CustomerId};
+use crate::keyset::{Listing, Slice, Total, TotalMode};
 use crate::page::Page;
 use crate::ports::{RepoError, System, Unique};
 use crate::store::StoreRepository;
@@ -137,22 +138,43 @@ impl<C: CustomerRepository, S: StoreRepository> CustomerService<C, S> {
             .ok_or(CustomerError::NotFound)
     }
 
-    /// One page of the caller's store's customers, after validating the parameters.
+    /// One page of the caller's store's customers, after validating the parameters: by page
+    /// number with the exact total, or by cursor with the total as asked.
     pub async fn list(
         &self,
         caller: &Principal,
         params: &CustomerListParams,
-    ) -> Result<Page<CustomerSummary>, CustomerError> {
+    ) -> Result<Listing<CustomerSummary>, CustomerError> {
         caller.may(Action::ListCustomers)?;
         let today = params.last_order_period.as_deref() == Some("today");
         let timezone = timezone_if(&*self.stores, &caller.store_id, today).await?;
         let query = params.validate(self.system.now(), timezone)?;
-        let (items, total) = self.customers.list(&caller.store_id, &query).await?;
-        Ok(Page {
-            items,
+        let store = &caller.store_id;
+        let Some(seek) = &query.seek else {
+            let (items, total) = self.customers.list(store, &query).await?;
+            return Ok(Listing::Page(Page {
+                items,
+                total,
+                request: query.page,
+            }));
+        };
+        let rows = self.customers.seek(store, &query, seek).await?;
+        let total = match query.total {
+            TotalMode::None => None,
+            mode => {
+                let limit = mode.count_limit();
+                let found = self.customers.count(store, &query.filter, limit).await?;
+                Some(Total::counted(found, limit))
+            }
+        };
+        let sort = query.sort;
+        Ok(Listing::Slice(Slice::from_rows(
+            rows,
+            seek,
+            query.binding,
+            |customer| sort.position_of(customer),
             total,
-            request: query.page,
-        })
+        )))
     }
 
     /// Applies a PATCH: absent fields stay, `null` clears. A concurrent change of the same
@@ -487,6 +509,8 @@ mod tests {
         let page = service(ports)
             .list(&staff(Role::Staff), &params)
             .await
+            .unwrap()
+            .into_page()
             .unwrap();
         assert_eq!((page.total, page.total_pages()), (0, 0));
     }
@@ -502,6 +526,8 @@ mod tests {
         let page = service(ports)
             .list(&staff(Role::Staff), &CustomerListParams::default())
             .await
+            .unwrap()
+            .into_page()
             .unwrap();
         assert_eq!(
             (page.items.len(), page.total, page.total_pages()),

@@ -12,6 +12,7 @@ use crate::customer::{
     CustomerSummary, Profile, SortDirection,
 };
 use crate::ids::{CustomerId, StoreId};
+use crate::keyset::{self, Seek};
 use crate::ports::{RepoError, Unique};
 
 /// Refuses `profile` when another customer of the store (not `except`) holds its email (any
@@ -126,6 +127,33 @@ fn list(state: &State, store: &StoreId, query: &CustomerListQuery) -> (Vec<Custo
     page_of(matching.into_iter().map(Customer::summary), query.page)
 }
 
+/// The keyset page of `query` from `seek`, in travel order.
+fn seek(
+    state: &State,
+    store: &StoreId,
+    query: &CustomerListQuery,
+    seek: &Seek,
+) -> Vec<CustomerSummary> {
+    let Some(tenant) = state.tenant(store) else {
+        return Vec::new();
+    };
+    let mut matching: Vec<&Customer> = tenant
+        .customers
+        .values()
+        .map(|stored| &stored.customer)
+        .filter(|customer| matches(&query.filter, customer))
+        .collect();
+    matching.sort_by(|a, b| compare(query, a, b));
+    let rows: Vec<CustomerSummary> = matching.into_iter().map(Customer::summary).collect();
+    let descending = query.direction == SortDirection::Desc;
+    keyset::seek_in(
+        &rows,
+        seek,
+        |row| query.sort.position_of(row),
+        |a, b| a.order(b, descending) == Ordering::Less,
+    )
+}
+
 impl CustomerRepository for Memory {
     async fn insert(&self, customer: &Customer, audit: &AuditEntry) -> Result<(), RepoError> {
         self.write(|state| {
@@ -165,6 +193,33 @@ impl CustomerRepository for Memory {
         query: &CustomerListQuery,
     ) -> Result<(Vec<CustomerSummary>, u64), RepoError> {
         self.read(|state| list(state, store, query))
+    }
+
+    async fn seek(
+        &self,
+        store: &StoreId,
+        query: &CustomerListQuery,
+        from: &Seek,
+    ) -> Result<Vec<CustomerSummary>, RepoError> {
+        self.read(|state| seek(state, store, query, from))
+    }
+
+    async fn count(
+        &self,
+        store: &StoreId,
+        filter: &CustomerFilter,
+        limit: Option<u64>,
+    ) -> Result<u64, RepoError> {
+        self.read(|state| {
+            let found = state.tenant(store).map_or(0, |tenant| {
+                let matching = tenant
+                    .customers
+                    .values()
+                    .filter(|stored| matches(filter, &stored.customer));
+                u64::try_from(matching.count()).unwrap_or(u64::MAX)
+            });
+            limit.map_or(found, |limit| found.min(limit))
+        })
     }
 
     async fn update_profile(

@@ -148,7 +148,7 @@ fn emails_are_unique_per_store_in_any_case_and_phones_per_store() {
                     .list(&shop.owner, &CustomerListParams::default()),
             )
             .unwrap()
-            .items[0]
+            .items()[0]
                 .id,
         )
     };
@@ -460,7 +460,10 @@ fn the_list_filters_sorts_and_pages() {
     shop.order(&carl.id, "Pizza", 30_000, None, None);
     shop.order(&anna.id, "Pizza", 10_000, None, None);
     let list = |params: CustomerListParams| {
-        let page = block_on(shop.customers().list(&shop.owner, &params)).unwrap();
+        let page = block_on(shop.customers().list(&shop.owner, &params))
+            .unwrap()
+            .into_page()
+            .unwrap();
         let ids: Vec<CustomerId> = page.items.iter().map(|c| c.id.clone()).collect();
         (ids, page.total)
     };
@@ -517,6 +520,43 @@ fn the_list_filters_sorts_and_pages() {
         ..CustomerListParams::default()
     };
     assert_eq!(list(past_the_end), (vec![], 4));
+
+    // By cursor, one row a page: forward through every name (the nameless last), then back.
+    let slice = |params: CustomerListParams| {
+        block_on(shop.customers().list(&shop.owner, &params))
+            .unwrap()
+            .into_slice()
+            .unwrap()
+    };
+    let by_cursor = |after: Option<String>, before: Option<String>| CustomerListParams {
+        after,
+        before,
+        limit: Some(1),
+        total: Some("bounded".into()),
+        ..by("firstName", "asc")
+    };
+    let mut walked = Vec::new();
+    let mut page = slice(by_cursor(Some(String::new()), None));
+    assert_eq!(page.total, Some(crate::keyset::Total::Exact(4)));
+    loop {
+        walked.extend(page.items.iter().map(|c| c.id.clone()));
+        match page.next.clone() {
+            Some(next) => page = slice(by_cursor(Some(next), None)),
+            None => break,
+        }
+    }
+    assert_eq!(walked, ids(&[&anna, &bo, &carl, &nameless]));
+    let mut back = Vec::new();
+    let mut page = slice(by_cursor(None, Some(String::new())));
+    loop {
+        back.extend(page.items.iter().map(|c| c.id.clone()));
+        match page.prev.clone() {
+            Some(prev) => page = slice(by_cursor(None, Some(prev))),
+            None => break,
+        }
+    }
+    back.reverse();
+    assert_eq!(back, walked);
 }
 
 #[test]

@@ -89,6 +89,8 @@ fn component_schemas() -> BTreeMap<String, RefOr<Schema>> {
     }
     // `user` and `apiKey` are present only for their kind of credential.
     register::<views::MeView>(&mut views);
+    // `total` and `totalRelation` are absent with `total=none`.
+    register::<envelope::CursorMeta>(&mut views);
     // The request bodies: those the endpoints take, and their parts.
     let bodies = ROUTES
         .iter()

@@ -116,6 +116,21 @@ pub fn search() -> Object {
         .build()
 }
 
+/// `after` or `before`: a cursor the list gave (URL-safe base64), or empty for either end.
+pub fn cursor() -> Object {
+    schemas::text(false)
+        .pattern(Some(format!(
+            "^[A-Za-z0-9_-]{{0,{}}}$",
+            customers_domain::keyset::MAX_CURSOR_LEN
+        )))
+        .build()
+}
+
+/// `total`: how a list counts its matches.
+pub fn total() -> Object {
+    schemas::one_of(&["exact", "bounded", "none"])
+}
+
 /// A whole day, `YYYY-MM-DD`.
 pub fn day() -> Object {
     schemas::text(false)

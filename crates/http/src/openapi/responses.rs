@@ -27,21 +27,31 @@ pub(super) fn responses(route: &Route, shape: Shape, links: Vec<(String, Link)>)
         let (media, schema): (&[&str], Option<RefOr<Schema>>) = match data {
             Data::One(schema) => (
                 &["application/json"],
-                Some(success_envelope(schema, false).into()),
+                Some(success_envelope(schema, Paging::None).into()),
             ),
             Data::List(row) => (
                 &["application/json"],
                 Some(
                     success_envelope(
                         RefOr::T(ArrayBuilder::new().items(row).build().into()),
-                        true,
+                        Paging::Numbered,
+                    )
+                    .into(),
+                ),
+            ),
+            Data::Walked(row) => (
+                &["application/json"],
+                Some(
+                    success_envelope(
+                        RefOr::T(ArrayBuilder::new().items(row).build().into()),
+                        Paging::NumberedOrCursor,
                     )
                     .into(),
                 ),
             ),
             Data::Paged(data) => (
                 &["application/json"],
-                Some(success_envelope(data, true).into()),
+                Some(success_envelope(data, Paging::Numbered).into()),
             ),
             Data::Nothing => (&[], None),
             Data::Media(media, schema) => (media, Some(schema)),
@@ -185,19 +195,38 @@ pub(super) fn error_envelope(codes: &[&str]) -> Schema {
         .into()
 }
 
-fn success_envelope(data: RefOr<Schema>, paged: bool) -> Schema {
-    let mut envelope = ObjectBuilder::new()
+/// What a success's `meta` holds.
+enum Paging {
+    /// No `meta`.
+    None,
+    /// [`envelope::Meta`].
+    Numbered,
+    /// [`envelope::Meta`] or [`envelope::CursorMeta`].
+    NumberedOrCursor,
+}
+
+fn success_envelope(data: RefOr<Schema>, paging: Paging) -> Schema {
+    let envelope = ObjectBuilder::new()
         .schema_type(SchemaType::new(Type::Object))
         .property("success", schemas::boolean(false).enum_values(Some([true])))
         .required("success")
         .property("data", data)
         .required("data");
-    if paged {
-        envelope = envelope
-            .property("meta", reference(&envelope::Meta::name()))
-            .required("meta");
-    }
-    envelope.build().into()
+    let meta: RefOr<Schema> = match paging {
+        Paging::None => return envelope.build().into(),
+        Paging::Numbered => reference(&envelope::Meta::name()),
+        Paging::NumberedOrCursor => RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(reference(&envelope::Meta::name()))
+                .item(reference(&envelope::CursorMeta::name()))
+                .build(),
+        )),
+    };
+    envelope
+        .property("meta", meta)
+        .required("meta")
+        .build()
+        .into()
 }
 
 fn request_id_header() -> Header {

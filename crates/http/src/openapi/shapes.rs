@@ -70,6 +70,9 @@ pub(super) enum Data {
     List(RefOr<Schema>),
     /// `{"success": true, "data": <schema>, "meta": Meta}`.
     Paged(RefOr<Schema>),
+    /// `{"success": true, "data": [<schema>], "meta": Meta | CursorMeta}`: a list read by page
+    /// number or by cursor.
+    Walked(RefOr<Schema>),
     /// No body.
     Nothing,
     /// A body of another media type.
@@ -135,7 +138,7 @@ pub(super) fn shape(endpoint: Endpoint) -> Shape {
             success: success(
                 200,
                 "A page of customers",
-                Data::List(reference(&views::CustomerSummaryView::name())),
+                Data::Walked(reference(&views::CustomerSummaryView::name())),
             ),
             ..base("Customers")
         },

@@ -32,7 +32,7 @@ use crate::schema::{customer_allergens, customers, stores};
 use crate::time::to_db;
 
 /// The character that makes the next one literal in a LIKE pattern.
-const LIKE_ESCAPE: char = '\\';
+pub(super) const LIKE_ESCAPE: char = '\\';
 
 /// `%text%`, with `%`, `_` and the escape character of `text` matched literally.
 fn contains_pattern(text: &str) -> String {
@@ -81,7 +81,7 @@ impl<T: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for NullsLast<T> {
 /// lists whose plans depend most on the filter's values and the store's size: those whose
 /// page reads every match (see [`Criteria::page_reads_every_match`]).
 #[derive(Clone, Copy, Debug, QueryId)]
-struct PlannedEachTime<T>(T);
+pub(super) struct PlannedEachTime<T>(pub(super) T);
 
 impl<T: Expression> Expression for PlannedEachTime<T> {
     type SqlType = T::SqlType;
@@ -105,32 +105,42 @@ impl<T: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for PlannedEachTime<T>
 
 /// What a list reads: the store, the query's filters in the database's terms, its sort and
 /// its page.
-struct Criteria<'a> {
-    store: &'a str,
-    filter: &'a CustomerFilter,
+pub(super) struct Criteria<'a> {
+    pub(super) store: &'a str,
+    pub(super) filter: &'a CustomerFilter,
     /// `q` as a LIKE pattern.
-    text: Option<String>,
-    since: Option<NaiveDateTime>,
-    allergen: Option<&'static str>,
-    sort: CustomerSort,
-    direction: SortDirection,
-    offset: i64,
-    limit: i64,
+    pub(super) text: Option<String>,
+    pub(super) since: Option<NaiveDateTime>,
+    pub(super) allergen: Option<&'static str>,
+    pub(super) sort: CustomerSort,
+    pub(super) direction: SortDirection,
+    pub(super) offset: i64,
+    pub(super) limit: i64,
 }
 
 impl<'a> Criteria<'a> {
-    fn new(store: &'a StoreId, query: &'a CustomerListQuery) -> Self {
-        let filter = &query.filter;
+    pub(super) fn new(store: &'a StoreId, query: &'a CustomerListQuery) -> Self {
+        Criteria {
+            sort: query.sort,
+            direction: query.direction,
+            offset: i64::try_from(query.page.offset()).unwrap_or(i64::MAX),
+            limit: i64::from(query.page.limit()),
+            ..Self::of_filter(store, &query.filter)
+        }
+    }
+
+    /// The customers `filter` selects, for a count (in the default order, from the start).
+    pub(super) fn of_filter(store: &'a StoreId, filter: &'a CustomerFilter) -> Self {
         Criteria {
             store: store.as_str(),
             filter,
             text: filter.text.as_deref().map(contains_pattern),
             since: filter.last_order_since.map(to_db),
             allergen: filter.allergen.map(Allergen::code),
-            sort: query.sort,
-            direction: query.direction,
-            offset: i64::try_from(query.page.offset()).unwrap_or(i64::MAX),
-            limit: i64::from(query.page.limit()),
+            sort: CustomerSort::default(),
+            direction: SortDirection::default(),
+            offset: 0,
+            limit: 0,
         }
     }
 }
@@ -140,7 +150,7 @@ impl Criteria<'_> {
     /// candidates of the trigram index (or walks far to find rare matches), an allergen the
     /// customers its index lists, before either can be ordered. Any other filter's page walks
     /// the sort's index and stops at its last row.
-    fn page_reads_every_match(&self) -> bool {
+    pub(super) fn page_reads_every_match(&self) -> bool {
         self.text.is_some() || self.allergen.is_some()
     }
 }
@@ -155,11 +165,15 @@ impl Criteria<'_> {
 /// `page!` below likewise.
 macro_rules! matching {
     ($criteria:expr) => {{
-        let criteria: &Criteria<'_> = $criteria;
+        let criteria: &$crate::customers::list::Criteria<'_> = $criteria;
         let (store, filter) = (criteria.store, criteria.filter);
         let mut matching = customers::table.into_boxed();
         matching = if criteria.page_reads_every_match() {
-            matching.filter(customers::store_id.eq(PlannedEachTime(store.into_sql::<Text>())))
+            matching.filter(
+                customers::store_id.eq($crate::customers::list::PlannedEachTime(
+                    store.into_sql::<Text>(),
+                )),
+            )
         } else {
             matching.filter(customers::store_id.eq(store))
         };
@@ -184,7 +198,11 @@ macro_rules! matching {
             matching = matching.filter(customers::last_order_at.ge(since));
         }
         if let Some(pattern) = &criteria.text {
-            matching = matching.filter(customers::search_text.like(pattern).escape(LIKE_ESCAPE));
+            matching = matching.filter(
+                customers::search_text
+                    .like(pattern)
+                    .escape($crate::customers::list::LIKE_ESCAPE),
+            );
         }
         if let Some(allergen) = criteria.allergen {
             let with_allergen = customer_allergens::table
@@ -196,6 +214,8 @@ macro_rules! matching {
         matching
     }};
 }
+
+pub(super) use matching;
 
 /// The page of `$criteria`: its matching customers in its order, from its offset. Every sort
 /// ends with the id in the same direction.

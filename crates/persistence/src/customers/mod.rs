@@ -7,12 +7,16 @@
 
 mod list;
 mod rows;
+mod seek;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use customers_domain::audit::AuditEntry;
 use customers_domain::customer::CustomerRepository;
-use customers_domain::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
+use customers_domain::customer::{
+    Block, Customer, CustomerFilter, CustomerListQuery, CustomerSummary, Profile,
+};
 use customers_domain::ids::{CustomerId, StoreId};
+use customers_domain::keyset::Seek;
 use customers_domain::ports::RepoError;
 use diesel::{
     BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods,
@@ -121,6 +125,24 @@ impl CustomerRepository for Database {
         query: &CustomerListQuery,
     ) -> Result<(Vec<CustomerSummary>, u64), RepoError> {
         list::list(self, store, query).await
+    }
+
+    async fn seek(
+        &self,
+        store: &StoreId,
+        query: &CustomerListQuery,
+        from: &Seek,
+    ) -> Result<Vec<CustomerSummary>, RepoError> {
+        seek::seek(self, store, query, from).await
+    }
+
+    async fn count(
+        &self,
+        store: &StoreId,
+        filter: &CustomerFilter,
+        limit: Option<u64>,
+    ) -> Result<u64, RepoError> {
+        seek::count(self, store, filter, limit).await
     }
 
     async fn update_profile(

@@ -10,6 +10,7 @@ use customers_domain::customer::{
     PersonName, SortDirection,
 };
 use customers_domain::ids::{CustomerId, StoreId};
+use customers_domain::keyset::{Binding, Position, Seek, SortValue, TotalMode, Travel};
 use customers_domain::page::PageRequest;
 use customers_persistence::testing::TestDatabase;
 use customers_persistence::{Database, DatabaseConfig};
@@ -196,6 +197,9 @@ fn sorted(
 ) -> CustomerListQuery {
     CustomerListQuery {
         page: PageRequest::new(Some(i64::from(page)), Some(i64::from(limit))).unwrap(),
+        seek: None,
+        total: TotalMode::Exact,
+        binding: Binding::of("contract"),
         sort,
         direction,
         filter,
@@ -553,5 +557,161 @@ pub async fn list_sees_only_its_store<B: Backend>(t: &B) {
             .await
             .1,
         models.len() as u64
+    );
+}
+
+/// The ids of a whole list read by keyset pages of `limit`, each page starting from the last
+/// row of the one before: forward from the start, or backward from the end (then put back in
+/// the list's order).
+async fn walk(
+    db: &impl Repositories,
+    store: &StoreId,
+    query: &CustomerListQuery,
+    travel: Travel,
+    limit: u32,
+) -> Vec<CustomerId> {
+    let mut seen = Vec::new();
+    let mut from: Option<Position> = None;
+    for _ in 0..100 {
+        let seek = Seek {
+            travel,
+            from: from.clone(),
+            limit,
+        };
+        let mut rows = CustomerRepository::seek(db, store, query, &seek)
+            .await
+            .expect("seek works");
+        assert!(
+            rows.len() <= limit as usize + 1,
+            "at most one row more than the page"
+        );
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        from = rows.last().map(|row| query.sort.position_of(row));
+        seen.extend(rows.into_iter().map(|row| row.id));
+        if !more {
+            break;
+        }
+    }
+    if travel == Travel::Backward {
+        seen.reverse();
+    }
+    seen
+}
+
+pub async fn keyset_pages_walk_every_sort_both_ways_like_the_model<B: Backend>(t: &B) {
+    let (store, models) = fixture(t).await;
+    let db = t.repos();
+    let unordered = CustomerFilter {
+        has_orders: Some(false),
+        ..CustomerFilter::default()
+    };
+    let named = CustomerFilter {
+        text: Some("a".into()),
+        ..CustomerFilter::default()
+    };
+    for filter in [CustomerFilter::default(), unordered, named] {
+        for sort in CustomerSort::ALL {
+            for direction in [SortDirection::Asc, SortDirection::Desc] {
+                let want = expected(&models, &filter, sort, direction);
+                let query = sorted(sort, direction, 1, 20, filter.clone());
+                for limit in [1, 3, 16] {
+                    for travel in [Travel::Forward, Travel::Backward] {
+                        let seen = walk(db, &store, &query, travel, limit).await;
+                        assert_eq!(
+                            seen, want,
+                            "{sort:?} {direction:?} {travel:?} by {limit}, {filter:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn a_keyset_page_starts_from_a_position_that_is_gone<B: Backend>(t: &B) {
+    let (store, models) = fixture(t).await;
+    let db = t.repos();
+    for sort in [CustomerSort::FirstName, CustomerSort::LastOrderAt] {
+        let want = expected(
+            &models,
+            &CustomerFilter::default(),
+            sort,
+            SortDirection::Asc,
+        );
+        let query = sorted(sort, SortDirection::Asc, 1, 20, CustomerFilter::default());
+        // Between the last row with a value and the first without: a value past every value,
+        // then no value at an id before every id.
+        let past = match sort {
+            CustomerSort::FirstName => SortValue::Text("\u{10FFFF}".into()),
+            _ => SortValue::Time(at(10_000_000)),
+        };
+        let nulls = models
+            .iter()
+            .filter(|m| match sort {
+                CustomerSort::FirstName => m.first_name.is_none(),
+                _ => m.last_order_at.is_none(),
+            })
+            .count();
+        for (value, id) in [(past, "cust_"), (SortValue::Null, "cust_")] {
+            let seek = Seek {
+                travel: Travel::Forward,
+                from: Some(Position {
+                    value: value.clone(),
+                    id: id.into(),
+                }),
+                limit: 20,
+            };
+            let rows = CustomerRepository::seek(db, &store, &query, &seek)
+                .await
+                .expect("seek works");
+            let ids: Vec<CustomerId> = rows.into_iter().map(|row| row.id).collect();
+            assert_eq!(ids, want[want.len() - nulls..], "{sort:?} after {value:?}");
+            let back = Seek {
+                travel: Travel::Backward,
+                ..seek
+            };
+            let rows = CustomerRepository::seek(db, &store, &query, &back)
+                .await
+                .expect("seek works");
+            let mut ids: Vec<CustomerId> = rows.into_iter().map(|row| row.id).collect();
+            ids.reverse();
+            assert_eq!(ids, want[..want.len() - nulls], "{sort:?} before {value:?}");
+        }
+    }
+}
+
+pub async fn counts_are_exact_or_stop_at_their_limit<B: Backend>(t: &B) {
+    let (store, models) = fixture(t).await;
+    let db = t.repos();
+    let with_orders = CustomerFilter {
+        has_orders: Some(true),
+        ..CustomerFilter::default()
+    };
+    let ordering = models.iter().filter(|m| m.orders > 0).count() as u64;
+    let everyone = models.len() as u64;
+    let count = |filter: CustomerFilter, limit: Option<u64>| {
+        let store = store.clone();
+        async move {
+            CustomerRepository::count(db, &store, &filter, limit)
+                .await
+                .expect("count works")
+        }
+    };
+    assert_eq!(count(CustomerFilter::default(), None).await, everyone);
+    assert_eq!(count(with_orders.clone(), None).await, ordering);
+    assert_eq!(count(CustomerFilter::default(), Some(5)).await, 5);
+    assert_eq!(count(with_orders.clone(), Some(2)).await, 2);
+    assert_eq!(count(with_orders, Some(1_000)).await, ordering);
+    assert_eq!(
+        count(CustomerFilter::default(), Some(everyone)).await,
+        everyone
+    );
+    let other = new_store(db).await;
+    assert_eq!(
+        CustomerRepository::count(db, &other, &CustomerFilter::default(), Some(10))
+            .await
+            .expect("count works"),
+        0
     );
 }

@@ -15,6 +15,7 @@ use customers_domain::customer::{
 use customers_domain::ids::{
     AddressId, AuditId, CredentialId, CustomerId, LedgerEntryId, OrderId, StoreId, UserId,
 };
+use customers_domain::keyset::{Binding, TotalMode};
 use customers_domain::loyalty::LoyaltyRepository;
 use customers_domain::loyalty::{LedgerEntry, LedgerSource};
 use customers_domain::order::OrderRepository;
@@ -203,6 +204,9 @@ pub async fn find(db: &impl Repositories, store: &StoreId, id: &CustomerId) -> O
 pub fn query(filter: CustomerFilter) -> CustomerListQuery {
     CustomerListQuery {
         page: PageRequest::new(Some(1), Some(100)).expect("a valid page"),
+        seek: None,
+        total: TotalMode::Exact,
+        binding: Binding::of("contract"),
         sort: CustomerSort::CreatedAt,
         direction: SortDirection::Desc,
         filter,

@@ -1,0 +1,446 @@
+//! The customer list by cursor (keyset pages) and its counts, exact or bounded.
+//!
+//! A keyset page starts from a row's sort value and id rather than an offset: the statement
+//! seeks to `(sort value, id) > (cursor's value, cursor's id)` (or `<`) in the sort's index
+//! and reads the page's rows from there, so a page deep in the list costs what the first
+//! does. Both backends compare row values this way and use the index for it.
+//!
+//! The nullable sorts (`lastOrderAt`, `firstName`) list the rows with a value, then those
+//! without one (by id), in both directions. Each part is its own statement over its own
+//! index range (a condition that joined them with OR would make the database read the index
+//! from its start); a page that crosses from one part into the other reads both, in one
+//! snapshot.
+
+use customers_domain::customer::CustomerSummary;
+use customers_domain::customer::{CustomerFilter, CustomerListQuery, CustomerSort, SortDirection};
+use customers_domain::ids::StoreId;
+use customers_domain::keyset::{Position, Seek, SortValue, Travel};
+use customers_domain::ports::RepoError;
+use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, Expression, ValidGrouping, is_aggregate};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+use diesel::{
+    EscapeExpressionMethods, ExpressionMethods, IntoSql, OptionalExtension, QueryDsl, QueryResult,
+    SelectableHelper, TextExpressionMethods,
+};
+use diesel_async::RunQueryDsl;
+
+use super::list::{Criteria, matching};
+use crate::customers::rows::SummaryRow;
+use crate::pool::{Database, read_snapshot, with_connection};
+use crate::schema::{customer_allergens, customers, stores};
+use crate::time::to_db;
+
+/// `(column, id) > (value, after)` or `<`: the row-value comparison a keyset page starts
+/// with. Diesel has no row values, and the equivalent `column > value OR (column = value AND
+/// id > after)` would not be served from the index as a range.
+#[derive(Clone, Copy, Debug)]
+struct RowCompare<C, I, V, A> {
+    column: C,
+    id: I,
+    value: V,
+    after: A,
+    /// `>` rather than `<`.
+    greater: bool,
+}
+
+impl<C, I, V, A> Expression for RowCompare<C, I, V, A> {
+    type SqlType = Bool;
+}
+
+impl<C, I, V, A, QS> AppearsOnTable<QS> for RowCompare<C, I, V, A>
+where
+    C: AppearsOnTable<QS>,
+    I: AppearsOnTable<QS>,
+    V: AppearsOnTable<QS>,
+    A: AppearsOnTable<QS>,
+{
+}
+
+impl<C, I, V, A> ValidGrouping<()> for RowCompare<C, I, V, A> {
+    type IsAggregate = is_aggregate::Never;
+}
+
+/// Its SQL depends on `greater`, which its type does not tell: never cached by type.
+impl<C, I, V, A> QueryId for RowCompare<C, I, V, A> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C, I, V, A, DB> QueryFragment<DB> for RowCompare<C, I, V, A>
+where
+    DB: Backend,
+    C: QueryFragment<DB>,
+    I: QueryFragment<DB>,
+    V: QueryFragment<DB>,
+    A: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("(");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        self.id.walk_ast(out.reborrow())?;
+        out.push_sql(if self.greater { ") > (" } else { ") < (" });
+        self.value.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        self.after.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// `SELECT COUNT(*) FROM (<rows>) AS counted`: counts what `rows` (a query with a LIMIT)
+/// reads, so a count stops at the limit instead of reading every match.
+#[derive(Clone, Copy, Debug)]
+struct CountOf<Q>(Q);
+
+impl<Q> Query for CountOf<Q> {
+    type SqlType = BigInt;
+}
+
+impl<Q> QueryId for CountOf<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for CountOf<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") AS counted");
+        Ok(())
+    }
+}
+
+/// The two parts of a sort's order: rows with a value, then (nullable sorts only) rows
+/// without.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Values,
+    Nulls,
+}
+
+/// One statement of a keyset read: a part of the order, read up or down the index from an
+/// optional position, at most `take` rows.
+struct Step<'a> {
+    part: Part,
+    /// Read in ascending order of (value, id).
+    ascending: bool,
+    from: Option<&'a Position>,
+    take: i64,
+}
+
+/// The statements a keyset page reads, in order, before the running `take` is applied: the
+/// part the cursor is in (from the cursor), then the parts that follow in the direction of
+/// travel (from their start).
+fn steps<'a>(query: &CustomerListQuery, seek: &'a Seek) -> Vec<Step<'a>> {
+    let parts: &[Part] = match query.sort {
+        CustomerSort::LastOrderAt | CustomerSort::FirstName => &[Part::Values, Part::Nulls],
+        CustomerSort::CreatedAt | CustomerSort::TotalSpentMinor | CustomerSort::TotalOrders => {
+            &[Part::Values]
+        }
+    };
+    let forward = seek.travel == Travel::Forward;
+    let ascending = forward == (query.direction == SortDirection::Asc);
+    let take = i64::from(seek.take());
+    let step = |part: Part, from: Option<&'a Position>| Step {
+        part,
+        ascending,
+        from,
+        take,
+    };
+    let start = seek.from.as_ref().map(|from| match from.value {
+        SortValue::Null => Part::Nulls,
+        _ => Part::Values,
+    });
+    let mut ordered: Vec<Part> = parts.to_vec();
+    if !forward {
+        ordered.reverse();
+    }
+    let at = start
+        .and_then(|part| ordered.iter().position(|p| *p == part))
+        .unwrap_or(0);
+    ordered[at..]
+        .iter()
+        .enumerate()
+        .map(|(n, part)| step(*part, if n == 0 { seek.from.as_ref() } else { None }))
+        .collect()
+}
+
+/// The rows of one [`Step`]: the customers matching `$criteria` in the step's part, from its
+/// position, in its order. A macro for the reason `matching!` is one.
+macro_rules! step_rows {
+    ($criteria:expr, $step:expr) => {{
+        let criteria: &Criteria<'_> = $criteria;
+        let step: &Step<'_> = $step;
+        let mut rows = matching!(criteria);
+        let greater = step.ascending;
+        // `by!(column, sql type, value of a cursor)` for a column without nulls; with
+        // `nullable`, for one whose order has the part without values after the rest.
+        macro_rules! by {
+            ($column:expr, $sql:ty, $value:expr) => {{
+                if let Some(from) = step.from {
+                    rows = rows.filter(RowCompare {
+                        column: $column,
+                        id: customers::id,
+                        value: $value(&from.value).ok_or_else(unfit)?.into_sql::<$sql>(),
+                        after: from.id.clone().into_sql::<Text>(),
+                        greater,
+                    });
+                }
+                if step.ascending {
+                    rows.order_by(($column.asc(), customers::id.asc()))
+                } else {
+                    rows.order_by(($column.desc(), customers::id.desc()))
+                }
+            }};
+            ($column:expr, $sql:ty, $value:expr, nullable) => {{
+                match step.part {
+                    Part::Values => {
+                        rows = rows.filter($column.is_not_null());
+                        by!($column, $sql, $value)
+                    }
+                    Part::Nulls => {
+                        rows = rows.filter($column.is_null());
+                        if let Some(from) = step.from {
+                            rows = if greater {
+                                rows.filter(customers::id.gt(from.id.clone()))
+                            } else {
+                                rows.filter(customers::id.lt(from.id.clone()))
+                            };
+                        }
+                        if step.ascending {
+                            rows.order_by(customers::id.asc())
+                        } else {
+                            rows.order_by(customers::id.desc())
+                        }
+                    }
+                }
+            }};
+        }
+        let rows = match criteria.sort {
+            CustomerSort::CreatedAt => by!(customers::created_at, Timestamp, time_of),
+            CustomerSort::TotalSpentMinor => by!(customers::total_spent_minor, BigInt, int_of),
+            CustomerSort::TotalOrders => by!(customers::total_orders, BigInt, int_of),
+            CustomerSort::LastOrderAt => {
+                by!(customers::last_order_at, Timestamp, time_of, nullable)
+            }
+            CustomerSort::FirstName => by!(customers::first_name_key, Text, text_of, nullable),
+        };
+        rows.limit(step.take)
+    }};
+}
+
+/// A cursor's value as a timestamp, if it is one.
+fn time_of(value: &SortValue) -> Option<chrono::NaiveDateTime> {
+    match value {
+        SortValue::Time(t) => Some(to_db(*t)),
+        _ => None,
+    }
+}
+
+/// A cursor's value as a whole number, if it is one.
+fn int_of(value: &SortValue) -> Option<i64> {
+    match value {
+        SortValue::Int(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// A cursor's value as text, if it is.
+fn text_of(value: &SortValue) -> Option<String> {
+    match value {
+        SortValue::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// A cursor whose value does not fit its sort: the domain refuses those before they get here.
+fn unfit() -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError("a cursor's value does not fit its sort".into())
+}
+
+/// The customers of a keyset page in travel order: at most `seek.take()`, from each step in
+/// turn until the page is full, all read in one snapshot.
+pub(super) async fn seek(
+    database: &Database,
+    store: &StoreId,
+    query: &CustomerListQuery,
+    seek: &Seek,
+) -> Result<Vec<CustomerSummary>, RepoError> {
+    let criteria = Criteria::new(store, query);
+    let steps = steps(query, seek);
+    let wanted = usize::try_from(seek.take()).unwrap_or(usize::MAX);
+    let rows: Vec<SummaryRow> = if steps.len() == 1 {
+        let step = &steps[0];
+        with_connection!(database, |conn| {
+            step_rows!(&criteria, step)
+                .select(SummaryRow::as_select())
+                .load::<SummaryRow>(conn)
+                .await
+        })?
+    } else {
+        read_snapshot!(database, |conn| {
+            let mut rows: Vec<SummaryRow> = Vec::new();
+            for step in &steps {
+                let left = wanted - rows.len();
+                if left == 0 {
+                    break;
+                }
+                let step = Step {
+                    take: i64::try_from(left).unwrap_or(i64::MAX),
+                    ..*step
+                };
+                rows.extend(
+                    step_rows!(&criteria, &step)
+                        .select(SummaryRow::as_select())
+                        .load::<SummaryRow>(conn)
+                        .await?,
+                );
+            }
+            Ok(rows)
+        })?
+    };
+    Ok(rows.into_iter().map(CustomerSummary::from).collect())
+}
+
+/// How many customers match `filter`, at most `limit`. Without a filter and a limit, the
+/// store's counter; with a limit, a count of the first `limit` matches only.
+pub(super) async fn count(
+    database: &Database,
+    store: &StoreId,
+    filter: &CustomerFilter,
+    limit: Option<u64>,
+) -> Result<u64, RepoError> {
+    let criteria = Criteria::of_filter(store, filter);
+    let found: i64 = with_connection!(database, |conn| {
+        match limit {
+            None if filter.is_empty() => Ok(stores::table
+                .find(criteria.store)
+                .select(stores::customer_count)
+                .first::<i64>(conn)
+                .await
+                .optional()?
+                .unwrap_or(0)),
+            None => matching!(&criteria).count().get_result::<i64>(conn).await,
+            Some(limit) => {
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                CountOf(matching!(&criteria).select(customers::id).limit(limit))
+                    .get_result::<i64>(conn)
+                    .await
+            }
+        }
+    })?;
+    Ok(u64::try_from(found).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use customers_domain::customer::CustomerListParams;
+
+    fn query(sort: &str, direction: &str) -> CustomerListQuery {
+        CustomerListParams {
+            sort_by: Some(sort.into()),
+            sort_dir: Some(direction.into()),
+            after: Some(String::new()),
+            ..CustomerListParams::default()
+        }
+        .validate(chrono::Utc::now(), chrono_tz::UTC)
+        .unwrap()
+    }
+
+    fn at(value: SortValue) -> Position {
+        Position {
+            value,
+            id: "cust_1".into(),
+        }
+    }
+
+    fn shape(
+        query: &CustomerListQuery,
+        travel: Travel,
+        from: Option<Position>,
+    ) -> Vec<(Part, bool, bool)> {
+        let seek = Seek {
+            travel,
+            from,
+            limit: 20,
+        };
+        steps(query, &seek)
+            .iter()
+            .map(|s| (s.part, s.ascending, s.from.is_some()))
+            .collect()
+    }
+
+    #[test]
+    fn a_nullable_sort_reads_values_then_nulls_and_back() {
+        let asc = query("lastOrderAt", "asc");
+        let now = SortValue::Time(chrono::Utc::now());
+        assert_eq!(
+            shape(&asc, Travel::Forward, None),
+            [(Part::Values, true, false), (Part::Nulls, true, false)]
+        );
+        assert_eq!(
+            shape(&asc, Travel::Forward, Some(at(now.clone()))),
+            [(Part::Values, true, true), (Part::Nulls, true, false)]
+        );
+        assert_eq!(
+            shape(&asc, Travel::Forward, Some(at(SortValue::Null))),
+            [(Part::Nulls, true, true)]
+        );
+        assert_eq!(
+            shape(&asc, Travel::Backward, Some(at(SortValue::Null))),
+            [(Part::Nulls, false, true), (Part::Values, false, false)]
+        );
+        assert_eq!(
+            shape(&asc, Travel::Backward, Some(at(now))),
+            [(Part::Values, false, true)]
+        );
+        let desc = query("firstName", "desc");
+        assert_eq!(
+            shape(&desc, Travel::Backward, None),
+            [(Part::Nulls, true, false), (Part::Values, true, false)]
+        );
+    }
+
+    #[test]
+    fn a_sort_without_nulls_reads_one_part() {
+        let spent = query("totalSpentMinor", "desc");
+        assert_eq!(
+            shape(&spent, Travel::Forward, Some(at(SortValue::Int(5)))),
+            [(Part::Values, false, true)]
+        );
+        assert_eq!(
+            shape(&spent, Travel::Backward, None),
+            [(Part::Values, true, false)]
+        );
+    }
+
+    #[test]
+    fn row_values_and_bounded_counts_render_for_both_backends() {
+        use diesel::debug_query;
+        use diesel::pg::Pg;
+        use diesel::sqlite::Sqlite;
+
+        let compare = customers::table
+            .filter(RowCompare {
+                column: customers::created_at,
+                id: customers::id,
+                value: 5_i64.into_sql::<BigInt>(),
+                after: "cust_1".into_sql::<Text>(),
+                greater: false,
+            })
+            .select(customers::id);
+        let sql = debug_query::<Pg, _>(&compare).to_string();
+        assert!(
+            sql.contains(r#"("customers"."created_at", "customers"."id") < ($1, $2)"#),
+            "{sql}"
+        );
+        let counted = CountOf(customers::table.select(customers::id).limit(10_001));
+        let sql = debug_query::<Sqlite, _>(&counted).to_string();
+        assert!(sql.starts_with("SELECT COUNT(*) FROM (SELECT"), "{sql}");
+        assert!(sql.contains("LIMIT ?) AS counted"), "{sql}");
+    }
+}
