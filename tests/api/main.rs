@@ -2,6 +2,7 @@
 
 mod access;
 mod audit;
+mod cursors;
 mod customers;
 mod found_by_fuzzing;
 mod hostile;
