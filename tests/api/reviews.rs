@@ -13,6 +13,7 @@ on_both_databases!(
     statistics_have_every_rating_and_one_decimal,
     reviews_stay_when_their_customer_is_erased,
     another_stores_reviews_do_not_exist,
+    reviews_page_by_cursor_too,
 );
 
 fn item() -> Value {
@@ -481,4 +482,75 @@ async fn another_stores_reviews_do_not_exist(s: TestServer) {
         s.get("/reviews/stats", &s.owner_token).await.data()["totalReviews"],
         0
     );
+}
+
+async fn reviews_page_by_cursor_too(s: TestServer) {
+    let mut made = Vec::new();
+    for rating in [5, 1, 4, 2, 5] {
+        let (_, order) = ordered(&s).await;
+        made.push(
+            review(&s, &order, rating).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    made.reverse(); // newest first
+    let ids = |reply: &customers_tests::Reply| -> Vec<String> {
+        reply
+            .data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = s
+        .get(
+            "/reviews?minRating=2&limit=2&after=&total=bounded",
+            &s.owner_token,
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    let meta = &first.body["meta"];
+    assert_eq!(
+        (meta["total"].clone(), meta["totalRelation"].clone()),
+        (json!(4), json!("eq"))
+    );
+    assert_eq!(meta["hasMore"], true);
+    // The same rows as page numbers list them.
+    let high = ids(&s
+        .get("/reviews?minRating=2&limit=100", &s.owner_token)
+        .await);
+    let made = ids(&s.get("/reviews?limit=100", &s.owner_token).await);
+    assert_eq!((high.len(), made.len()), (4, 5));
+    assert_eq!(ids(&first), high[..2]);
+    let next = meta["nextCursor"].as_str().unwrap();
+    let rest = s
+        .get(
+            &format!("/reviews?minRating=2&limit=5&after={next}"),
+            &s.owner_token,
+        )
+        .await;
+    assert_eq!(ids(&rest), high[2..]);
+    assert_eq!(rest.body["meta"]["hasMore"], false);
+    let link = rest
+        .headers
+        .get("link")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        link.contains("rel=\"prev\"") && link.contains("minRating=2"),
+        "{link}"
+    );
+    // Bound to its filter.
+    let other = s
+        .get(&format!("/reviews?limit=5&after={next}"), &s.owner_token)
+        .await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other.fields(), ["after"]);
+    let last = s.get("/reviews?limit=2&before=", &s.owner_token).await;
+    assert_eq!(ids(&last), made[3..]);
 }

@@ -145,6 +145,35 @@ impl Position {
     }
 }
 
+impl Position {
+    /// A row's place in a list read newest first: its creation instant, then its id.
+    pub fn newest(at: DateTime<Utc>, id: &str) -> Self {
+        Self {
+            value: SortValue::Time(at),
+            id: id.to_owned(),
+        }
+    }
+
+    /// Whether this can be a place in a list read newest first whose ids `id_fits` accepts.
+    pub fn fits_newest(&self, id_fits: impl Fn(&str) -> bool) -> bool {
+        matches!(self.value, SortValue::Time(_)) && id_fits(&self.id)
+    }
+}
+
+/// A validated request of a list read newest first (by creation, then id): its filter, how
+/// it pages and counts, and what its cursors are bound to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListRequest<F> {
+    /// Which rows.
+    pub filter: F,
+    /// By page number or by cursor.
+    pub paging: Paging,
+    /// How the matches are counted ([`TotalMode::Exact`] with page numbers).
+    pub total: TotalMode,
+    /// The binding of the list's cursors.
+    pub binding: Binding,
+}
+
 /// Which way a keyset page goes from its cursor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Travel {

@@ -11,7 +11,7 @@ use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
 use crate::openapi::{parameters, schemas};
-use crate::query::{LIMIT, PAGE, Param, QueryParams};
+use crate::query::{AFTER, BEFORE, LIMIT, PAGE, Param, QueryParams, TOTAL};
 use crate::state::AppState;
 use crate::views::{
     AnalyticsView, BlockView, CustomerSummaryView, CustomerView, ExportView, OrderView,
@@ -90,21 +90,9 @@ impl Body for ProfileBody {}
 pub const LIST_QUERY: &[Param] = &[
     PAGE,
     LIMIT,
-    Param::text(
-        "after",
-        "Cursor mode: the rows after this cursor (`nextCursor` of a page), or the first page when empty. Not with `page` or `before`.",
-        parameters::cursor,
-    ),
-    Param::text(
-        "before",
-        "Cursor mode: the rows before this cursor (`prevCursor` of a page), or the last page when empty. Not with `page` or `after`.",
-        parameters::cursor,
-    ),
-    Param::text(
-        "total",
-        "How matches are counted: `exact` (page numbers' only and default), `bounded` (up to 10,000, with `totalRelation`) or `none` (the default of cursors).",
-        parameters::total,
-    ),
+    AFTER,
+    BEFORE,
+    TOTAL,
     Param::text(
         "sortBy",
         "Sort key; ties are broken by id.",

@@ -93,6 +93,24 @@ pub const LIMIT: Param = Param::integer(
     MAX_LIMIT as i64,
     Some(DEFAULT_LIMIT as i64),
 );
+/// Cursor mode of a list: the rows after this cursor.
+pub const AFTER: Param = Param::text(
+    "after",
+    "Cursor mode: the rows after this cursor (`nextCursor` of a page), or the first page when empty. Not with `page` or `before`.",
+    crate::openapi::parameters::cursor,
+);
+/// Cursor mode of a list: the rows before this cursor.
+pub const BEFORE: Param = Param::text(
+    "before",
+    "Cursor mode: the rows before this cursor (`prevCursor` of a page), or the last page when empty. Not with `page` or `after`.",
+    crate::openapi::parameters::cursor,
+);
+/// How a list counts its matches.
+pub const TOTAL: Param = Param::text(
+    "total",
+    "How matches are counted: `exact` (page numbers' only and default), `bounded` (up to 10,000, with `totalRelation`) or `none` (the default of cursors).",
+    crate::openapi::parameters::total,
+);
 /// The parameters of a list that takes nothing but a page.
 pub const PAGE_ONLY: &[Param] = &[PAGE, LIMIT];
 

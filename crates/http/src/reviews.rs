@@ -1,7 +1,7 @@
 //! `/reviews`: create, list, statistics, read, moderate, respond, delete.
 
 use crate::state::Stack;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::review::{ModerationChange, Rating, ReviewInput, ReviewListParams};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use crate::envelope;
 use crate::error::ApiError;
 use crate::middleware::Caller;
 use crate::openapi::{parameters, schemas};
-use crate::query::{LIMIT, PAGE, Param, QueryParams};
+use crate::query::{AFTER, BEFORE, LIMIT, PAGE, Param, QueryParams, TOTAL};
 use crate::state::AppState;
 use crate::views::{ReviewResponseView, ReviewStatsView, ReviewView};
 
@@ -84,6 +84,9 @@ impl Body for ResponseBody {}
 pub const LIST_QUERY: &[Param] = &[
     PAGE,
     LIMIT,
+    AFTER,
+    BEFORE,
+    TOTAL,
     Param::boolean("isApproved", "Only approved (or only pending) reviews."),
     Param::boolean(
         "isFeatured",
@@ -122,6 +125,9 @@ pub fn list_params(mut query: QueryParams) -> Result<ReviewListParams, ApiError>
     let params = ReviewListParams {
         page: query.integer("page"),
         limit: query.integer("limit"),
+        after: query.text("after"),
+        before: query.text("before"),
+        total: query.text("total"),
         is_approved: query.boolean("isApproved"),
         is_featured: query.boolean("isFeatured"),
         has_response: query.boolean("hasResponse"),
@@ -156,10 +162,11 @@ pub async fn list<P: Stack>(
     state: web::Data<AppState<P>>,
     caller: Caller,
     query: QueryParams,
+    request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = list_params(query)?;
-    let page = state.reviews.list(&caller, &params).await?;
-    Ok(envelope::page::<_, ReviewView>(&page))
+    let listing = state.reviews.list(&caller, &params).await?;
+    Ok(envelope::listing::<_, ReviewView>(&request, &listing))
 }
 
 pub async fn stats<P: Stack>(

@@ -35,6 +35,7 @@ mod credentials;
 mod customers;
 mod error;
 mod idempotency;
+mod keyset;
 mod login_failures;
 mod loyalty;
 mod migrations;

@@ -1,8 +1,9 @@
 //! Reviews in memory: one per order, versions guarding moderation, and the store's counters
 //! kept by every write that moves them ([`ReviewStats::add`] and its kin).
 
-use super::{Memory, page_of};
+use super::{Memory, Tenant, page_of};
 use crate::ids::{ReviewId, StoreId};
+use crate::keyset::{self, Position, Seek};
 use crate::page::PageRequest;
 use crate::ports::RepoError;
 use crate::review::{
@@ -31,6 +32,17 @@ fn matches(filter: &ReviewFilter, review: &Review) -> bool {
         && filter
             .created_before
             .is_none_or(|before| review.created_at < before)
+}
+
+/// The tenant's reviews that match `filter`, newest first (ties by id, descending).
+fn newest_first(tenant: &Tenant, filter: &ReviewFilter) -> Vec<Review> {
+    let mut matching: Vec<&Review> = tenant
+        .reviews
+        .values()
+        .filter(|review| matches(filter, review))
+        .collect();
+    matching.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+    matching.into_iter().cloned().collect()
 }
 
 impl ReviewRepository for Memory {
@@ -81,13 +93,40 @@ impl ReviewRepository for Memory {
             let Some(tenant) = state.tenant(store) else {
                 return (Vec::new(), 0);
             };
-            let mut matching: Vec<&Review> = tenant
-                .reviews
-                .values()
-                .filter(|review| matches(filter, review))
-                .collect();
-            matching.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
-            page_of(matching.into_iter().cloned(), page)
+            page_of(newest_first(tenant, filter), page)
+        })
+    }
+
+    async fn seek(
+        &self,
+        store: &StoreId,
+        filter: &ReviewFilter,
+        seek: &Seek,
+    ) -> Result<Vec<Review>, RepoError> {
+        self.read(|state| {
+            let Some(tenant) = state.tenant(store) else {
+                return Vec::new();
+            };
+            let position =
+                |review: &Review| Position::newest(review.created_at, review.id.as_str());
+            keyset::seek_in(&newest_first(tenant, filter), seek, position, |a, b| {
+                a.order(b, true) == std::cmp::Ordering::Less
+            })
+        })
+    }
+
+    async fn count(
+        &self,
+        store: &StoreId,
+        filter: &ReviewFilter,
+        limit: Option<u64>,
+    ) -> Result<u64, RepoError> {
+        self.read(|state| {
+            let found = state.tenant(store).map_or(0, |tenant| {
+                let matching = tenant.reviews.values().filter(|r| matches(filter, r));
+                u64::try_from(matching.count()).unwrap_or(u64::MAX)
+            });
+            limit.map_or(found, |limit| found.min(limit))
         })
     }
 

@@ -3,6 +3,7 @@
 use std::future::Future;
 
 use crate::ids::{ReviewId, StoreId};
+use crate::keyset::Seek;
 use crate::page::PageRequest;
 use crate::ports::RepoError;
 use crate::review::error::ReviewError;
@@ -29,6 +30,24 @@ pub trait ReviewRepository: Send + Sync + 'static {
         filter: &ReviewFilter,
         page: PageRequest,
     ) -> impl Future<Output = Result<(Vec<Review>, u64), RepoError>> + Send;
+
+    /// The reviews of a keyset page in the order `seek` travels: at most [`Seek::take`] of
+    /// those matching the filter that come after (forward) or before (backward) `seek.from`
+    /// in the list's order, newest first.
+    fn seek(
+        &self,
+        store: &StoreId,
+        filter: &ReviewFilter,
+        seek: &Seek,
+    ) -> impl Future<Output = Result<Vec<Review>, RepoError>> + Send;
+
+    /// How many reviews match the filter, counting no further than `limit` when one is given.
+    fn count(
+        &self,
+        store: &StoreId,
+        filter: &ReviewFilter,
+        limit: Option<u64>,
+    ) -> impl Future<Output = Result<u64, RepoError>> + Send;
 
     /// The store's review statistics, without reading every review.
     fn stats(&self, store: &StoreId)

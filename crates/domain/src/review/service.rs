@@ -7,8 +7,11 @@ use chrono_tz::Tz;
 use crate::access::{Action, Principal};
 use crate::days::DayRange;
 use crate::ids::{CustomerId, ReviewId};
+use crate::keyset::{
+    Binding, ListRequest, Listing, Paging, PagingParams, Position, Slice, Total, TotalMode,
+};
 use crate::order::OrderRepository;
-use crate::page::{Page, PageRequest};
+use crate::page::Page;
 use crate::ports::{RepoError, System};
 use crate::review::error::ReviewError;
 use crate::review::model::{
@@ -27,6 +30,12 @@ pub struct ReviewListParams {
     pub page: Option<i64>,
     /// `limit`, 1–100 (default 20).
     pub limit: Option<i64>,
+    /// `after`: a cursor of this list, or empty for its first page.
+    pub after: Option<String>,
+    /// `before`: a cursor of this list, or empty for its last page.
+    pub before: Option<String>,
+    /// `total`: `exact`, `bounded` or `none`.
+    pub total: Option<String>,
     /// `isApproved`.
     pub is_approved: Option<bool>,
     /// `isFeatured`.
@@ -49,17 +58,30 @@ impl ReviewListParams {
     }
 
     /// Validates every parameter; dates are whole days in `timezone`, both inclusive.
-    pub fn validate(&self, timezone: Tz) -> Result<(ReviewFilter, PageRequest), ValidationErrors> {
+    pub fn validate(&self, timezone: Tz) -> Result<ListRequest<ReviewFilter>, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let page = match PageRequest::new(self.page, self.limit) {
-            Ok(page) => page,
-            Err(page_errors) => {
-                for e in page_errors.fields() {
-                    errors.add(e.field.clone(), e.message.clone());
-                }
-                PageRequest::first()
-            }
+        let binding = Binding::of(&format!(
+            "reviews|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.is_approved,
+            self.is_featured,
+            self.has_response,
+            self.min_rating,
+            self.customer_id,
+            self.date_from,
+            self.date_to,
+        ));
+        let paging = PagingParams {
+            page: self.page,
+            limit: self.limit,
+            after: self.after.clone(),
+            before: self.before.clone(),
+            total: self.total.clone(),
         };
+        let (paging, total) = paging.validate(
+            binding,
+            |p| p.fits_newest(|id| ReviewId::parse(id).is_some()),
+            &mut errors,
+        );
         let min_rating = self
             .min_rating
             .and_then(|r| errors.check("minRating", Rating::parse(r)));
@@ -85,7 +107,12 @@ impl ReviewListParams {
             created_from: dates.from,
             created_before: dates.before,
         };
-        errors.into_result(|| (filter, page))
+        errors.into_result(|| ListRequest {
+            filter,
+            paging,
+            total,
+            binding,
+        })
     }
 }
 
@@ -175,21 +202,44 @@ impl<R: ReviewRepository, O: OrderRepository, S: StoreRepository> ReviewService<
             .ok_or(ReviewError::NotFound)
     }
 
-    /// Newest first.
+    /// Newest first, by page number with the exact total or by cursor with the total as
+    /// asked.
     pub async fn list(
         &self,
         caller: &Principal,
         params: &ReviewListParams,
-    ) -> Result<Page<Review>, ReviewError> {
+    ) -> Result<Listing<Review>, ReviewError> {
         caller.may(Action::ListReviews)?;
         let timezone = timezone_if(&*self.stores, &caller.store_id, params.has_dates()).await?;
-        let (filter, page) = params.validate(timezone)?;
-        let (items, total) = self.reviews.list(&caller.store_id, &filter, page).await?;
-        Ok(Page {
-            items,
+        let request = params.validate(timezone)?;
+        let (store, filter) = (&caller.store_id, &request.filter);
+        let seek = match request.paging {
+            Paging::Numbered(page) => {
+                let (items, total) = self.reviews.list(store, filter, page).await?;
+                return Ok(Listing::Page(Page {
+                    items,
+                    total,
+                    request: page,
+                }));
+            }
+            Paging::Keyset(seek) => seek,
+        };
+        let rows = self.reviews.seek(store, filter, &seek).await?;
+        let total = match request.total {
+            TotalMode::None => None,
+            mode => {
+                let limit = mode.count_limit();
+                let found = self.reviews.count(store, filter, limit).await?;
+                Some(Total::counted(found, limit))
+            }
+        };
+        Ok(Listing::Slice(Slice::from_rows(
+            rows,
+            &seek,
+            request.binding,
+            |review| Position::newest(review.created_at, review.id.as_str()),
             total,
-            request: page,
-        })
+        )))
     }
 
     /// The caller's store's review statistics.

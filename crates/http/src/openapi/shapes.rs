@@ -236,7 +236,7 @@ pub(super) fn shape(endpoint: Endpoint) -> Shape {
             success: success(
                 200,
                 "A page of reviews, newest first",
-                Data::List(reference(&views::ReviewView::name())),
+                Data::Walked(reference(&views::ReviewView::name())),
             ),
             ..base("Reviews")
         },

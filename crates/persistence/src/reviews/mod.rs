@@ -11,6 +11,7 @@ mod list;
 mod rows;
 
 use customers_domain::ids::{ReviewId, StoreId};
+use customers_domain::keyset::Seek;
 use customers_domain::page::PageRequest;
 use customers_domain::ports::RepoError;
 use customers_domain::review::{
@@ -99,6 +100,24 @@ impl ReviewRepository for Database {
         page: PageRequest,
     ) -> Result<(Vec<Review>, u64), RepoError> {
         list::list(self, store, filter, page).await
+    }
+
+    async fn seek(
+        &self,
+        store: &StoreId,
+        filter: &ReviewFilter,
+        seek: &Seek,
+    ) -> Result<Vec<Review>, RepoError> {
+        list::seek(self, store, filter, seek).await
+    }
+
+    async fn count(
+        &self,
+        store: &StoreId,
+        filter: &ReviewFilter,
+        limit: Option<u64>,
+    ) -> Result<u64, RepoError> {
+        list::count(self, store, filter, limit).await
     }
 
     /// One row; a store without reviews has none, and zeros.

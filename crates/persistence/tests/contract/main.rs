@@ -140,6 +140,7 @@ macro_rules! on_every_backend {
             reviews::another_store_sees_no_review,
             reviews::review_list_filters_and_totals_match_the_model,
             reviews::review_pages_never_repeat_or_skip,
+            reviews::review_keyset_pages_and_counts_match_the_model,
             reviews::stale_moderation_changes_nothing,
             reviews::responding_again_replaces_the_response,
             reviews::deleting_a_review_counts_it_out,

@@ -8,6 +8,7 @@ use crate::backend::Repositories;
 use chrono::{DateTime, Utc};
 use customers_domain::customer::CustomerRepository;
 use customers_domain::ids::{CustomerId, OrderId, ReviewId, StoreId, UserId};
+use customers_domain::keyset::{Position, Seek, Travel};
 use customers_domain::order::Order;
 use customers_domain::order::OrderRepository;
 use customers_domain::page::PageRequest;
@@ -460,6 +461,83 @@ pub async fn review_pages_never_repeat_or_skip<B: Backend>(t: &B) {
         // A page past the end is empty with the right total.
         let (ids, total) = list_ids(db, &store, filter, page(1_000, 20)).await;
         assert_eq!((ids, total), (vec![], want.len() as u64));
+    }
+}
+
+/// The ids of a whole review list read by keyset pages of `limit`, forward from the newest or
+/// backward from the oldest (then put back newest first).
+async fn walk(
+    db: &impl Repositories,
+    store: &StoreId,
+    filter: &ReviewFilter,
+    travel: Travel,
+    limit: u32,
+) -> Vec<ReviewId> {
+    let mut seen = Vec::new();
+    let mut from = None;
+    for _ in 0..100 {
+        let seek = Seek {
+            travel,
+            from: from.clone(),
+            limit,
+        };
+        let mut rows = ReviewRepository::seek(db, store, filter, &seek)
+            .await
+            .expect("seek works");
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        from = rows
+            .last()
+            .map(|review| Position::newest(review.created_at, review.id.as_str()));
+        seen.extend(rows.into_iter().map(|review| review.id));
+        if !more {
+            break;
+        }
+    }
+    if travel == Travel::Backward {
+        seen.reverse();
+    }
+    seen
+}
+
+pub async fn review_keyset_pages_and_counts_match_the_model<B: Backend>(t: &B) {
+    let db = t.repos();
+    let (store, customers, models) = fixture(t).await;
+    let filters = [
+        ReviewFilter::default(),
+        ReviewFilter {
+            is_approved: Some(true),
+            ..ReviewFilter::default()
+        },
+        ReviewFilter {
+            min_rating: Some(rating(3)),
+            has_response: Some(false),
+            ..ReviewFilter::default()
+        },
+        ReviewFilter {
+            customer_id: Some(customers[1].clone()),
+            created_from: Some(at(120)),
+            ..ReviewFilter::default()
+        },
+    ];
+    for filter in &filters {
+        let want = expected(&models, filter);
+        for limit in [1, 2, 5, 100] {
+            for travel in [Travel::Forward, Travel::Backward] {
+                let seen = walk(db, &store, filter, travel, limit).await;
+                assert_eq!(seen, want, "{travel:?} by {limit}, {filter:?}");
+            }
+        }
+        let store = &store;
+        let count = |limit| async move {
+            ReviewRepository::count(db, store, filter, limit)
+                .await
+                .expect("count works")
+        };
+        let all = want.len() as u64;
+        assert_eq!(count(None).await, all, "{filter:?}");
+        assert_eq!(count(Some(2)).await, all.min(2), "{filter:?}");
+        assert_eq!(count(Some(1_000)).await, all, "{filter:?}");
     }
 }
 
