@@ -113,27 +113,8 @@ fn compare(query: &CustomerListQuery, a: &Customer, b: &Customer) -> Ordering {
     sorted.then_with(|| directed(a.id.cmp(&b.id)))
 }
 
-fn list(state: &State, store: &StoreId, query: &CustomerListQuery) -> (Vec<CustomerSummary>, u64) {
-    let Some(tenant) = state.tenant(store) else {
-        return (Vec::new(), 0);
-    };
-    let mut matching: Vec<&Customer> = tenant
-        .customers
-        .values()
-        .map(|stored| &stored.customer)
-        .filter(|customer| matches(&query.filter, customer))
-        .collect();
-    matching.sort_by(|a, b| compare(query, a, b));
-    page_of(matching.into_iter().map(Customer::summary), query.page)
-}
-
-/// The keyset page of `query` from `seek`, in travel order.
-fn seek(
-    state: &State,
-    store: &StoreId,
-    query: &CustomerListQuery,
-    seek: &Seek,
-) -> Vec<CustomerSummary> {
+/// The store's customers that match the query's filter, in its order.
+fn ordered<'a>(state: &'a State, store: &StoreId, query: &CustomerListQuery) -> Vec<&'a Customer> {
     let Some(tenant) = state.tenant(store) else {
         return Vec::new();
     };
@@ -144,7 +125,29 @@ fn seek(
         .filter(|customer| matches(&query.filter, customer))
         .collect();
     matching.sort_by(|a, b| compare(query, a, b));
-    let rows: Vec<CustomerSummary> = matching.into_iter().map(Customer::summary).collect();
+    matching
+}
+
+fn list(state: &State, store: &StoreId, query: &CustomerListQuery) -> (Vec<CustomerSummary>, u64) {
+    page_of(
+        ordered(state, store, query)
+            .into_iter()
+            .map(Customer::summary),
+        query.page,
+    )
+}
+
+/// The keyset page of `query` from `seek`, in travel order.
+fn seek(
+    state: &State,
+    store: &StoreId,
+    query: &CustomerListQuery,
+    seek: &Seek,
+) -> Vec<CustomerSummary> {
+    let rows: Vec<CustomerSummary> = ordered(state, store, query)
+        .into_iter()
+        .map(Customer::summary)
+        .collect();
     let descending = query.direction == SortDirection::Desc;
     keyset::seek_in(
         &rows,
