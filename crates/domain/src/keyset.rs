@@ -26,8 +26,8 @@ pub const MAX_CURSOR_LEN: usize = 1_024;
 pub enum TotalMode {
     /// Every match is counted (`exact`, the default of page numbers).
     Exact,
-    /// Counted up to [`TOTAL_BOUND`] (`bounded`).
-    Bounded,
+    /// Counted up to a bound (`bounded`: [`TOTAL_BOUND`]).
+    Bounded(u64),
     /// Not counted (`none`, the default of cursors).
     #[default]
     None,
@@ -38,7 +38,7 @@ impl TotalMode {
     pub fn parse(s: &str) -> Result<Self, String> {
         match s {
             "exact" => Ok(Self::Exact),
-            "bounded" => Ok(Self::Bounded),
+            "bounded" => Ok(Self::Bounded(TOTAL_BOUND)),
             "none" => Ok(Self::None),
             _ => Err("must be exact, bounded or none".into()),
         }
@@ -48,7 +48,7 @@ impl TotalMode {
     /// `bounded` (to tell "exactly the bound" from "more").
     pub fn count_limit(self) -> Option<u64> {
         match self {
-            Self::Bounded => Some(TOTAL_BOUND + 1),
+            Self::Bounded(bound) => Some(bound.saturating_add(1)),
             Self::Exact | Self::None => None,
         }
     }
@@ -569,7 +569,7 @@ mod tests {
 
     #[test]
     fn bounded_totals_say_when_they_stopped() {
-        let limit = TotalMode::Bounded.count_limit();
+        let limit = TotalMode::Bounded(TOTAL_BOUND).count_limit();
         assert_eq!(Total::counted(10_000, limit), Total::Exact(10_000));
         assert_eq!(Total::counted(10_001, limit), Total::AtLeast(10_000));
         assert_eq!(Total::counted(10_001, limit).relation(), "gte");

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::AuditEntry;
 use crate::customer::model::{Block, Customer, CustomerSummary, Profile};
-use crate::customer::query::{CustomerFilter, CustomerListQuery};
+use crate::customer::query::CustomerListQuery;
 use crate::ids::{CustomerId, StoreId};
 use crate::keyset::Seek;
 use crate::ports::RepoError;
@@ -37,22 +37,16 @@ pub trait CustomerRepository: Send + Sync + 'static {
 
     /// The customers of a keyset page, in the order `seek` travels (see [`Seek`]): at most
     /// [`Seek::take`] of them, those after (forward) or before (backward) `seek.from` in the
-    /// order of `query`, with its filters. `query.page` is not read.
+    /// order of `query`, with its filters; and, unless `query.total` is
+    /// [`TotalMode::None`](crate::keyset::TotalMode::None), how many customers match the
+    /// filters, counting no further than [`TotalMode::count_limit`](crate::keyset::TotalMode::count_limit).
+    /// `query.page` is not read.
     fn seek(
         &self,
         store: &StoreId,
         query: &CustomerListQuery,
         seek: &Seek,
-    ) -> impl Future<Output = Result<Vec<CustomerSummary>, RepoError>> + Send;
-
-    /// How many customers match `filter`, counting no further than `limit` when one is given
-    /// (the answer is then at most `limit`).
-    fn count(
-        &self,
-        store: &StoreId,
-        filter: &CustomerFilter,
-        limit: Option<u64>,
-    ) -> impl Future<Output = Result<u64, RepoError>> + Send;
+    ) -> impl Future<Output = Result<(Vec<CustomerSummary>, Option<u64>), RepoError>> + Send;
 
     /// Replaces the writable profile if the customer is still at `expected_version`; `false`
     /// when it is gone or was changed meanwhile. Customer row, address and allergens change in

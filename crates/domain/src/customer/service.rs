@@ -11,7 +11,7 @@ use crate::customer::ports::CustomerRepository;
 use crate::customer::query::CustomerListParams;
 use crate::customer::values::BlockReason;
 use crate::ids::{AddressId, CustomerId};
-use crate::keyset::{Listing, Slice, Total, TotalMode};
+use crate::keyset::{Listing, Slice, Total};
 use crate::page::Page;
 use crate::ports::{RepoError, System, Unique};
 use crate::store::StoreRepository;
@@ -158,15 +158,8 @@ impl<C: CustomerRepository, S: StoreRepository> CustomerService<C, S> {
                 request: query.page,
             }));
         };
-        let rows = self.customers.seek(store, &query, seek).await?;
-        let total = match query.total {
-            TotalMode::None => None,
-            mode => {
-                let limit = mode.count_limit();
-                let found = self.customers.count(store, &query.filter, limit).await?;
-                Some(Total::counted(found, limit))
-            }
-        };
+        let (rows, found) = self.customers.seek(store, &query, seek).await?;
+        let total = found.map(|found| Total::counted(found, query.total.count_limit()));
         let sort = query.sort;
         Ok(Listing::Slice(Slice::from_rows(
             rows,
@@ -466,6 +459,47 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, CustomerError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn a_cursor_list_seeks_and_reports_its_bounded_total() {
+        use crate::keyset::{Total, TotalMode, Travel};
+        let mut ports = TestPorts::new();
+        ports.customers.expect_list().never();
+        ports
+            .customers
+            .expect_seek()
+            .withf(|store, query, seek| {
+                *store == store_id()
+                    && query.total == TotalMode::Bounded(crate::keyset::TOTAL_BOUND)
+                    && seek.travel == Travel::Forward
+                    && seek.from.is_none()
+                    && seek.take() == 2
+            })
+            // Two rows for a page of one, and a count that reached its limit.
+            .returning(|_, _, _| {
+                let rows = vec![stored(1).summary(), stored(2).summary()];
+                ready(Ok((rows, Some(crate::keyset::TOTAL_BOUND + 1))))
+            });
+        let params = CustomerListParams {
+            after: Some(String::new()),
+            limit: Some(1),
+            total: Some("bounded".into()),
+            ..CustomerListParams::default()
+        };
+        let slice = service(ports)
+            .list(&staff(Role::Staff), &params)
+            .await
+            .unwrap()
+            .into_slice()
+            .unwrap();
+        assert_eq!(slice.items.len(), 1);
+        assert!(slice.has_more);
+        assert!(slice.next.is_some() && slice.prev.is_none());
+        assert_eq!(
+            slice.total,
+            Some(Total::AtLeast(crate::keyset::TOTAL_BOUND))
+        );
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use crate::customer::{
     CustomerSummary, Profile, SortDirection,
 };
 use crate::ids::{CustomerId, StoreId};
-use crate::keyset::{self, Seek};
+use crate::keyset::{self, Seek, TotalMode};
 use crate::ports::{RepoError, Unique};
 
 /// Refuses `profile` when another customer of the store (not `except`) holds its email (any
@@ -203,25 +203,17 @@ impl CustomerRepository for Memory {
         store: &StoreId,
         query: &CustomerListQuery,
         from: &Seek,
-    ) -> Result<Vec<CustomerSummary>, RepoError> {
-        self.read(|state| seek(state, store, query, from))
-    }
-
-    async fn count(
-        &self,
-        store: &StoreId,
-        filter: &CustomerFilter,
-        limit: Option<u64>,
-    ) -> Result<u64, RepoError> {
+    ) -> Result<(Vec<CustomerSummary>, Option<u64>), RepoError> {
         self.read(|state| {
-            let found = state.tenant(store).map_or(0, |tenant| {
-                let matching = tenant
-                    .customers
-                    .values()
-                    .filter(|stored| matches(filter, &stored.customer));
-                u64::try_from(matching.count()).unwrap_or(u64::MAX)
-            });
-            limit.map_or(found, |limit| found.min(limit))
+            let found = match query.total {
+                TotalMode::None => None,
+                mode => {
+                    let matching = ordered(state, store, query).len();
+                    let found = u64::try_from(matching).unwrap_or(u64::MAX);
+                    Some(mode.count_limit().map_or(found, |limit| found.min(limit)))
+                }
+            };
+            (seek(state, store, query, from), found)
         })
     }
 

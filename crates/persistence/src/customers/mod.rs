@@ -12,9 +12,7 @@ mod seek;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use customers_domain::audit::AuditEntry;
 use customers_domain::customer::CustomerRepository;
-use customers_domain::customer::{
-    Block, Customer, CustomerFilter, CustomerListQuery, CustomerSummary, Profile,
-};
+use customers_domain::customer::{Block, Customer, CustomerListQuery, CustomerSummary, Profile};
 use customers_domain::ids::{CustomerId, StoreId};
 use customers_domain::keyset::Seek;
 use customers_domain::ports::RepoError;
@@ -132,17 +130,8 @@ impl CustomerRepository for Database {
         store: &StoreId,
         query: &CustomerListQuery,
         from: &Seek,
-    ) -> Result<Vec<CustomerSummary>, RepoError> {
+    ) -> Result<(Vec<CustomerSummary>, Option<u64>), RepoError> {
         seek::seek(self, store, query, from).await
-    }
-
-    async fn count(
-        &self,
-        store: &StoreId,
-        filter: &CustomerFilter,
-        limit: Option<u64>,
-    ) -> Result<u64, RepoError> {
-        seek::count(self, store, filter, limit).await
     }
 
     async fn update_profile(

@@ -14,7 +14,7 @@
 use customers_domain::customer::CustomerSummary;
 use customers_domain::customer::{CustomerFilter, CustomerListQuery, CustomerSort, SortDirection};
 use customers_domain::ids::StoreId;
-use customers_domain::keyset::{Position, Seek, SortValue, Travel};
+use customers_domain::keyset::{Position, Seek, SortValue, TotalMode, Travel};
 use customers_domain::ports::RepoError;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use diesel::{
@@ -178,9 +178,38 @@ fn unfit() -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError("a cursor's value does not fit its sort".into())
 }
 
+/// The customers of a keyset page in travel order, and their count as `query.total` asks.
+///
+/// The count is read beside the page, not in its snapshot (docs/api.md promises that of page
+/// numbers only). For a text search or an allergen, whose page reads every match as its count
+/// does, both run at the same time on two pooled connections, and the answer takes the longer
+/// of the two rather than their sum; for the other filters the page is quick and runs first.
+pub(super) async fn seek(
+    database: &Database,
+    store: &StoreId,
+    query: &CustomerListQuery,
+    seek: &Seek,
+) -> Result<(Vec<CustomerSummary>, Option<u64>), RepoError> {
+    let found = async {
+        match query.total {
+            TotalMode::None => Ok(None),
+            mode => count(database, store, &query.filter, mode.count_limit())
+                .await
+                .map(Some),
+        }
+    };
+    let rows = page(database, store, query, seek);
+    let (rows, found) = if Criteria::new(store, query).page_reads_every_match() {
+        tokio::join!(rows, found)
+    } else {
+        (rows.await, found.await)
+    };
+    Ok((rows?, found?))
+}
+
 /// The customers of a keyset page in travel order: at most `seek.take()`, from each step in
 /// turn until the page is full, all read in one snapshot.
-pub(super) async fn seek(
+async fn page(
     database: &Database,
     store: &StoreId,
     query: &CustomerListQuery,
@@ -224,7 +253,7 @@ pub(super) async fn seek(
 
 /// How many customers match `filter`, at most `limit`. Without a filter and a limit, the
 /// store's counter; with a limit, a count of the first `limit` matches only.
-pub(super) async fn count(
+async fn count(
     database: &Database,
     store: &StoreId,
     filter: &CustomerFilter,

@@ -578,7 +578,7 @@ async fn walk(
             from: from.clone(),
             limit,
         };
-        let mut rows = CustomerRepository::seek(db, store, query, &seek)
+        let (mut rows, _) = CustomerRepository::seek(db, store, query, &seek)
             .await
             .expect("seek works");
         assert!(
@@ -662,7 +662,7 @@ pub async fn a_keyset_page_starts_from_a_position_that_is_gone<B: Backend>(t: &B
                 }),
                 limit: 20,
             };
-            let rows = CustomerRepository::seek(db, &store, &query, &seek)
+            let (rows, _) = CustomerRepository::seek(db, &store, &query, &seek)
                 .await
                 .expect("seek works");
             let ids: Vec<CustomerId> = rows.into_iter().map(|row| row.id).collect();
@@ -671,7 +671,7 @@ pub async fn a_keyset_page_starts_from_a_position_that_is_gone<B: Backend>(t: &B
                 travel: Travel::Backward,
                 ..seek
             };
-            let rows = CustomerRepository::seek(db, &store, &query, &back)
+            let (rows, _) = CustomerRepository::seek(db, &store, &query, &back)
                 .await
                 .expect("seek works");
             let mut ids: Vec<CustomerId> = rows.into_iter().map(|row| row.id).collect();
@@ -681,7 +681,7 @@ pub async fn a_keyset_page_starts_from_a_position_that_is_gone<B: Backend>(t: &B
     }
 }
 
-pub async fn counts_are_exact_or_stop_at_their_limit<B: Backend>(t: &B) {
+pub async fn counts_are_exact_or_stop_at_their_bound<B: Backend>(t: &B) {
     let (store, models) = fixture(t).await;
     let db = t.repos();
     let with_orders = CustomerFilter {
@@ -690,28 +690,55 @@ pub async fn counts_are_exact_or_stop_at_their_limit<B: Backend>(t: &B) {
     };
     let ordering = models.iter().filter(|m| m.orders > 0).count() as u64;
     let everyone = models.len() as u64;
-    let count = |filter: CustomerFilter, limit: Option<u64>| {
-        let store = store.clone();
+    let first = Seek {
+        travel: Travel::Forward,
+        from: None,
+        limit: 2,
+    };
+    let count = |store: StoreId, filter: CustomerFilter, total: TotalMode| {
+        let first = first.clone();
         async move {
-            CustomerRepository::count(db, &store, &filter, limit)
+            let query = CustomerListQuery {
+                total,
+                ..sorted(CustomerSort::CreatedAt, SortDirection::Desc, 1, 2, filter)
+            };
+            let (rows, found) = CustomerRepository::seek(db, &store, &query, &first)
                 .await
-                .expect("count works")
+                .expect("seek works");
+            assert!(rows.len() <= 3, "the page beside its count");
+            found
         }
     };
-    assert_eq!(count(CustomerFilter::default(), None).await, everyone);
-    assert_eq!(count(with_orders.clone(), None).await, ordering);
-    assert_eq!(count(CustomerFilter::default(), Some(5)).await, 5);
-    assert_eq!(count(with_orders.clone(), Some(2)).await, 2);
-    assert_eq!(count(with_orders, Some(1_000)).await, ordering);
+    let none = CustomerFilter::default();
     assert_eq!(
-        count(CustomerFilter::default(), Some(everyone)).await,
-        everyone
+        count(store.clone(), none.clone(), TotalMode::None).await,
+        None
+    );
+    assert_eq!(
+        count(store.clone(), none.clone(), TotalMode::Exact).await,
+        Some(everyone)
+    );
+    assert_eq!(
+        count(store.clone(), with_orders.clone(), TotalMode::Exact).await,
+        Some(ordering)
+    );
+    // A bound counts one past itself, to tell "exactly the bound" from "more".
+    assert_eq!(
+        count(store.clone(), none.clone(), TotalMode::Bounded(4)).await,
+        Some(5)
+    );
+    assert_eq!(
+        count(store.clone(), with_orders.clone(), TotalMode::Bounded(1)).await,
+        Some(2)
+    );
+    assert_eq!(
+        count(store.clone(), with_orders, TotalMode::Bounded(1_000)).await,
+        Some(ordering)
+    );
+    assert_eq!(
+        count(store.clone(), none.clone(), TotalMode::Bounded(everyone)).await,
+        Some(everyone)
     );
     let other = new_store(db).await;
-    assert_eq!(
-        CustomerRepository::count(db, &other, &CustomerFilter::default(), Some(10))
-            .await
-            .expect("count works"),
-        0
-    );
+    assert_eq!(count(other, none, TotalMode::Bounded(10)).await, Some(0));
 }

@@ -121,7 +121,7 @@ macro_rules! on_every_backend {
             listing::list_sees_only_its_store,
             listing::keyset_pages_walk_every_sort_both_ways_like_the_model,
             listing::a_keyset_page_starts_from_a_position_that_is_gone,
-            listing::counts_are_exact_or_stop_at_their_limit,
+            listing::counts_are_exact_or_stop_at_their_bound,
             access::users_are_unique_per_store_and_listed_oldest_first,
             access::staff_tokens_and_api_keys_are_found_while_active,
             access::revoking_needs_the_right_store,
