@@ -232,9 +232,9 @@ proptest! {
         let customers = CustomerListParams {
             page,
             limit,
-            after,
-            before,
-            total,
+            after: after.clone(),
+            before: before.clone(),
+            total: total.clone(),
             sort_by,
             sort_dir,
             accepts_marketing: flags[0],
@@ -253,6 +253,9 @@ proptest! {
         let reviews = ReviewListParams {
             page,
             limit,
+            after,
+            before,
+            total,
             is_approved: flags[0],
             is_featured: flags[1],
             has_response: flags[2],
