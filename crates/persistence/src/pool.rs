@@ -98,41 +98,6 @@ where
     /// Not on SQLite: a lost wait may be opening a connection on a blocking thread, and that
     /// future must not be dropped on the server's single-threaded workers.
     pub(crate) race: bool,
-    /// SQLite's writers' queue (see [`WriterQueue`]); none on PostgreSQL, whose writers lock
-    /// rows, not the database.
-    pub(crate) writers: Option<WriterQueue>,
-}
-
-/// The turn of this process's SQLite write transactions, first come first served.
-///
-/// SQLite has one writer at a time. Without a queue, writers that find the database locked
-/// sleep in SQLite's busy handler with growing pauses (up to 100 ms each) and retry, and a
-/// writer that just came may take the lock before one that has waited long: under a burst
-/// of writes (clients retrying after a restart) the slowest wait was over a second. In the
-/// queue each writer waits its turn and takes the lock as soon as the one before it commits;
-/// the busy handler is left for writers of other processes.
-#[derive(Clone, Debug)]
-pub(crate) struct WriterQueue {
-    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// The longest wait for a turn, as long as SQLite's own wait for its lock: past it the
-    /// database counts as too busy to answer.
-    wait: Duration,
-}
-
-impl WriterQueue {
-    fn new(wait: Duration) -> Self {
-        Self {
-            turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
-            wait,
-        }
-    }
-
-    /// This writer's turn, held until it is dropped.
-    async fn turn(&self) -> Result<tokio::sync::OwnedMutexGuard<()>, RepoError> {
-        tokio::time::timeout(self.wait, std::sync::Arc::clone(&self.turn).lock_owned())
-            .await
-            .map_err(|_| RepoError::Unavailable("the database is busy with other writes".into()))
-    }
 }
 
 impl<C> Clone for Lanes<C>
@@ -145,7 +110,6 @@ where
             point: self.point.clone(),
             point_read: self.point_read,
             race: self.race,
-            writers: self.writers.clone(),
         }
     }
 }
@@ -166,7 +130,6 @@ where
             point: build_pool(manager(), point_config)?,
             point_read: false,
             race,
-            writers: None,
         })
     }
 }
@@ -571,10 +534,6 @@ where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = ManagerError>,
     E: Settle<T>,
 {
-    let _turn = match &lanes.writers {
-        Some(queue) => Some(queue.turn().await?),
-        None => None,
-    };
     let begin = async |connection: &mut C| connection.begin(Begin::Write).await;
     let (mut object, ()) = on_connection(lanes, None, begin).await?;
     let outcome = body(&mut object).await;
@@ -706,8 +665,7 @@ impl Database {
             Target::Sqlite(path) => {
                 create_parent_folder(&path).await?;
                 let manager = || sqlite_manager(&path, config.statement_timeout_ms());
-                let mut lanes = Lanes::new(manager, config, &point_config, false)?;
-                lanes.writers = Some(WriterQueue::new(config.statement_timeout));
+                let lanes = Lanes::new(manager, config, &point_config, false)?;
                 (Pool::Sqlite(lanes), Holder::sqlite())
             }
             #[cfg(feature = "postgres")]
