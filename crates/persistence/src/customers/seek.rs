@@ -12,7 +12,9 @@
 //! snapshot.
 
 use customers_domain::customer::CustomerSummary;
-use customers_domain::customer::{CustomerFilter, CustomerListQuery, CustomerSort, SortDirection};
+use customers_domain::customer::{
+    Allergen, CustomerFilter, CustomerListQuery, CustomerSort, SortDirection,
+};
 use customers_domain::ids::StoreId;
 use customers_domain::keyset::{Position, Seek, SortValue, TotalMode, Travel};
 use customers_domain::ports::RepoError;
@@ -251,8 +253,12 @@ async fn page(
     Ok(rows.into_iter().map(CustomerSummary::from).collect())
 }
 
-/// How many customers match `filter`, at most `limit`. Without a filter and a limit, the
-/// store's counter; with a limit, a count of the first `limit` matches only.
+/// How many customers match `filter`, at most `limit`.
+///
+/// Without a filter, the store's counter (exact, and one primary-key read whatever the size).
+/// With an allergen alone, the allergen's index entries, one per customer who has it, without
+/// visiting the customers. Otherwise a `COUNT(*)` with the filters, of the first `limit`
+/// matches only when there is a limit.
 async fn count(
     database: &Database,
     store: &StoreId,
@@ -260,25 +266,48 @@ async fn count(
     limit: Option<u64>,
 ) -> Result<u64, RepoError> {
     let criteria = Criteria::of_filter(store, filter);
+    let sql_limit = limit.map(|limit| i64::try_from(limit).unwrap_or(i64::MAX));
+    let allergen_alone = CustomerFilter {
+        allergen: filter.allergen,
+        ..CustomerFilter::default()
+    };
+    let allergen = filter
+        .allergen
+        .filter(|_| *filter == allergen_alone)
+        .map(Allergen::code);
     let found: i64 = with_connection!(database, |conn| {
-        match limit {
-            None if filter.is_empty() => Ok(stores::table
+        match (sql_limit, allergen) {
+            _ if filter.is_empty() => Ok(stores::table
                 .find(criteria.store)
                 .select(stores::customer_count)
                 .first::<i64>(conn)
                 .await
                 .optional()?
                 .unwrap_or(0)),
-            None => matching!(&criteria).count().get_result::<i64>(conn).await,
-            Some(limit) => {
-                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            (limit, Some(allergen)) => {
+                let with_allergen = customer_allergens::table
+                    .filter(customer_allergens::store_id.eq(criteria.store))
+                    .filter(customer_allergens::allergen.eq(allergen))
+                    .select(customer_allergens::customer_id);
+                match limit {
+                    Some(limit) => {
+                        CountOf(with_allergen.limit(limit))
+                            .get_result::<i64>(conn)
+                            .await
+                    }
+                    None => with_allergen.count().get_result::<i64>(conn).await,
+                }
+            }
+            (None, None) => matching!(&criteria).count().get_result::<i64>(conn).await,
+            (Some(limit), None) => {
                 CountOf(matching!(&criteria).select(customers::id).limit(limit))
                     .get_result::<i64>(conn)
                     .await
             }
         }
     })?;
-    Ok(u64::try_from(found).unwrap_or(0))
+    let found = u64::try_from(found).unwrap_or(0);
+    Ok(limit.map_or(found, |limit| found.min(limit)))
 }
 
 #[cfg(test)]

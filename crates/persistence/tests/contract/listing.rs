@@ -739,6 +739,38 @@ pub async fn counts_are_exact_or_stop_at_their_bound<B: Backend>(t: &B) {
         count(store.clone(), none.clone(), TotalMode::Bounded(everyone)).await,
         Some(everyone)
     );
+    // An allergen alone is counted from its own index; with another filter, with the rest.
+    let allergen = models
+        .iter()
+        .find_map(|m| m.allergens.first().copied())
+        .expect("the fixture declares allergens");
+    let allergic = CustomerFilter {
+        allergen: Some(allergen),
+        ..CustomerFilter::default()
+    };
+    let want =
+        |filter: &CustomerFilter| models.iter().filter(|m| matches(m, filter)).count() as u64;
+    let exact = want(&allergic);
+    assert!(
+        exact >= 2,
+        "the fixture has {exact} customers with {allergen:?}"
+    );
+    assert_eq!(
+        count(store.clone(), allergic.clone(), TotalMode::Exact).await,
+        Some(exact)
+    );
+    assert_eq!(
+        count(store.clone(), allergic.clone(), TotalMode::Bounded(1)).await,
+        Some(2)
+    );
+    let allergic_orders = CustomerFilter {
+        has_orders: Some(true),
+        ..allergic
+    };
+    assert_eq!(
+        count(store.clone(), allergic_orders.clone(), TotalMode::Exact).await,
+        Some(want(&allergic_orders))
+    );
     let other = new_store(db).await;
     assert_eq!(count(other, none, TotalMode::Bounded(10)).await, Some(0));
 }
