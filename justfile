@@ -20,6 +20,6 @@ fmt:
 ci:
     bash .ci/run
 
-# Load benchmark vs pgbench on the same SQL (docs/performance.md); phases: scaling pg sqlite.
+# Load benchmark vs pgbench on the same SQL (docs/performance.md); phases: scaling pg sqlite (cursors when named).
 bench *PHASES:
     bash bench/run {{PHASES}}
