@@ -216,6 +216,10 @@ impl Binding {
     }
 }
 
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the ends of a cursor's instants.
+const MIN_INSTANT: i64 = -62_135_596_800;
+const MAX_INSTANT: i64 = 253_402_300_799;
+
 /// The message of a refused cursor.
 pub const NOT_A_CURSOR: &str = "is not a cursor of this list (its sort or filters differ)";
 
@@ -261,12 +265,16 @@ pub fn decode(binding: Binding, cursor: &str) -> Option<Position> {
             if nanos.len() != 9 {
                 return None;
             }
-            SortValue::Time(DateTime::from_timestamp(
-                seconds.parse().ok()?,
-                nanos.parse().ok()?,
-            )?)
+            let at = DateTime::from_timestamp(seconds.parse().ok()?, nanos.parse().ok()?)?;
+            // Every instant the service stores lies in years 1–9999; beyond them lie values
+            // some databases cannot hold.
+            if !(MIN_INSTANT..=MAX_INSTANT).contains(&at.timestamp()) {
+                return None;
+            }
+            SortValue::Time(at)
         }
-        "s" => SortValue::Text(value.to_owned()),
+        // No stored text holds U+0000, and PostgreSQL refuses it in a parameter.
+        "s" if !value.contains('\0') => SortValue::Text(value.to_owned()),
         _ => return None,
     };
     Some(Position {
@@ -560,11 +568,18 @@ mod tests {
             forged(&format!("1|{bound}|x|cust_1|5")),
             forged(&format!("1|{bound}|t|cust_1|{}.000000000", i64::MAX)),
             forged(&format!("1|{bound}|t|cust_1|5.5")),
+            forged(&format!("1|{bound}|t|cust_1|{}.000000000", MIN_INSTANT - 1)),
+            forged(&format!("1|{bound}|t|cust_1|{}.000000000", MAX_INSTANT + 1)),
+            forged(&format!("1|{bound}|s|cust_1|a\0b")),
             "A".repeat(MAX_CURSOR_LEN + 1),
         ] {
             assert_eq!(decode(binding(), &text), None, "{text}");
         }
         assert!(decode(binding(), &forged(&format!("1|{bound}|i|cust_1|5"))).is_some());
+        for edge in [MIN_INSTANT, MAX_INSTANT] {
+            let cursor = forged(&format!("1|{bound}|t|cust_1|{edge}.000000000"));
+            assert!(decode(binding(), &cursor).is_some(), "{edge}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The success envelope: `{"success": true, "data": …}`, with `meta` for lists.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LINK;
+use actix_web::http::header::{HeaderValue, LINK};
 use actix_web::{HttpRequest, HttpResponse, web};
 use customers_domain::keyset::{Listing, Slice};
 use customers_domain::page::Page;
@@ -120,13 +120,11 @@ where
             if meta.total_pages > 0 {
                 found.push(("last", links.to("page", &meta.total_pages.to_string())));
             }
-            HttpResponse::Ok()
-                .insert_header((LINK, Links::header(&found)))
-                .json(Envelope {
-                    success: true,
-                    data: &rows,
-                    meta: Some(meta),
-                })
+            linked(&found).json(Envelope {
+                success: true,
+                data: &rows,
+                meta: Some(meta),
+            })
         }
         Listing::Slice(slice) => {
             let mut found = vec![("first", links.to("after", ""))];
@@ -137,15 +135,22 @@ where
                 found.push(("next", links.to("after", next)));
             }
             found.push(("last", links.to("before", "")));
-            HttpResponse::Ok()
-                .insert_header((LINK, Links::header(&found)))
-                .json(Envelope {
-                    success: true,
-                    data: &rows,
-                    meta: Some(CursorMeta::of(slice)),
-                })
+            linked(&found).json(Envelope {
+                success: true,
+                data: &rows,
+                meta: Some(CursorMeta::of(slice)),
+            })
         }
     }
+}
+
+/// A 200 with these links in its `Link` header.
+fn linked(links: &[(&str, String)]) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    if let Some(value) = Links::header(links) {
+        response.insert_header((LINK, value));
+    }
+    response
 }
 
 /// The request's path and its query without the parameters that choose a page, from which
@@ -188,12 +193,16 @@ impl Links {
         format!("{}?{}", self.path, query.join("&"))
     }
 
-    fn header(links: &[(&str, String)]) -> String {
-        links
+    /// The `Link` header's value. The targets are made of the request's own path and query,
+    /// which its request line already carried; a value a header cannot hold (not expected)
+    /// leaves the header out rather than failing the answer.
+    fn header(links: &[(&str, String)]) -> Option<HeaderValue> {
+        let value = links
             .iter()
             .map(|(rel, target)| format!("<{target}>; rel=\"{rel}\""))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        HeaderValue::try_from(value).ok()
     }
 }
 
